@@ -1,0 +1,78 @@
+#include "resolver/pipeline/result.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace speerd::pipeline {
+
+std::string_view to_string(Verdict v) { return v == Verdict::route ? "route" : "reject"; }
+
+std::string_view to_string(StoreCheck c) {
+  switch (c) {
+    case StoreCheck::match:
+      return "match";
+    case StoreCheck::mismatch:
+      return "mismatch";
+    case StoreCheck::no_record:
+      return "no-record";
+    case StoreCheck::not_checked:
+      return "not-checked";
+  }
+  return "not-checked";
+}
+
+namespace {
+nlohmann::json outcome_json(const dns::Outcome& o) {
+  nlohmann::json j{{"state", dns::to_string(o.state)}};
+  if (!o.reason.empty()) j["reason"] = o.reason;
+  if (o.ede) j["ede"] = *o.ede;
+  return j;
+}
+}  // namespace
+
+nlohmann::json to_json(const Target& t) {
+  return {{"host", t.host},         {"address", t.address},   {"port", t.port},
+          {"transport", t.transport}, {"priority", t.priority}, {"weight", t.weight},
+          {"dnssec", outcome_json(t.outcome)}};
+}
+
+nlohmann::json to_json(const Step& s) {
+  nlohmann::json j = outcome_json(s.outcome);
+  j["name"] = s.name;
+  j["type"] = s.type;
+  j["result"] = s.result;
+  j["ttl"] = s.ttl;
+  if (!s.detail.empty()) j["detail"] = s.detail;
+  return j;
+}
+
+nlohmann::json to_json(const LookupResult& r) {
+  nlohmann::json j;
+  j["verdict"] = to_string(r.verdict);
+  j["code"] = r.code;
+  j["reason"] = r.reason;
+  if (!r.number.empty()) j["number"] = r.number;
+  if (!r.tree.empty()) j["tree"] = r.tree;
+  j["uri"] = r.uri;
+  j["uris"] = nlohmann::json::array();
+  for (const auto& u : r.uris) {
+    nlohmann::json uj{{"uri", u.uri},         {"order", u.order},   {"preference", u.preference},
+                      {"service", u.service}, {"status", u.status}, {"targets", nlohmann::json::array()}};
+    for (const auto& t : u.targets) uj["targets"].push_back(to_json(t));
+    j["uris"].push_back(std::move(uj));
+  }
+  j["targets"] = nlohmann::json::array();
+  for (const auto& t : r.targets) j["targets"].push_back(to_json(t));
+  j["ttl"] = r.ttl;
+  j["outcome"] = outcome_json(r.outcome);
+  j["dnssec"] = nlohmann::json::array();
+  for (const auto& s : r.dnssec) j["dnssec"].push_back(to_json(s));
+  nlohmann::json store{{"check", to_string(r.store.check)}};
+  if (!r.store.record_id.empty()) store["record"] = r.store.record_id;
+  if (!r.store.detail.empty()) store["detail"] = r.store.detail;
+  j["store"] = std::move(store);
+  j["cached"] = r.cached;
+  j["stale"] = r.stale;
+  return j;
+}
+
+}  // namespace speerd::pipeline

@@ -1,0 +1,41 @@
+// speerctl: one small file per command group; each registers its subcommands
+// on the CLI11 app. A command reports its result through the exit code and
+// the process's stdout/stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace speerctl {
+
+// Exit codes that scripts can rely on (documented in README.md).
+namespace exit_code {
+inline constexpr int kOk = 0;
+inline constexpr int kRejected = 1;     // the lookup ran and does not route (bogus, not found, ...)
+inline constexpr int kUsage = 2;        // bad arguments or bad input data
+inline constexpr int kConfig = 3;       // configuration, trust-anchor or store cannot be used
+inline constexpr int kNotFound = 4;     // the named object does not exist
+inline constexpr int kConflict = 5;     // the object exists already / is still referenced
+inline constexpr int kInternal = 70;    // a bug: please report
+}  // namespace exit_code
+
+// Thrown by a command's callback to end with an exit code and a one-line
+// message on stderr (empty message: print nothing). Caught in main().
+struct Exit : std::exception {
+  int code;
+  std::string message;
+  Exit(int c, std::string m) : code(c), message(std::move(m)) {}
+  const char* what() const noexcept override { return message.c_str(); }
+};
+
+using Registrar = void (*)(CLI::App& app);
+
+// Every command group's registrar, in the order `speerctl --help` lists them.
+// Add a group: declare its registrar here and list it in command.cpp.
+void register_lookup(CLI::App& app);
+
+const std::vector<Registrar>& command_groups();
+
+}  // namespace speerctl
