@@ -1,0 +1,152 @@
+#include "resolver/pipeline/cache.hpp"
+
+#include <algorithm>
+
+namespace speerd::pipeline {
+
+namespace {
+constexpr std::size_t kEntryOverhead = 160;  // list node, map node, shared_ptr control block
+
+std::size_t str_bytes(const std::string& s) { return sizeof(std::string) + s.capacity(); }
+
+std::size_t outcome_bytes(const dns::Outcome& o) { return sizeof(o) + o.reason.capacity(); }
+
+std::size_t target_bytes(const Target& t) {
+  return sizeof(Target) + t.host.capacity() + t.address.capacity() + t.transport.capacity() +
+         t.outcome.reason.capacity();
+}
+}  // namespace
+
+ResultCache::ResultCache(config::CacheSettings settings, Clock clock)
+    : settings_(settings), clock_(std::move(clock)) {
+  if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
+}
+
+std::size_t ResultCache::footprint(const std::string& key, const LookupResult& r) {
+  std::size_t n = kEntryOverhead + sizeof(LookupResult) + 2 * str_bytes(key);
+  n += r.code.capacity() + r.reason.capacity() + r.number.capacity() + r.tree.capacity() +
+       r.uri.capacity() + outcome_bytes(r.outcome) + r.store.record_id.capacity() +
+       r.store.detail.capacity();
+  for (const auto& u : r.uris) {
+    n += sizeof(UriResult) + u.uri.capacity() + u.service.capacity() + u.status.capacity();
+    for (const auto& t : u.targets) n += target_bytes(t);
+  }
+  for (const auto& t : r.targets) n += target_bytes(t);
+  for (const auto& s : r.dnssec) {
+    n += sizeof(Step) + s.name.capacity() + s.type.capacity() + s.result.capacity() +
+         s.detail.capacity() + s.outcome.reason.capacity();
+  }
+  return n;
+}
+
+std::optional<ResultCache::Hit> ResultCache::get(const std::string& key, bool allow_stale) {
+  auto it = index_.find(key);
+  if (it == index_.end()) {
+    ++stats_.misses;
+    return std::nullopt;
+  }
+  const auto now = clock_();
+  Entry& e = *it->second;
+  if (now < e.expires) {
+    lru_.splice(lru_.begin(), lru_, it->second);
+    ++stats_.hits;
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(e.expires - now).count();
+    return Hit{e.result, false, static_cast<std::uint32_t>(std::max<long long>(1, left))};
+  }
+  if (now >= e.stale_until) {
+    remove(it->second);
+    ++stats_.misses;
+    return std::nullopt;
+  }
+  if (!allow_stale) {
+    ++stats_.misses;
+    return std::nullopt;
+  }
+  ++stats_.stale_hits;
+  return Hit{e.result, true, 0};
+}
+
+bool ResultCache::put(const std::string& key, const LookupResult& result, bool negative) {
+  const auto state = result.outcome.state;
+  if (state == dns::Security::bogus || state == dns::Security::indeterminate) {
+    ++stats_.refused;
+    return false;
+  }
+  const std::uint32_t cap = negative ? settings_.negative_max_ttl : settings_.max_ttl;
+  const std::uint32_t ttl = std::min(result.ttl, cap);
+  if (ttl == 0 || settings_.max_entries == 0) {
+    ++stats_.refused;
+    return false;
+  }
+  if (auto it = index_.find(key); it != index_.end()) remove(it->second);
+  const auto now = clock_();
+  Entry e;
+  e.key = key;
+  auto stored = std::make_shared<LookupResult>(result);
+  stored->cached = true;
+  e.result = std::move(stored);
+  e.expires = now + std::chrono::seconds(ttl);
+  e.stale_until = e.expires + std::chrono::seconds(settings_.stale_window);
+  e.bytes = footprint(key, result);
+  if (e.bytes > settings_.max_bytes) {
+    ++stats_.refused;
+    return false;
+  }
+  bytes_ += e.bytes;
+  lru_.push_front(std::move(e));
+  index_.emplace(key, lru_.begin());
+  ++stats_.inserts;
+  evict_to_fit();
+  return true;
+}
+
+void ResultCache::erase(const std::string& key) {
+  if (auto it = index_.find(key); it != index_.end()) remove(it->second);
+}
+
+std::size_t ResultCache::erase_if(const std::function<bool(const std::string&)>& pred) {
+  std::size_t n = 0;
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    auto next = std::next(it);
+    if (pred(it->key)) {
+      remove(it);
+      ++n;
+    }
+    it = next;
+  }
+  return n;
+}
+
+void ResultCache::clear() {
+  lru_.clear();
+  index_.clear();
+  bytes_ = 0;
+}
+
+void ResultCache::remove(List::iterator it) {
+  bytes_ -= it->bytes;
+  index_.erase(it->key);
+  lru_.erase(it);
+}
+
+void ResultCache::evict_to_fit() {
+  while (!lru_.empty() && (index_.size() > settings_.max_entries || bytes_ > settings_.max_bytes)) {
+    remove(std::prev(lru_.end()));
+    ++stats_.evictions;
+  }
+}
+
+std::string cache_key(const ClientScope& scope, std::string_view kind, std::string_view input,
+                      std::string_view service) {
+  std::string k;
+  k.reserve(scope.client_id.size() + kind.size() + input.size() + service.size() + 8);
+  k.append(scope.client_id).push_back('\x1f');
+  for (const auto& t : scope.trees) k.append(t).push_back(',');
+  k.push_back('\x1f');
+  k.append(kind).push_back('\x1f');
+  k.append(input).push_back('\x1f');
+  k.append(service);
+  return k;
+}
+
+}  // namespace speerd::pipeline
