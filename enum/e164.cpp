@@ -87,7 +87,6 @@ Expected<std::string> parse_enum_suffix(std::string_view suffix) {
         return fail("label starts or ends with '-' in ENUM suffix at position " +
                     std::to_string(label_start + 1));
       }
-      out.append(suffix.substr(label_start, len));
       out += '.';
       label_start = i + 1;
       continue;

@@ -65,8 +65,9 @@ Expected<bool> check_layout(std::string_view rdata) {
                   " (not allowed in NAPTR rdata)");
     }
     if ((len & 0xc0U) != 0) {
-      return fail("reserved label type 0x" + printable(rdata.substr(pos, 1)) + " in replacement" +
-                  offset(pos));
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned>(len));
+      return fail("reserved label type " + std::string(hex) + " in replacement" + offset(pos));
     }
     if (len > size - pos - 1) {
       return fail("replacement label length " + std::to_string(len) + offset(pos) +
@@ -120,6 +121,21 @@ Expected<RrPtr> rr_from_text(std::string_view text) {
       std::size_t len = 0;
       return fail("control character " + describe_char(text, i, &len) + " at position " +
                   std::to_string(i + 1) + " in NAPTR text");
+    }
+  }
+  // ldns wraps out-of-range integers (70000 becomes 4464): check order and preference.
+  std::size_t pos = 0;
+  for (const char* field : {"order", "preference"}) {
+    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) ++pos;
+    const std::size_t start = pos;
+    std::uint32_t value = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && value <= 65535) {
+      value = value * 10 + static_cast<std::uint32_t>(text[pos] - '0');
+      ++pos;
+    }
+    const bool ends = pos == text.size() || text[pos] == ' ' || text[pos] == '\t';
+    if (pos == start || value > 65535 || !ends) {
+      return fail("invalid NAPTR text: " + std::string(field) + " must be a number 0-65535");
     }
   }
   const std::string line = "speerd.invalid. 0 IN NAPTR " + std::string(text);

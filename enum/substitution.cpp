@@ -91,7 +91,9 @@ Expected<Substitution> Substitution::parse(std::string_view expression) {
       ++pos;
       continue;
     }
-    if (pos + 1 >= size) break;  // reported as a missing final delimiter below
+    if (pos + 1 >= size) {  // a trailing backslash escapes nothing
+      return fail("missing final delimiter '" + std::string(1, d) + "'");
+    }
     const char next = expression[pos + 1];
     if (next == d) {
       literal.literal += d;
