@@ -1,0 +1,67 @@
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "resolver/config/config.hpp"
+
+using namespace speerd::config;
+
+namespace {
+
+std::filesystem::path write(const std::string& name, const std::string& text) {
+  auto dir = std::filesystem::temp_directory_path() / "speerd-test-config";
+  std::filesystem::create_directories(dir);
+  auto p = dir / name;
+  std::ofstream(p) << text;
+  return p;
+}
+
+std::string load_error(const std::string& text) {
+  auto p = write("c.toml", text);
+  auto r = load_resolver_config(p);
+  REQUIRE_FALSE(r);
+  return r.error();
+}
+
+const char* kTree = "[[enum.tree]]\nname = \"a\"\nsuffix = \"e164.arpa\"\n";
+
+}  // namespace
+
+TEST_CASE("config: a minimal file parses, with defaults and a normalised suffix") {
+  auto r = load_resolver_config(write("ok.toml", kTree));
+  REQUIRE(r);
+  REQUIRE(r->trees.size() == 1);
+  CHECK(r->trees[0].suffix == "e164.arpa.");
+  CHECK(r->trees[0].policy == TreePolicy::require_secure);
+  CHECK(r->lookup.service == "E2U+sip");
+}
+
+TEST_CASE("config: tree servers become stub zones") {
+  auto r = load_resolver_config(write(
+      "stub.toml", std::string(kTree) + "servers = [\"127.0.0.1@5353\", \"::1\"]\npolicy = \"allow-insecure\"\n"));
+  REQUIRE(r);
+  REQUIRE(r->dns.stubs.size() == 1);
+  CHECK(r->dns.stubs[0].zone == "e164.arpa.");
+  CHECK(r->trees[0].policy == TreePolicy::allow_insecure);
+}
+
+TEST_CASE("config: errors name the bad key") {
+  CHECK_THAT(load_error(std::string(kTree) + "colour = \"red\"\n"), Catch::Contains("unknown key 'colour'"));
+  CHECK_THAT(load_error(std::string("[lookup]\nmax_nonterminal_hops = 99\n") + kTree),
+             Catch::Contains("max_nonterminal_hops") && Catch::Contains("out of range"));
+  CHECK_THAT(load_error(std::string("[dns]\nqname_minimisation = \"yes\"\n") + kTree),
+             Catch::Contains("qname_minimisation") && Catch::Contains("true or false"));
+  CHECK_THAT(load_error(std::string(kTree) + "policy = \"sometimes\"\n"), Catch::Contains("policy"));
+  CHECK_THAT(load_error(std::string(kTree) + "servers = [\"not-an-ip\"]\n"), Catch::Contains("not an IP"));
+  CHECK_THAT(load_error(std::string(kTree) + "servers = [\"127.0.0.1@99999\"]\n"), Catch::Contains("bad port"));
+  CHECK_THAT(load_error("[dns]\n"), Catch::Contains("at least one ENUM tree"));
+  CHECK_THAT(load_error(std::string(kTree) + kTree), Catch::Contains("used twice"));
+  CHECK_THAT(load_error(std::string("[dns]\ntrust_anchor_files = [\"/nonexistent/ta.ds\"]\n") + kTree),
+             Catch::Contains("/nonexistent/ta.ds"));
+  CHECK_THAT(load_error("this is not toml ="), Catch::Contains("c.toml"));
+}
+
+TEST_CASE("config: a missing file is a clear error") {
+  auto r = load_resolver_config("/nonexistent/speerd.toml");
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error(), Catch::Contains("no such configuration file"));
+}
