@@ -81,6 +81,10 @@ struct LookupResult {
   dns::Outcome outcome;                  // weakest step
   std::vector<Step> dnssec;              // every DNS step in order
   StoreResult store;
+  // Every NAPTR rule, record or target that was skipped or dropped, and why
+  // (for `speerctl trace` and logs; not sent to API clients, whose scope may
+  // not cover the equipment it names).
+  std::vector<std::string> notes;
   bool cached = false;  // served from the cache
   bool stale = false;   // served stale (upstreams failing, inside the stale window)
 };

@@ -1,0 +1,257 @@
+#include "resolver/pipeline/pipeline.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+
+#include "enum/e164.hpp"
+#include "enum/enumservice.hpp"
+
+namespace speerd::pipeline {
+
+namespace asio = boost::asio;
+
+namespace {
+
+LookupResult bad_input(std::string what) {
+  LookupResult r;
+  r.verdict = Verdict::reject;
+  r.code = reason::kBadInput;
+  r.reason = std::move(what);
+  r.outcome = dns::Outcome::indeterminate("no DNS step was run");
+  r.outcome.ede.reset();
+  return r;
+}
+
+const char* luf_code(luf::LufStatus s) {
+  switch (s) {
+    case luf::LufStatus::found:
+      return reason::kRouted;
+    case luf::LufStatus::not_found:
+      return reason::kNotFound;
+    case luf::LufStatus::no_usable:
+      return reason::kNoUsableRecord;
+    case luf::LufStatus::bogus:
+      return reason::kDnssecBogus;
+    case luf::LufStatus::insecure_refused:
+      return reason::kInsecureNotAllowed;
+    case luf::LufStatus::upstream_failure:
+      return reason::kUpstreamFailure;
+  }
+  return reason::kUpstreamFailure;
+}
+
+bool upstream_failed(const LookupResult& r) {
+  return r.verdict == Verdict::reject &&
+         (r.code == reason::kUpstreamFailure || r.code == reason::kIndeterminate);
+}
+
+}  // namespace
+
+// One resolution in flight (shared by every joined request).
+struct Pipeline::Flight {
+  std::string key;
+  LookupResult result;
+  luf::LufResult luf;
+  std::string first_failure_code;
+  std::string first_failure_reason;
+  dns::Outcome first_failure_outcome;
+};
+
+Pipeline::Pipeline(asio::io_context& io, dns::Client& dns,
+                   std::shared_ptr<const config::ResolverConfig> cfg, PipelineOptions options)
+    : io_(io),
+      dns_(dns),
+      cfg_(std::move(cfg)),
+      luf_(dns_, cfg_),
+      locator_(dns_, io.get_executor(), options.locator),
+      cache_(cfg_->cache, std::move(options.clock)),
+      alive_(std::make_shared<bool>(true)) {}
+
+Pipeline::~Pipeline() { *alive_ = false; }
+
+void Pipeline::deliver_now(Callback cb, LookupResult r) {
+  ++(r.verdict == Verdict::route ? stats_.routed : stats_.rejected);
+  asio::post(io_, [cb = std::move(cb), r = std::move(r)]() mutable { cb(std::move(r)); });
+}
+
+bool Pipeline::join(const std::string& key, Callback& cb) {
+  auto it = inflight_.find(key);
+  if (it == inflight_.end()) return false;
+  it->second.push_back(std::move(cb));
+  ++stats_.joined;
+  return true;
+}
+
+void Pipeline::lookup(const LookupRequest& req, Callback cb) {
+  ++stats_.lookups;
+  auto number = luf::parse_e164(req.number);
+  if (!number) return deliver_now(std::move(cb), bad_input("bad number: " + number.error()));
+  const std::string& service_text = req.service.empty() ? cfg_->lookup.service : req.service;
+  auto service = luf::parse_enumservice(service_text);
+  if (!service) return deliver_now(std::move(cb), bad_input("bad service: " + service.error()));
+
+  const std::string key = cache_key(req.scope, "lookup", number->aus(), luf::to_string(*service));
+  if (auto hit = cache_.get(key)) {
+    LookupResult r = *hit->result;
+    r.ttl = hit->remaining_ttl;
+    return deliver_now(std::move(cb), std::move(r));
+  }
+  if (join(key, cb)) return;
+  inflight_[key].push_back(std::move(cb));
+  ++stats_.resolutions;
+  start_lookup(key, *number, *service, req.scope);
+}
+
+void Pipeline::route(const RouteRequest& req, Callback cb) {
+  ++stats_.lookups;
+  const std::string key = cache_key(req.scope, "route", req.uri, "");
+  if (auto hit = cache_.get(key)) {
+    LookupResult r = *hit->result;
+    r.ttl = hit->remaining_ttl;
+    return deliver_now(std::move(cb), std::move(r));
+  }
+  if (join(key, cb)) return;
+  inflight_[key].push_back(std::move(cb));
+  ++stats_.resolutions;
+  start_route(key, req.uri);
+}
+
+void Pipeline::start_lookup(const std::string& key, const luf::E164Number& number,
+                            const luf::EnumService& service, const ClientScope& scope) {
+  auto f = std::make_shared<Flight>();
+  f->key = key;
+  f->result.number = number.aus();
+  luf_.lookup(number, service, scope.trees, [this, alive = alive_, f](luf::LufResult luf) {
+    if (!*alive) return;
+    LookupResult& r = f->result;
+    r.tree = luf.tree;
+    r.dnssec = luf.steps;
+    r.notes = luf.notes;
+    r.outcome = luf.outcome;
+    r.ttl = luf.ttl;
+    if (luf.status != luf::LufStatus::found) {
+      r.verdict = Verdict::reject;
+      r.code = luf_code(luf.status);
+      r.reason = luf.reason;
+      const bool negative = luf.status == luf::LufStatus::not_found ||
+                            luf.status == luf::LufStatus::no_usable;
+      return finish(f->key, std::move(r), negative);
+    }
+    for (const auto& u : luf.uris) {
+      UriResult ur;
+      ur.uri = u.uri;
+      ur.order = u.order;
+      ur.preference = u.preference;
+      ur.service = u.services;
+      ur.status = "unresolved";
+      r.uris.push_back(std::move(ur));
+    }
+    f->luf = std::move(luf);
+    locate_uris(f, 0);
+  });
+}
+
+void Pipeline::locate_uris(const std::shared_ptr<Flight>& f, std::size_t i) {
+  LookupResult& r = f->result;
+  if (i >= r.uris.size()) {
+    // No URI has usable targets: reject with the first URI's reason.
+    r.verdict = Verdict::reject;
+    r.code = f->first_failure_code.empty() ? reason::kNoTargets : f->first_failure_code;
+    r.reason = f->first_failure_reason.empty() ? "no URI has usable targets"
+                                               : f->first_failure_reason;
+    r.outcome = dns::weakest(f->luf.outcome, f->first_failure_outcome);
+    return finish(f->key, std::move(r), false);
+  }
+  locator_.locate(r.uris[i].uri, [this, alive = alive_, f, i](lrf::LocateResult lr) {
+    if (!*alive) return;
+    lrf::apply_insecure_policy(lr, cfg_->lookup.allow_insecure_targets);
+    LookupResult& r = f->result;
+    r.dnssec.insert(r.dnssec.end(), lr.steps.begin(), lr.steps.end());
+    for (auto& n : lr.notes) r.notes.push_back(r.uris[i].uri + ": " + n);
+    UriResult& u = r.uris[i];
+    u.targets = lr.targets;
+    if (lr.routable()) {
+      u.status = "used";
+      for (std::size_t j = i + 1; j < r.uris.size(); ++j) r.uris[j].status = "fallback";
+      r.verdict = Verdict::route;
+      r.code = reason::kRouted;
+      r.reason = "routed to " + u.uri + " via tree " + r.tree;
+      r.uri = u.uri;
+      r.targets = lr.targets;
+      r.outcome = dns::weakest(f->luf.outcome, lr.outcome);
+      r.ttl = std::min(f->luf.ttl, lr.ttl);
+      return finish(f->key, std::move(r), false);
+    }
+    u.status = lr.code + ": " + lr.reason;
+    if (f->first_failure_code.empty()) {
+      f->first_failure_code = lr.code;
+      f->first_failure_reason = u.uri + ": " + lr.reason;
+      f->first_failure_outcome = lr.outcome;
+    }
+    locate_uris(f, i + 1);
+  });
+}
+
+void Pipeline::start_route(const std::string& key, const std::string& uri) {
+  locator_.locate(uri, [this, alive = alive_, key](lrf::LocateResult lr) {
+    if (!*alive) return;
+    lrf::apply_insecure_policy(lr, cfg_->lookup.allow_insecure_targets);
+    LookupResult r;
+    r.verdict = lr.verdict;
+    r.code = lr.code;
+    r.reason = lr.reason;
+    r.uri = lr.uri;
+    r.targets = lr.targets;
+    r.dnssec = std::move(lr.steps);
+    r.notes = std::move(lr.notes);
+    r.outcome = lr.outcome;
+    r.ttl = lr.ttl;
+    if (r.verdict == Verdict::route && r.reason.empty()) r.reason = "routed to " + r.uri;
+    UriResult u;
+    u.uri = lr.uri;
+    u.targets = r.targets;
+    u.status = lr.routable() ? "used" : lr.code + ": " + lr.reason;
+    r.uris.push_back(std::move(u));
+    const bool negative = r.code == reason::kNotFound;
+    finish(key, std::move(r), negative);
+  });
+}
+
+void Pipeline::finish(const std::string& key, LookupResult r, bool negative) {
+  if (upstream_failed(r)) {
+    // Bounded serve-stale: only a result validated earlier, only inside the
+    // stale window, only because the upstreams failed now.
+    if (auto stale = cache_.get(key, true)) {
+      LookupResult s = *stale->result;
+      s.stale = true;
+      s.ttl = 0;
+      s.reason += " (stale: upstream failure: " + r.reason + ")";
+      r = std::move(s);
+      ++stats_.stale_served;
+    }
+  } else if (r.code != reason::kBadInput) {
+    cache_.put(key, r, negative);
+  }
+  auto it = inflight_.find(key);
+  if (it == inflight_.end()) return;
+  auto waiters = std::move(it->second);
+  inflight_.erase(it);
+  for (std::size_t i = 0; i < waiters.size(); ++i) {
+    if (i + 1 == waiters.size()) {
+      deliver_now(std::move(waiters[i]), std::move(r));
+    } else {
+      deliver_now(std::move(waiters[i]), r);
+    }
+  }
+}
+
+std::size_t Pipeline::drop_cache(const std::function<bool(const std::string&)>& pred) {
+  if (!pred) {
+    const auto n = cache_.size();
+    cache_.clear();
+    return n;
+  }
+  return cache_.erase_if(pred);
+}
+
+}  // namespace speerd::pipeline

@@ -1,0 +1,82 @@
+// The lookup pipeline: LUF, then LRF for each URI in order until one has
+// usable targets, verdict by policy, result cache with single-flight and
+// bounded serve-stale. One Pipeline per event-loop thread.
+//
+// Policy (DESIGN.md):
+//   - bogus never routes: a bogus ENUM step stops the lookup; a URI whose
+//     location is bogus is skipped for the next URI (reported in `uris`);
+//   - insecure ENUM answers route only in `allow-insecure` trees; insecure
+//     LRF steps only with [lookup] allow_insecure_targets;
+//   - the outcome is the weakest step on the path that produced the route
+//     (steps of URIs that were tried and not used are still listed).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "resolver/config/config.hpp"
+#include "resolver/dns/client.hpp"
+#include "resolver/luf/enum_resolver.hpp"
+#include "resolver/lrf/locator.hpp"
+#include "resolver/pipeline/cache.hpp"
+#include "resolver/pipeline/result.hpp"
+
+namespace speerd::pipeline {
+
+struct PipelineStats {
+  std::uint64_t lookups = 0;     // lookup() + route() calls
+  std::uint64_t resolutions = 0;  // lookups that went to DNS (cache miss, not joined)
+  std::uint64_t joined = 0;       // lookups that joined an identical one in flight
+  std::uint64_t stale_served = 0;
+  std::uint64_t routed = 0;
+  std::uint64_t rejected = 0;
+};
+
+struct PipelineOptions {
+  lrf::LocatorOptions locator;
+  ResultCache::Clock clock;  // injected time for the cache (tests); null = steady_clock
+};
+
+class Pipeline final : public LookupService {
+ public:
+  // Uses `dns` (which must outlive the pipeline) for every query.
+  Pipeline(boost::asio::io_context& io, dns::Client& dns,
+           std::shared_ptr<const config::ResolverConfig> cfg, PipelineOptions options = {});
+  ~Pipeline() override;
+
+  void lookup(const LookupRequest& req, Callback cb) override;
+  void route(const RouteRequest& req, Callback cb) override;
+
+  // Drops cached results whose key matches (store changes); all when null.
+  std::size_t drop_cache(const std::function<bool(const std::string&)>& pred = nullptr);
+
+  const PipelineStats& stats() const { return stats_; }
+  const ResultCache& cache() const { return cache_; }
+  const config::ResolverConfig& config() const { return *cfg_; }
+
+ private:
+  struct Flight;
+  void start_lookup(const std::string& key, const luf::E164Number& number,
+                    const luf::EnumService& service, const ClientScope& scope);
+  void start_route(const std::string& key, const std::string& uri);
+  void locate_uris(const std::shared_ptr<Flight>& f, std::size_t i);
+  void finish(const std::string& key, LookupResult r, bool negative);
+  bool join(const std::string& key, Callback& cb);
+  void deliver_now(Callback cb, LookupResult r);
+
+  boost::asio::io_context& io_;
+  dns::Client& dns_;
+  std::shared_ptr<const config::ResolverConfig> cfg_;
+  luf::EnumResolver luf_;
+  lrf::Locator locator_;
+  ResultCache cache_;
+  std::unordered_map<std::string, std::vector<Callback>> inflight_;
+  PipelineStats stats_;
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace speerd::pipeline

@@ -1,0 +1,81 @@
+#include "tools/speerctl/local_pipeline.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <iostream>
+
+#include "resolver/config/config.hpp"
+#include "resolver/dns/unbound_client.hpp"
+#include "resolver/pipeline/pipeline.hpp"
+#include "tools/speerctl/command.hpp"
+
+namespace speerctl {
+
+namespace pl = speerd::pipeline;
+
+pl::LookupResult run_local(const std::string& config_path, Request kind, const std::string& input,
+                           const std::string& service) {
+  auto cfg = speerd::config::load_resolver_config(config_path);
+  if (!cfg) throw Exit(exit_code::kConfig, cfg.error());
+  boost::asio::io_context io;
+  auto client = speerd::dns::UnboundClient::create(io, cfg->dns);
+  if (!client) throw Exit(exit_code::kConfig, client.error());
+  auto shared = std::make_shared<const speerd::config::ResolverConfig>(std::move(*cfg));
+  pl::Pipeline pipeline(io, **client, shared);
+  pl::LookupResult out;
+  auto cb = [&out](pl::LookupResult r) { out = std::move(r); };
+  if (kind == Request::lookup) {
+    pipeline.lookup({input, service, {}}, cb);
+  } else {
+    pipeline.route({input, {}}, cb);
+  }
+  io.run();
+  if (out.code == pl::reason::kBadInput) throw Exit(exit_code::kUsage, out.reason);
+  return out;
+}
+
+namespace {
+std::string outcome_text(const speerd::dns::Outcome& o) {
+  std::string s(speerd::dns::to_string(o.state));
+  if (!o.reason.empty()) s += " (" + o.reason + ")";
+  if (o.ede) s += " [EDE " + std::to_string(*o.ede) + "]";
+  return s;
+}
+}  // namespace
+
+void print_result(const pl::LookupResult& r, bool verbose) {
+  auto& out = std::cout;
+  if (verbose) {
+    out << "steps:\n";
+    int n = 0;
+    for (const auto& s : r.dnssec) {
+      out << "  " << ++n << ". " << s.name << " " << s.type << " -> " << s.result << ", ttl "
+          << s.ttl << ", " << outcome_text(s.outcome) << "\n";
+      if (!s.detail.empty()) out << "       " << s.detail << "\n";
+    }
+    if (!r.notes.empty()) {
+      out << "rules and records:\n";
+      for (const auto& note : r.notes) out << "  - " << note << "\n";
+    }
+  }
+  if (!r.number.empty()) out << "number:   " << r.number << "\n";
+  if (!r.tree.empty()) out << "tree:     " << r.tree << "\n";
+  out << "verdict:  " << pl::to_string(r.verdict) << " (" << r.code << "): " << r.reason << "\n";
+  out << "dnssec:   " << outcome_text(r.outcome) << "\n";
+  for (const auto& u : r.uris) {
+    out << "uri:      " << u.uri << "  [" << u.status << "]";
+    if (u.order != 0 || u.preference != 0) {
+      out << " (order " << u.order << ", preference " << u.preference << ")";
+    }
+    out << "\n";
+  }
+  int i = 0;
+  for (const auto& t : r.targets) {
+    out << "target " << ++i << ": " << t.transport << " " << t.host << " " << t.address << ":"
+        << t.port << " (priority " << t.priority << ", weight " << t.weight << ", "
+        << speerd::dns::to_string(t.outcome.state) << ")\n";
+  }
+  out << "ttl:      " << r.ttl << (r.cached ? " (cached)" : "") << (r.stale ? " (stale)" : "")
+      << "\n";
+}
+
+}  // namespace speerctl
