@@ -1,0 +1,141 @@
+#include "resolver/server/admin.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include "resolver/server/errors.hpp"
+#include "resolver/server/http_text.hpp"
+#include "resolver/server/log.hpp"
+#include "resolver/server/settings.hpp"
+
+namespace speerd::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::system::error_code;
+
+}  // namespace
+
+class AdminServer::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(AdminServer& owner, asio::ip::tcp::socket s) : owner_(owner), stream_(std::move(s)) {
+    ++owner_.open_;
+  }
+  ~Session() { --owner_.open_; }
+
+  void start() {
+    parser_.header_limit(kAdminMaxHeaderBytes);
+    parser_.body_limit(0);
+    stream_.expires_after(std::chrono::milliseconds(kAdminTimeoutMs));
+    http::async_read(
+        stream_, buffer_, parser_,
+        [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_read(ec); });
+  }
+
+ private:
+  void on_read(const error_code& ec) {
+    if (ec) return;  // timeouts and garbage: just close
+    const auto& req = parser_.get();
+    const auto target = req.target();
+    const auto path = split_target(std::string_view(target.data(), target.size())).path;
+    Response r;
+    r.close = true;
+    if (req.method() != http::verb::get) {
+      r.status = 405;
+      r.allow = "GET";
+      r.body = error_body(ErrorCode::method_not_allowed, "GET only");
+    } else if (path == "/healthz") {
+      r.body = R"({"status":"ok"})";
+    } else if (path == "/readyz") {
+      auto [ready, details] = owner_.handlers_.ready();
+      r.status = ready ? 200 : 503;
+      r.body = nlohmann::json{{"ready", ready}, {"checks", details}}.dump(
+          -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    } else if (path == "/metrics") {
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = owner_.handlers_.metrics();
+    } else {
+      r.status = 404;
+      r.body = error_body(ErrorCode::no_such_endpoint, "no such endpoint");
+    }
+    out_ = serialize(r);
+    asio::async_write(
+        stream_, asio::buffer(out_), [self = shared_from_this()](const error_code&, std::size_t) {
+          error_code ignored;
+          self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+          self->stream_.close();
+        });
+  }
+
+  AdminServer& owner_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_{kAdminMaxHeaderBytes + 1024};
+  http::request_parser<http::empty_body> parser_;
+  std::string out_;
+};
+
+AdminServer::AdminServer(AdminHandlers handlers) : handlers_(std::move(handlers)) {}
+
+Expected<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& listen,
+                                                          AdminHandlers handlers) {
+  auto hp = parse_host_port(listen);
+  if (!hp) return fail("[admin] listen: " + hp.error());
+  error_code ec;
+  const auto addr = asio::ip::make_address(hp->host, ec);
+  if (ec) return fail("[admin] listen: \"" + hp->host + "\" is not an IP address");
+  std::unique_ptr<AdminServer> s(new AdminServer(std::move(handlers)));
+  const asio::ip::tcp::endpoint ep(addr, hp->port);
+  s->acceptor_.open(ep.protocol(), ec);
+  if (!ec) s->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s->acceptor_.bind(ep, ec);
+  if (!ec) s->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("[admin] listen: cannot listen on " + listen + ": " + ec.message());
+  s->port_ = s->acceptor_.local_endpoint().port();
+  s->accept();
+  s->thread_ = std::thread([raw = s.get()] {
+    for (;;) {
+      try {
+        raw->io_.run();
+        return;
+      } catch (const std::exception& e) {
+        log::event(spdlog::level::err, "admin-exception", {{"what", e.what()}});
+      }
+    }
+  });
+  log::event(spdlog::level::info, log::kListening,
+             {{"listener", "admin"}, {"address", listen}, {"port", s->port_}});
+  return s;
+}
+
+void AdminServer::accept() {
+  acceptor_.async_accept([this](const error_code& ec, asio::ip::tcp::socket sock) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      if (open_ >= kMaxAdminConnections) {
+        error_code ignored;
+        sock.close(ignored);
+      } else {
+        std::make_shared<Session>(*this, std::move(sock))->start();
+      }
+    }
+    accept();
+  });
+}
+
+AdminServer::~AdminServer() {
+  asio::post(io_, [this] {
+    error_code ignored;
+    acceptor_.close(ignored);
+  });
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace speerd::server

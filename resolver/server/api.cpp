@@ -1,0 +1,315 @@
+#include "resolver/server/api.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "resolver/server/errors.hpp"
+
+namespace speerd::server {
+namespace {
+
+using nlohmann::json;
+using pipeline::LookupResult;
+using SteadyClock = std::chrono::steady_clock;
+
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Status status_class(int status) {
+  if (status == 429) return Status::rate_limited;
+  if (status >= 500) return Status::server_error;
+  if (status >= 400) return Status::client_error;
+  return Status::ok;
+}
+
+StateLabel state_label(dns::Security s) {
+  switch (s) {
+    case dns::Security::secure:
+      return StateLabel::secure;
+    case dns::Security::insecure:
+      return StateLabel::insecure;
+    case dns::Security::bogus:
+      return StateLabel::bogus;
+    case dns::Security::indeterminate:
+      break;
+  }
+  return StateLabel::indeterminate;
+}
+
+bool is_bad_input(const LookupResult& r) {
+  return r.code == pipeline::reason::kBadInput;
+}
+
+// Nesting depth of a JSON text, counted without parsing (strings skipped),
+// so that a deeply nested body is refused before the parser sees it.
+int json_depth(std::string_view s) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+bool only_chars(std::string_view s, std::string_view extra, bool alnum) {
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    const bool digit = c >= '0' && c <= '9';
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return digit || (alnum && alpha) || extra.find(c) != std::string_view::npos;
+  });
+}
+
+}  // namespace
+
+std::optional<std::string> check_number(std::string_view number) {
+  if (number.empty()) return "number is empty";
+  if (number.size() > kMaxNumberBytes) return "number is longer than 64 characters";
+  if (!only_chars(number, "+-. ()", false)) {
+    return "number may contain only digits, '+', '-', '.', ' ', '(' and ')'";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_service(std::string_view service) {
+  if (service.size() > kMaxServiceBytes) return "service is longer than 64 characters";
+  if (!only_chars(service, "+:.-_", true)) return "service has characters outside [A-Za-z0-9+:._-]";
+  return std::nullopt;
+}
+
+std::optional<std::string> check_uri(std::string_view uri) {
+  if (uri.empty()) return "uri is empty";
+  if (uri.size() > kMaxUriBytes) return "uri is longer than 512 characters";
+  for (unsigned char c : uri) {
+    if (c <= 0x20 || c >= 0x7f) return "uri has spaces, control or non-ASCII characters";
+  }
+  return std::nullopt;
+}
+
+Response result_response(const LookupResult& r) {
+  if (is_bad_input(r)) {
+    Response resp;
+    resp.status = info(ErrorCode::bad_input).status;
+    resp.body = error_body(ErrorCode::bad_input, r.reason);
+    return resp;
+  }
+  Response resp;
+  resp.body = dump(pipeline::to_json(r));
+  return resp;
+}
+
+Response Api::error(Endpoint, ErrorCode code, std::string_view message) {
+  metrics_.inc(Metric::errors, L(code));
+  Response r;
+  r.status = info(code).status;
+  r.body = error_body(code, message);
+  return r;
+}
+
+Api::Done Api::finish(Endpoint ep, Done done) {
+  return [self = shared_from_this(), ep, start = SteadyClock::now(),
+          done = std::move(done)](Response r) {
+    self->metrics_.inc2(Metric::requests, L(ep), L(status_class(r.status)));
+    self->metrics_.observe(Metric::request_seconds, L(ep), SteadyClock::now() - start);
+    done(std::move(r));
+  };
+}
+
+void Api::count_result(Endpoint ep, const LookupResult& r) {
+  if (is_bad_input(r)) {
+    metrics_.inc2(Metric::lookups, L(ep), L(VerdictLabel::error));
+    metrics_.inc(Metric::errors, L(ErrorCode::bad_input));
+    return;
+  }
+  const auto verdict =
+      r.verdict == pipeline::Verdict::route ? VerdictLabel::route : VerdictLabel::reject;
+  metrics_.inc2(Metric::lookups, L(ep), L(verdict));
+  metrics_.inc(Metric::dnssec, L(state_label(r.outcome.state)));
+  metrics_.inc(Metric::cache, r.stale    ? L(CacheLabel::stale)
+                              : r.cached ? L(CacheLabel::hit)
+                                         : L(CacheLabel::miss));
+}
+
+bool Api::admit(Endpoint ep, const ClientRecord& client, const LimitsSection& limits,
+                std::int64_t tokens, Done& done) {
+  const RateLimit rate = client.rate.value_or(RateLimit{limits.rate_per_second, limits.rate_burst});
+  const auto d = limiter_.acquire(client.id, rate, tokens, RateLimiter::Clock::now());
+  if (d.allowed) return true;
+  metrics_.inc(Metric::rate_limited, L(ep));
+  Response r = error(ep, ErrorCode::rate_limited,
+                     "rate limit of " + std::to_string(rate.per_second) + " lookups/s exceeded");
+  r.retry_after_s = d.retry_after.count();
+  done(std::move(r));
+  return false;
+}
+
+void Api::handle(const ApiRequest& req, const ClientRecord& client, const LimitsSection& limits,
+                 Done done) {
+  const auto target = split_target(req.target);
+  Endpoint ep = Endpoint::other;
+  if (target.path == "/v1/lookup") {
+    ep = req.method == "POST" ? Endpoint::batch : Endpoint::lookup;
+  } else if (target.path == "/v1/route") {
+    ep = Endpoint::route;
+  }
+  done = finish(ep, std::move(done));
+  if (ep == Endpoint::other) {
+    return done(error(ep, ErrorCode::no_such_endpoint, "no such endpoint"));
+  }
+  const bool get = req.method == "GET";
+  if (!(get || (ep == Endpoint::batch))) {
+    Response r = error(ep, ErrorCode::method_not_allowed, "method not allowed");
+    r.allow = ep == Endpoint::route ? "GET" : "GET, POST";
+    return done(std::move(r));
+  }
+  if (ep == Endpoint::batch) return batch(req, client, limits, std::move(done));
+  auto q = parse_query(target.query);
+  if (!q) return done(error(ep, ErrorCode::bad_request, q.error()));
+  for (const auto& [name, value] : *q) {
+    const bool known =
+        ep == Endpoint::lookup ? (name == "number" || name == "service") : name == "uri";
+    if (!known) return done(error(ep, ErrorCode::bad_request, "unknown parameter " + name));
+  }
+  if (!admit(ep, client, limits, 1, done)) return;
+  if (ep == Endpoint::lookup) return lookup(*q, client, std::move(done));
+  route(*q, client, std::move(done));
+}
+
+void Api::lookup(const QueryParams& q, const ClientRecord& client, Done done) {
+  pipeline::LookupRequest lr;
+  auto number = param(q, "number");
+  if (!number) return done(error(Endpoint::lookup, ErrorCode::bad_request, "number is required"));
+  if (auto e = check_number(*number))
+    return done(error(Endpoint::lookup, ErrorCode::bad_input, *e));
+  lr.number = std::move(*number);
+  lr.service = param(q, "service").value_or("");
+  if (auto e = check_service(lr.service)) {
+    return done(error(Endpoint::lookup, ErrorCode::bad_input, *e));
+  }
+  lr.scope = client.scope;
+  service_->lookup(lr, [self = shared_from_this(), done = std::move(done)](LookupResult r) {
+    self->count_result(Endpoint::lookup, r);
+    done(result_response(r));
+  });
+}
+
+void Api::route(const QueryParams& q, const ClientRecord& client, Done done) {
+  pipeline::RouteRequest rr;
+  auto uri = param(q, "uri");
+  if (!uri) return done(error(Endpoint::route, ErrorCode::bad_request, "uri is required"));
+  if (auto e = check_uri(*uri)) return done(error(Endpoint::route, ErrorCode::bad_input, *e));
+  rr.uri = std::move(*uri);
+  rr.scope = client.scope;
+  service_->route(rr, [self = shared_from_this(), done = std::move(done)](LookupResult r) {
+    self->count_result(Endpoint::route, r);
+    done(result_response(r));
+  });
+}
+
+namespace {
+
+// Collects a batch's results in request order; answers when the last arrives.
+struct BatchState {
+  std::vector<LookupResult> results;
+  std::size_t pending = 0;
+  Api::Done done;
+};
+
+}  // namespace
+
+void Api::batch(const ApiRequest& req, const ClientRecord& client, const LimitsSection& limits,
+                Done done) {
+  const auto ep = Endpoint::batch;
+  if (split_target(req.target).query.size() > 0) {
+    return done(error(ep, ErrorCode::bad_request, "POST /v1/lookup takes no query parameters"));
+  }
+  const auto ct = req.content_type.substr(0, req.content_type.find(';'));
+  if (ct != "application/json") {
+    return done(error(ep, ErrorCode::unsupported_media_type, "body must be application/json"));
+  }
+  if (json_depth(req.body) > kMaxJsonDepth) {
+    return done(error(ep, ErrorCode::bad_request, "JSON nested too deeply"));
+  }
+  const json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) return done(error(ep, ErrorCode::bad_request, "body is not valid JSON"));
+  if (!body.is_object()) return done(error(ep, ErrorCode::bad_request, "body must be an object"));
+  for (const auto& [k, v] : body.items()) {
+    if (k != "numbers" && k != "service") {
+      return done(error(ep, ErrorCode::bad_request, "unknown member " + k));
+    }
+  }
+  auto it = body.find("numbers");
+  if (it == body.end() || !it->is_array()) {
+    return done(error(ep, ErrorCode::bad_request, "numbers must be an array of strings"));
+  }
+  if (it->empty()) return done(error(ep, ErrorCode::bad_request, "numbers is empty"));
+  if (static_cast<std::int64_t>(it->size()) > limits.max_batch) {
+    return done(error(ep, ErrorCode::batch_too_large,
+                      "at most " + std::to_string(limits.max_batch) + " numbers per batch"));
+  }
+  std::string service;
+  if (auto s = body.find("service"); s != body.end()) {
+    if (!s->is_string()) return done(error(ep, ErrorCode::bad_request, "service must be a string"));
+    service = s->get<std::string>();
+    if (auto e = check_service(service)) return done(error(ep, ErrorCode::bad_input, *e));
+  }
+  std::vector<std::string> numbers;
+  for (const auto& n : *it) {
+    if (!n.is_string()) {
+      return done(error(ep, ErrorCode::bad_request, "numbers must be an array of strings"));
+    }
+    numbers.push_back(n.get<std::string>());
+  }
+  if (!admit(ep, client, limits, static_cast<std::int64_t>(numbers.size()), done)) return;
+
+  auto state = std::make_shared<BatchState>();
+  state->results.resize(numbers.size());
+  state->pending = numbers.size();
+  state->done = std::move(done);
+  auto complete = [self = shared_from_this(), state](std::size_t i, LookupResult r) {
+    self->count_result(Endpoint::batch, r);
+    state->results[i] = std::move(r);
+    if (--state->pending > 0) return;
+    json out = {{"results", json::array()}};
+    auto& arr = out["results"];
+    for (const auto& x : state->results) arr.push_back(pipeline::to_json(x));
+    Response resp;
+    resp.body = dump(out);
+    auto d = std::move(state->done);
+    d(std::move(resp));
+  };
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    if (auto e = check_number(numbers[i])) {
+      LookupResult bad;
+      bad.code = pipeline::reason::kBadInput;
+      bad.reason = *e;
+      bad.number = numbers[i];
+      complete(i, std::move(bad));
+      continue;
+    }
+    pipeline::LookupRequest lr;
+    lr.number = std::move(numbers[i]);
+    lr.service = service;
+    lr.scope = client.scope;
+    service_->lookup(lr, [complete, i](LookupResult r) { complete(i, std::move(r)); });
+  }
+}
+
+}  // namespace speerd::server

@@ -1,0 +1,82 @@
+// API v1 over the pipeline: routes a request, checks its input and the
+// client's rate limit, runs the lookup(s) and builds the response. No I/O:
+// the connection hands in a parsed request and sends what comes back.
+//
+//   GET  /v1/lookup?number=+12155551234&service=E2U+sip   LUF + LRF + check
+//   GET  /v1/route?uri=sip:alice@peer.example              LRF + check
+//   POST /v1/lookup  {"numbers": [...], "service": "..."}   batch
+//
+// The contract is resolver/server/openapi.yaml.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "resolver/pipeline/result.hpp"
+#include "resolver/server/client_directory.hpp"
+#include "resolver/server/errors.hpp"
+#include "resolver/server/http_text.hpp"
+#include "resolver/server/metrics.hpp"
+#include "resolver/server/rate_limiter.hpp"
+#include "resolver/server/settings.hpp"
+
+namespace speerd::server {
+
+// Input bounds checked before anything reaches the pipeline.
+inline constexpr std::size_t kMaxNumberBytes = 64;
+inline constexpr std::size_t kMaxServiceBytes = 64;
+inline constexpr std::size_t kMaxUriBytes = 512;
+inline constexpr int kMaxJsonDepth = 8;  // batch bodies are two levels deep
+
+struct ApiRequest {
+  std::string_view method;
+  std::string_view target;
+  std::string_view content_type;
+  std::string_view body;
+};
+
+class Api : public std::enable_shared_from_this<Api> {
+ public:
+  using Done = std::function<void(Response)>;
+
+  Api(std::shared_ptr<pipeline::LookupService> service, RateLimiter& limiter, Metrics& metrics)
+      : service_(std::move(service)), limiter_(limiter), metrics_(metrics) {}
+
+  // Calls `done` exactly once, possibly before returning. The request's
+  // strings need only live until handle() returns. The Api (and with it its
+  // LookupService) stays alive until every lookup it started has answered,
+  // so a reload can replace it while requests are in flight. Must be owned
+  // by a shared_ptr.
+  void handle(const ApiRequest& req, const ClientRecord& client, const LimitsSection& limits,
+              Done done);
+
+  const std::shared_ptr<pipeline::LookupService>& service() const { return service_; }
+
+ private:
+  void lookup(const QueryParams& q, const ClientRecord& client, Done done);
+  void route(const QueryParams& q, const ClientRecord& client, Done done);
+  void batch(const ApiRequest& req, const ClientRecord& client, const LimitsSection& limits,
+             Done done);
+  bool admit(Endpoint ep, const ClientRecord& client, const LimitsSection& limits,
+             std::int64_t tokens, Done& done);
+  void count_result(Endpoint ep, const pipeline::LookupResult& r);
+  Done finish(Endpoint ep, Done done);
+  Response error(Endpoint ep, ErrorCode code, std::string_view message);
+
+  std::shared_ptr<pipeline::LookupService> service_;
+  RateLimiter& limiter_;
+  Metrics& metrics_;
+};
+
+// Single-result answer: 200 with the result, or 400 bad-input.
+Response result_response(const pipeline::LookupResult& r);
+
+// Input checks (also used by tests): an error message, or nothing.
+std::optional<std::string> check_number(std::string_view number);
+std::optional<std::string> check_service(std::string_view service);
+std::optional<std::string> check_uri(std::string_view uri);
+
+}  // namespace speerd::server

@@ -1,0 +1,69 @@
+// Who may use the API: a client certificate's identity maps to a client
+// record, which gives its scope and rate limit. The real directory reads the
+// SED store's `client` table (store_directory.hpp); tests use
+// MemoryDirectory.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "enum/expected.hpp"
+#include "resolver/pipeline/result.hpp"
+
+namespace speerd::server {
+
+// What a verified client certificate says about its holder. Identities are
+// tried in this order: SPKI pin, SAN URIs, SAN DNS names.
+struct CertIdentity {
+  std::string spki_sha256;        // base64 of SHA-256 over the DER SubjectPublicKeyInfo
+  std::vector<std::string> uris;  // subjectAltName URIs
+  std::vector<std::string> dns;   // subjectAltName DNS names
+  std::string subject;            // one-line subject DN, for logs only
+
+  // The identity strings to look up, in order ("sha256/<b64>" for the pin).
+  std::vector<std::string> candidates() const;
+};
+
+struct RateLimit {
+  std::int64_t per_second = 0;
+  std::int64_t burst = 0;
+};
+
+struct ClientRecord {
+  std::string id;                 // stable client name, used in logs, metrics and rate limits
+  pipeline::ClientScope scope;    // what the client may see
+  std::optional<RateLimit> rate;  // unset: the [limits] defaults
+  std::string matched_identity;   // which candidate matched
+};
+
+// One per shard (store handles are not shared between threads). Called on
+// the shard's thread, once per new connection.
+class ClientDirectory {
+ public:
+  virtual ~ClientDirectory() = default;
+  // nullopt: no client has this identity. An error: the directory itself
+  // failed (store unreachable); the connection is refused either way.
+  virtual Expected<std::optional<ClientRecord>> find(const CertIdentity& id) = 0;
+  // Cheap reachability check for /readyz.
+  virtual Expected<bool> ping() = 0;
+};
+
+// A fixed table, keyed by identity string (tests, and speerd without a store).
+class MemoryDirectory final : public ClientDirectory {
+ public:
+  struct Entry {
+    std::string identity;  // one of CertIdentity::candidates()
+    ClientRecord record;
+  };
+  explicit MemoryDirectory(std::vector<Entry> entries) : entries_(std::move(entries)) {}
+  Expected<std::optional<ClientRecord>> find(const CertIdentity& id) override;
+  Expected<bool> ping() override { return true; }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+}  // namespace speerd::server

@@ -1,0 +1,27 @@
+// Structured log events: each is one JSON object (event name + fields) handed
+// to spdlog; the daemon's formatter (resolver/daemon/logging.hpp) adds the
+// time, level and logger and writes one JSON line.
+#pragma once
+
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+namespace speerd::server::log {
+
+// Event names that operators and tests search for.
+inline constexpr const char* kRefused = "connection-refused";  // fields: peer, reason, detail
+inline constexpr const char* kClosed = "connection-closed";    // fields: peer, client, reason
+inline constexpr const char* kAccepted = "client-authenticated";
+inline constexpr const char* kReload = "config-reload";
+inline constexpr const char* kListening = "listening";
+inline constexpr const char* kDrain = "drain";
+
+inline bool enabled(spdlog::level::level_enum lvl) {
+  return spdlog::default_logger_raw()->should_log(lvl);
+}
+
+void event(spdlog::level::level_enum lvl, std::string_view name, nlohmann::json fields = {});
+
+}  // namespace speerd::server::log

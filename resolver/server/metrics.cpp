@@ -1,0 +1,232 @@
+#include "resolver/server/metrics.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+#include "resolver/server/errors.hpp"
+
+namespace speerd::server {
+namespace {
+
+std::vector<std::string_view> error_codes() {
+  std::vector<std::string_view> v;
+  for (const auto& e : kErrors) v.push_back(e.code);
+  return v;
+}
+
+std::size_t label_combinations(const MetricDef& d) {
+  std::size_t n = 1;
+  for (const auto& v : d.values) n *= v.size();
+  return n;
+}
+
+std::size_t slots_of(const MetricDef& d) {
+  const std::size_t per = d.type == MetricType::histogram ? latency_buckets().size() + 3 : 1;
+  return label_combinations(d) * per;
+}
+
+}  // namespace
+
+const std::vector<MetricDef>& metric_table() {
+  using T = MetricType;
+  static const std::vector<std::string_view> endpoints = {"lookup", "route", "batch", "other"};
+  static const std::vector<MetricDef> table = {
+      {Metric::requests,
+       "speerd_requests_total",
+       T::counter,
+       "API requests answered, by endpoint and outcome class.",
+       {"endpoint", "status"},
+       {endpoints, {"ok", "client_error", "rate_limited", "server_error"}}},
+      {Metric::lookups,
+       "speerd_lookups_total",
+       T::counter,
+       "Lookups answered, by endpoint and verdict (a batch counts once per number).",
+       {"endpoint", "verdict"},
+       {endpoints, {"route", "reject", "error"}}},
+      {Metric::request_seconds,
+       "speerd_request_duration_seconds",
+       T::histogram,
+       "Time from a complete request to its response being ready.",
+       {"endpoint"},
+       {endpoints}},
+      {Metric::dnssec,
+       "speerd_dnssec_outcomes_total",
+       T::counter,
+       "DNSSEC outcome (weakest step) of each lookup answered.",
+       {"state"},
+       {{"secure", "insecure", "bogus", "indeterminate"}}},
+      {Metric::cache,
+       "speerd_cache_lookups_total",
+       T::counter,
+       "Lookups answered from the cache (hit), stale from the cache, or resolved (miss).",
+       {"result"},
+       {{"hit", "stale", "miss"}}},
+      {Metric::rate_limited,
+       "speerd_rate_limited_total",
+       T::counter,
+       "Requests refused with 429 by the per-client rate limit.",
+       {"endpoint"},
+       {endpoints}},
+      {Metric::errors,
+       "speerd_errors_total",
+       T::counter,
+       "Error responses, by stable error code.",
+       {"code"},
+       {error_codes()}},
+      {Metric::connections_open,
+       "speerd_connections_open",
+       T::gauge,
+       "API connections open now (accepted, not yet closed).",
+       {}},
+      {Metric::connections_accepted,
+       "speerd_connections_accepted_total",
+       T::counter,
+       "API connections accepted and handed to a shard.",
+       {}},
+      {Metric::connections_refused,
+       "speerd_connections_refused_total",
+       T::counter,
+       "Connections refused before any request was served, by reason.",
+       {"reason"},
+       {{"max_connections", "per_address", "tls_handshake", "handshake_timeout", "unknown_client",
+         "directory_error", "draining"}}},
+      {Metric::connections_closed,
+       "speerd_connections_closed_total",
+       T::counter,
+       "Authenticated connections closed, by reason.",
+       {"reason"},
+       {{"peer_closed", "idle_timeout", "request_timeout", "write_timeout", "header_too_large",
+         "body_too_large", "bad_request", "max_requests", "drain", "io_error"}}},
+      {Metric::handshakes,
+       "speerd_tls_handshakes_total",
+       T::counter,
+       "Completed TLS handshakes, full or resumed from a session ticket.",
+       {"kind"},
+       {{"full", "resumed"}}},
+      {Metric::config_reloads,
+       "speerd_config_reloads_total",
+       T::counter,
+       "Configuration reloads (SIGHUP), applied or refused.",
+       {"result"},
+       {{"ok", "failed"}}},
+  };
+  return table;
+}
+
+const std::vector<double>& latency_buckets() {
+  static const std::vector<double> b = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                        0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5};
+  return b;
+}
+
+Metrics::Metrics() {
+  const auto& table = metric_table();
+  offset_.resize(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    offset_[i] = size_;
+    size_ += slots_of(table[i]);
+  }
+  slots_ = std::make_unique<std::atomic<std::int64_t>[]>(size_);
+  for (std::size_t i = 0; i < size_; ++i) slots_[i].store(0, std::memory_order_relaxed);
+}
+
+void Metrics::inc(Metric m, std::size_t label, std::int64_t n) {
+  slots_[offset_[L(m)] + label].fetch_add(n, std::memory_order_relaxed);
+}
+
+void Metrics::inc2(Metric m, std::size_t l1, std::size_t l2, std::int64_t n) {
+  const auto& d = metric_table()[L(m)];
+  inc(m, l1 * d.values[1].size() + l2, n);
+}
+
+std::int64_t Metrics::value(Metric m, std::size_t label) const {
+  return slots_[offset_[L(m)] + label].load(std::memory_order_relaxed);
+}
+
+std::int64_t Metrics::value2(Metric m, std::size_t l1, std::size_t l2) const {
+  const auto& d = metric_table()[L(m)];
+  return value(m, l1 * d.values[1].size() + l2);
+}
+
+void Metrics::observe(Metric m, std::size_t label, std::chrono::nanoseconds d) {
+  const auto& b = latency_buckets();
+  const std::size_t per = b.size() + 3;
+  const std::size_t base = offset_[L(m)] + label * per;
+  const double s = std::chrono::duration<double>(d).count();
+  std::size_t i = 0;
+  while (i < b.size() && s > b[i]) ++i;
+  slots_[base + i].fetch_add(1, std::memory_order_relaxed);  // i == size(): +Inf
+  slots_[base + b.size() + 1].fetch_add(d.count(), std::memory_order_relaxed);
+  slots_[base + b.size() + 2].fetch_add(1, std::memory_order_relaxed);
+}
+
+namespace {
+
+std::string format_double(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+std::string labels_text(const MetricDef& d, std::size_t combo, const std::string& extra = {}) {
+  std::string out;
+  std::size_t rest = combo;
+  std::vector<std::size_t> idx(d.labels.size());
+  for (std::size_t k = d.labels.size(); k-- > 0;) {
+    idx[k] = rest % d.values[k].size();
+    rest /= d.values[k].size();
+  }
+  for (std::size_t k = 0; k < d.labels.size(); ++k) {
+    out += (out.empty() ? "" : ",") + std::string(d.labels[k]) + "=\"" +
+           std::string(d.values[k][idx[k]]) + "\"";
+  }
+  if (!extra.empty()) out += (out.empty() ? "" : ",") + extra;
+  return out.empty() ? out : "{" + out + "}";
+}
+
+}  // namespace
+
+std::string render_metrics(const std::vector<const Metrics*>& all) {
+  std::ostringstream out;
+  const auto& table = metric_table();
+  auto sum = [&](std::size_t slot) {
+    std::int64_t s = 0;
+    for (const auto* m : all) s += m->slots_[slot].load(std::memory_order_relaxed);
+    return s;
+  };
+  if (all.empty()) return {};
+  const Metrics& layout = *all.front();
+  for (std::size_t f = 0; f < table.size(); ++f) {
+    const auto& d = table[f];
+    const char* type = d.type == MetricType::counter ? "counter"
+                       : d.type == MetricType::gauge ? "gauge"
+                                                     : "histogram";
+    out << "# HELP " << d.name << ' ' << d.help << '\n';
+    out << "# TYPE " << d.name << ' ' << type << '\n';
+    const std::size_t combos = label_combinations(d);
+    if (d.type != MetricType::histogram) {
+      for (std::size_t c = 0; c < combos; ++c) {
+        out << d.name << labels_text(d, c) << ' ' << sum(layout.offset_[f] + c) << '\n';
+      }
+      continue;
+    }
+    const auto& b = latency_buckets();
+    const std::size_t per = b.size() + 3;
+    for (std::size_t c = 0; c < combos; ++c) {
+      const std::size_t base = layout.offset_[f] + c * per;
+      std::int64_t cumulative = 0;
+      for (std::size_t i = 0; i <= b.size(); ++i) {
+        cumulative += sum(base + i);
+        const std::string le = i < b.size() ? format_double(b[i]) : "+Inf";
+        out << d.name << "_bucket" << labels_text(d, c, "le=\"" + le + "\"") << ' ' << cumulative
+            << '\n';
+      }
+      out << d.name << "_sum" << labels_text(d, c) << ' '
+          << format_double(static_cast<double>(sum(base + b.size() + 1)) / 1e9) << '\n';
+      out << d.name << "_count" << labels_text(d, c) << ' ' << sum(base + b.size() + 2) << '\n';
+    }
+  }
+  return out.str();
+}
+
+}  // namespace speerd::server

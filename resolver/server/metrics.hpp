@@ -1,0 +1,111 @@
+// Every metric speerd exports, defined once in the table in metrics.cpp
+// (name, type, help, labels and their values); /metrics is rendered from it.
+//
+// Each shard owns one Metrics (written only by its thread, relaxed atomics)
+// and the control thread owns one more; a scrape sums them, so the data path
+// never shares a cache line with another core.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace speerd::server {
+
+enum class MetricType { counter, gauge, histogram };
+
+// Families, in table order.
+enum class Metric : std::uint8_t {
+  requests,              // {endpoint, status}
+  lookups,               // {endpoint, verdict}
+  request_seconds,       // histogram {endpoint}
+  dnssec,                // {state}
+  cache,                 // {result}
+  rate_limited,          // {endpoint}
+  errors,                // {code}
+  connections_open,      // gauge
+  connections_accepted,  // counter
+  connections_refused,   // {reason}
+  connections_closed,    // {reason}
+  handshakes,            // {kind}
+  config_reloads,        // {result}
+  kCount
+};
+
+// Label values; each enum's order matches its row in the table.
+enum class Endpoint : std::uint8_t { lookup, route, batch, other };
+enum class Status : std::uint8_t { ok, client_error, rate_limited, server_error };
+enum class VerdictLabel : std::uint8_t { route, reject, error };
+enum class StateLabel : std::uint8_t { secure, insecure, bogus, indeterminate };
+enum class CacheLabel : std::uint8_t { hit, stale, miss };
+enum class Refused : std::uint8_t {
+  max_connections,
+  per_address,
+  tls_handshake,
+  handshake_timeout,
+  unknown_client,
+  directory_error,
+  draining
+};
+enum class Closed : std::uint8_t {
+  peer_closed,
+  idle_timeout,
+  request_timeout,
+  write_timeout,
+  header_too_large,
+  body_too_large,
+  bad_request,
+  max_requests,
+  drain,
+  io_error
+};
+enum class Handshake : std::uint8_t { full, resumed };
+enum class ReloadLabel : std::uint8_t { ok, failed };
+
+struct MetricDef {
+  Metric id;
+  std::string_view name;
+  MetricType type;
+  std::string_view help;
+  std::vector<std::string_view> labels;                    // 0, 1 or 2 label names
+  std::vector<std::vector<std::string_view>> values = {};  // values per label
+};
+
+const std::vector<MetricDef>& metric_table();
+
+// Upper bounds of the latency histogram buckets, seconds.
+const std::vector<double>& latency_buckets();
+
+class Metrics {
+ public:
+  Metrics();
+
+  // Label indices are the enum values above; two-label families take both.
+  void inc(Metric m, std::size_t label = 0, std::int64_t n = 1);
+  void inc2(Metric m, std::size_t l1, std::size_t l2, std::int64_t n = 1);
+  void add_gauge(Metric m, std::int64_t delta) { inc(m, 0, delta); }
+  void observe(Metric m, std::size_t label, std::chrono::nanoseconds d);
+
+  std::int64_t value(Metric m, std::size_t label = 0) const;
+  std::int64_t value2(Metric m, std::size_t l1, std::size_t l2) const;
+
+ private:
+  friend std::string render_metrics(const std::vector<const Metrics*>& all);
+  std::vector<std::size_t> offset_;  // per family: first slot
+  std::unique_ptr<std::atomic<std::int64_t>[]> slots_;
+  std::size_t size_ = 0;
+};
+
+// Prometheus text exposition (version 0.0.4) of the sum of `all`.
+std::string render_metrics(const std::vector<const Metrics*>& all);
+
+template <typename E>
+constexpr std::size_t L(E e) {
+  return static_cast<std::size_t>(e);
+}
+
+}  // namespace speerd::server

@@ -1,0 +1,129 @@
+// speerd's API server: one acceptor, N shards.
+//
+// Threads: N shard threads (one per core by default; each an io_context
+// with its own LookupService, client directory and metrics), one control
+// thread (the API acceptor, periodic housekeeping), one admin thread.
+//
+// Acceptor: a single listening socket on the control thread accepts, applies
+// the connection caps (before any TLS work), and hands the socket to the
+// shard with the fewest open connections. Chosen over SO_REUSEPORT per
+// shard because keep-alive SBE connections are few and long-lived (one per
+// Kamailio worker): kernel hashing could put several on one core while
+// another idles, whereas least-loaded hand-off balances them; the caps are
+// also enforced in one place, and port 0 works for tests. The cost is one
+// cross-thread post per new connection, which is small next to a handshake.
+//
+// Reload: reload() builds the new TLS context and, when given a new service
+// factory, a new LookupService on every shard first; only when all of that
+// succeeded does every shard switch to the new Generation. Established
+// connections keep their TLS session and finish requests in flight on the
+// pipeline they started with; new requests use the new configuration.
+//
+// Shutdown: stop accepting, close idle connections, let requests in
+// progress answer (with `Connection: close`) for up to drain_timeout_ms,
+// then close the rest.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "enum/expected.hpp"
+#include "resolver/pipeline/result.hpp"
+#include "resolver/server/admin.hpp"
+#include "resolver/server/admission.hpp"
+#include "resolver/server/client_directory.hpp"
+#include "resolver/server/guarded.hpp"
+#include "resolver/server/metrics.hpp"
+#include "resolver/server/rate_limiter.hpp"
+#include "resolver/server/settings.hpp"
+#include "resolver/server/shard.hpp"
+
+namespace speerd::server {
+
+struct ReadinessCheck {
+  std::string name;
+  std::function<Expected<bool>()> check;  // runs on the admin thread
+};
+
+struct ServerHooks {
+  // Builds shard `index`'s pipeline; called on that shard's thread.
+  using ServiceFactory = std::function<Expected<std::shared_ptr<pipeline::LookupService>>(
+      boost::asio::io_context& io, std::size_t index)>;
+  // Opens one client directory (store handle); one per shard, one for the
+  // admin listener's readiness check.
+  using DirectoryFactory = std::function<Expected<std::unique_ptr<ClientDirectory>>()>;
+
+  ServiceFactory make_service;
+  DirectoryFactory make_directory;
+  std::vector<ReadinessCheck> readiness;  // beyond the built-in ones
+};
+
+class Server {
+ public:
+  // Binds the listeners, builds the shards and starts all threads.
+  static Expected<std::unique_ptr<Server>> start(std::shared_ptr<const ServerConfig> config,
+                                                 ServerHooks hooks);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t api_port() const { return api_port_; }
+  std::uint16_t admin_port() const { return admin_ ? admin_->port() : 0; }
+  std::size_t shard_count() const { return shards_.size(); }
+
+  // Swaps in a new configuration (and pipeline, when make_service is set).
+  // On error nothing changed. The value lists settings that changed but
+  // need a restart to take effect.
+  Expected<std::vector<std::string>> reload(std::shared_ptr<const ServerConfig> config,
+                                            ServerHooks::ServiceFactory make_service = {});
+
+  // Drains and stops; blocks. Idempotent.
+  void shutdown();
+
+  std::string metrics_text() const;
+  std::pair<bool, nlohmann::json> readiness();
+  std::int64_t open_connections() const { return admission_.open(); }
+  std::shared_ptr<const Generation> generation();
+
+ private:
+  Server() = default;
+  Expected<bool> listen(const std::string& address);
+  void accept();
+  void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+  void dispatch(boost::asio::ip::tcp::socket socket, Admission::Ticket ticket, std::string peer,
+                std::size_t index);
+  void housekeeping();
+  bool wait_for_close(std::chrono::milliseconds limit);
+
+  ServerHooks hooks_;
+  Admission admission_;
+  RateLimiter limiter_;
+  Metrics control_metrics_;  // accept-time refusals and reload counts
+  Guarded<std::shared_ptr<const Generation>> current_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::unique_ptr<ClientDirectory> admin_directory_;  // used on the admin thread only
+  std::unique_ptr<AdminServer> admin_;
+
+  boost::asio::io_context control_{1};
+  boost::asio::ip::tcp::acceptor acceptor_{control_};
+  boost::asio::steady_timer accept_pause_{control_};
+  boost::asio::steady_timer housekeeping_timer_{control_};
+  std::thread control_thread_;
+  std::uint16_t api_port_ = 0;
+  std::size_t next_shard_ = 0;
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> stopped_{false};
+  std::mutex reload_mutex_;
+};
+
+}  // namespace speerd::server

@@ -1,0 +1,370 @@
+#include "resolver/server/settings.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <sstream>
+
+namespace speerd::server {
+namespace {
+
+using S = Setting;
+
+// The container's open-file limit is about 20,000; connections, resolver
+// sockets, the store and the logs share it, so the connection cap stays well
+// below that.
+constexpr std::int64_t kMaxConnectionsCeiling = 18000;
+
+}  // namespace
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = {
+      // [server]
+      {"server",
+       "listen",
+       S::StringField{[](ServerConfig& c) -> std::string& { return c.server.listen; }},
+       "API listener, host:port ([v6]:port for IPv6). One acceptor hands each new connection to "
+       "the shard with the fewest open connections.",
+       0,
+       0,
+       {},
+       false},
+      {"server",
+       "threads",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.server.threads; }},
+       "Shards (event-loop threads, each with its own pipeline, cache and store handle); 0: one "
+       "per "
+       "core.",
+       0,
+       256,
+       {},
+       false},
+      {"server", "drain_timeout_ms",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.server.drain_timeout_ms; }},
+       "On SIGTERM: how long requests in progress may take to finish before connections are cut.",
+       0, 600000},
+      // [tls]
+      {"tls", "certificate",
+       S::StringField{[](ServerConfig& c) -> std::string& { return c.tls.certificate; }},
+       "Server certificate chain (PEM, leaf first). Reloaded on SIGHUP."},
+      {"tls", "private_key",
+       S::StringField{[](ServerConfig& c) -> std::string& { return c.tls.private_key; }},
+       "Server private key (PEM). Reloaded on SIGHUP."},
+      {"tls", "client_ca",
+       S::StringField{[](ServerConfig& c) -> std::string& { return c.tls.client_ca; }},
+       "CA bundle (PEM) that client certificates must chain to. Reloaded on SIGHUP."},
+      {"tls", "crls",
+       S::ListField{[](ServerConfig& c) -> std::vector<std::string>& { return c.tls.crls; }},
+       "CRL files (PEM); when given, every client certificate is checked against them and an "
+       "expired CRL refuses everyone (fail closed). Reloaded on SIGHUP."},
+      {"tls",
+       "min_version",
+       S::StringField{[](ServerConfig& c) -> std::string& { return c.tls.min_version; }},
+       "Lowest TLS version accepted. \"1.2\" is an opt-in for old clients (ECDHE AEAD suites only, "
+       "no renegotiation).",
+       0,
+       0,
+       {"1.3", "1.2"}},
+      {"tls", "require_client_auth_eku",
+       S::BoolField{[](ServerConfig& c) -> bool& { return c.tls.require_client_auth_eku; }},
+       "Refuse client certificates whose extended key usage does not list clientAuth (also when "
+       "the extension is absent)."},
+      {"tls", "session_tickets",
+       S::BoolField{[](ServerConfig& c) -> bool& { return c.tls.session_tickets; }},
+       "Issue TLS 1.3 session tickets so clients can resume without a full handshake. A reload "
+       "rotates the ticket key, so revoked certificates cannot resume."},
+      {"tls", "session_lifetime_s",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.tls.session_lifetime_s; }},
+       "Lifetime of a session ticket, seconds.", 60, 86400},
+      // [limits]
+      {"limits", "max_connections",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.max_connections; }},
+       "Open API connections, all clients together; beyond it new connections are closed at "
+       "accept. Kept below the process's open-file limit.",
+       1, kMaxConnectionsCeiling},
+      {"limits", "max_connections_per_address", S::IntField{[](ServerConfig& c) -> std::int64_t& {
+         return c.limits.max_connections_per_address;
+       }},
+       "Open API connections from one client IP address; beyond it new connections from that "
+       "address are closed at accept.",
+       1, kMaxConnectionsCeiling},
+      {"limits", "handshake_timeout_ms",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.handshake_timeout_ms; }},
+       "From accept to a completed TLS handshake (a silent or half ClientHello is cut here).", 10,
+       60000},
+      {"limits", "idle_timeout_ms",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.idle_timeout_ms; }},
+       "A keep-alive connection waiting for the first byte of its next request is closed after "
+       "this.",
+       10, 3600000},
+      {"limits", "request_timeout_ms",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.request_timeout_ms; }},
+       "From the first byte of a request to its last (a half-sent request is cut here).", 10,
+       600000},
+      {"limits", "write_timeout_ms",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.write_timeout_ms; }},
+       "A response the client does not read within this is abandoned and the connection closed.",
+       10, 600000},
+      {"limits", "max_header_bytes",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.max_header_bytes; }},
+       "Request line plus headers; larger gets 431 and the connection is closed.", 256, 1048576},
+      {"limits", "max_body_bytes",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.max_body_bytes; }},
+       "Request body (batch lookups); larger gets 413 and the connection is closed.", 0, 16777216},
+      {"limits", "max_requests_per_connection", S::IntField{[](ServerConfig& c) -> std::int64_t& {
+         return c.limits.max_requests_per_connection;
+       }},
+       "Requests served on one connection; the last response says `Connection: close`.", 1,
+       1000000000},
+      {"limits", "max_batch",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.max_batch; }},
+       "Numbers in one POST /v1/lookup; more gets 413 batch-too-large.", 1, 10000},
+      {"limits", "rate_per_second",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.rate_per_second; }},
+       "Per-client token bucket: lookups per second (one token per number, batches included), "
+       "unless the client's store record sets its own. Beyond it: 429 with Retry-After.",
+       1, 100000000},
+      {"limits", "rate_burst",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.rate_burst; }},
+       "Per-client token bucket depth (lookups allowed at once after a quiet period).", 1,
+       100000000},
+      // [admin]
+      {"admin",
+       "enabled",
+       S::BoolField{[](ServerConfig& c) -> bool& { return c.admin.enabled; }},
+       "Run the plain-HTTP admin listener (/healthz, /readyz, /metrics).",
+       0,
+       0,
+       {},
+       false},
+      {"admin",
+       "listen",
+       S::StringField{[](ServerConfig& c) -> std::string& { return c.admin.listen; }},
+       "Admin listener, host:port. Plain HTTP without authentication: keep it on loopback or a "
+       "management network.",
+       0,
+       0,
+       {},
+       false},
+      // [store]
+      {"store",
+       "uri",
+       S::StringField{[](ServerConfig& c) -> std::string& { return c.store.uri; }},
+       "SED store: sqlite:///path or postgresql://... (a replica for reads).",
+       0,
+       0,
+       {},
+       false},
+      {"store", "refresh_interval_ms",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.store.refresh_interval_ms; }},
+       "How often each shard polls the store's change counter to refresh client records.", 50,
+       3600000},
+      // [log]
+      {"log",
+       "level",
+       S::StringField{[](ServerConfig& c) -> std::string& { return c.log.level; }},
+       "Lowest level logged (JSON lines).",
+       0,
+       0,
+       {"trace", "debug", "info", "warn", "error", "critical", "off"}},
+      {"log", "file", S::StringField{[](ServerConfig& c) -> std::string& { return c.log.file; }},
+       "Log file; empty: stderr (the journal under systemd). Reopened on SIGHUP."},
+  };
+  return table;
+}
+
+const std::vector<std::string_view>& server_sections() {
+  static const std::vector<std::string_view> s = {"server", "tls",   "limits",
+                                                  "admin",  "store", "log"};
+  return s;
+}
+
+namespace {
+
+std::string where(const toml::value& v) {
+  const auto loc = v.location();
+  if (loc.file_name() == "unknown file") return {};
+  return " (" + loc.file_name() + ":" + std::to_string(loc.line()) + ")";
+}
+
+std::string type_name(const toml::value& v) {
+  switch (v.type()) {
+    case toml::value_t::boolean:
+      return "a boolean";
+    case toml::value_t::integer:
+      return "an integer";
+    case toml::value_t::floating:
+      return "a float";
+    case toml::value_t::string:
+      return "a string";
+    case toml::value_t::array:
+      return "an array";
+    case toml::value_t::table:
+      return "a table";
+    default:
+      return "a date/time";
+  }
+}
+
+std::string name_of(const Setting& s) {
+  return "[" + std::string(s.section) + "] " + std::string(s.key);
+}
+
+Expected<bool> assign(const Setting& s, const toml::value& v, ServerConfig& c) {
+  auto wrong = [&](const char* want) {
+    return fail(name_of(s) + ": expected " + want + ", got " + type_name(v) + where(v));
+  };
+  if (auto* f = std::get_if<S::IntField>(&s.field)) {
+    if (!v.is_integer()) return wrong("an integer");
+    const std::int64_t x = v.as_integer();
+    if (x < s.min || x > s.max) {
+      return fail(name_of(s) + ": " + std::to_string(x) + " is outside " + std::to_string(s.min) +
+                  ".." + std::to_string(s.max) + where(v));
+    }
+    (*f)(c) = x;
+  } else if (auto* f = std::get_if<S::BoolField>(&s.field)) {
+    if (!v.is_boolean()) return wrong("a boolean");
+    (*f)(c) = v.as_boolean();
+  } else if (auto* f = std::get_if<S::StringField>(&s.field)) {
+    if (!v.is_string()) return wrong("a string");
+    std::string x = v.as_string().str;
+    if (!s.choices.empty() &&
+        std::find(s.choices.begin(), s.choices.end(), std::string_view(x)) == s.choices.end()) {
+      std::string allowed;
+      for (auto ch : s.choices) allowed += (allowed.empty() ? "" : ", ") + std::string(ch);
+      return fail(name_of(s) + ": \"" + x + "\" is not one of " + allowed + where(v));
+    }
+    (*f)(c) = std::move(x);
+  } else if (auto* f = std::get_if<S::ListField>(&s.field)) {
+    if (!v.is_array()) return wrong("an array of strings");
+    std::vector<std::string> out;
+    for (const auto& e : v.as_array()) {
+      if (!e.is_string()) return wrong("an array of strings");
+      out.push_back(e.as_string().str);
+    }
+    (*f)(c) = std::move(out);
+  }
+  return true;
+}
+
+// Relations between settings that one row cannot express.
+Expected<bool> check(const ServerConfig& c) {
+  if (auto hp = parse_host_port(c.server.listen); !hp)
+    return fail("[server] listen: " + hp.error());
+  if (c.admin.enabled) {
+    if (auto hp = parse_host_port(c.admin.listen); !hp)
+      return fail("[admin] listen: " + hp.error());
+  }
+  for (auto [key, value] :
+       {std::pair{"certificate", &c.tls.certificate}, std::pair{"private_key", &c.tls.private_key},
+        std::pair{"client_ca", &c.tls.client_ca}}) {
+    if (value->empty()) return fail(std::string("[tls] ") + key + ": required");
+  }
+  if (c.limits.max_connections_per_address > c.limits.max_connections) {
+    return fail("[limits] max_connections_per_address: larger than max_connections");
+  }
+  if (c.limits.rate_burst < c.limits.max_batch) {
+    return fail("[limits] rate_burst: smaller than max_batch (a full batch could never pass)");
+  }
+  return true;
+}
+
+}  // namespace
+
+Expected<ServerConfig> parse_server_config(const toml::value& root) {
+  ServerConfig c;
+  if (!root.is_table()) return fail("configuration: not a TOML table");
+  std::map<std::string, const Setting*> by_name;
+  for (const auto& s : settings()) {
+    by_name[std::string(s.section) + "." + std::string(s.key)] = &s;
+  }
+  for (auto section : server_sections()) {
+    const auto& top = root.as_table();
+    auto it = top.find(std::string(section));
+    if (it == top.end()) continue;
+    if (!it->second.is_table()) {
+      return fail("[" + std::string(section) + "]: expected a table, got " + type_name(it->second) +
+                  where(it->second));
+    }
+    // Sorted, so that the first error reported does not depend on hashing.
+    std::map<std::string, const toml::value*> keys;
+    for (const auto& [k, v] : it->second.as_table()) keys[k] = &v;
+    for (const auto& [k, v] : keys) {
+      auto s = by_name.find(std::string(section) + "." + k);
+      if (s == by_name.end()) {
+        return fail("[" + std::string(section) + "] " + k + ": unknown key" + where(*v));
+      }
+      if (auto r = assign(*s->second, *v, c); !r) return fail(r.error());
+    }
+  }
+  if (auto r = check(c); !r) return fail(r.error());
+  return c;
+}
+
+std::string format_value(const Setting& s, ServerConfig& c) {
+  std::ostringstream out;
+  if (auto* f = std::get_if<S::IntField>(&s.field)) {
+    out << (*f)(c);
+  } else if (auto* f = std::get_if<S::BoolField>(&s.field)) {
+    out << ((*f)(c) ? "true" : "false");
+  } else if (auto* f = std::get_if<S::StringField>(&s.field)) {
+    out << '"' << (*f)(c) << '"';
+  } else if (auto* f = std::get_if<S::ListField>(&s.field)) {
+    out << '[';
+    bool first = true;
+    for (const auto& e : (*f)(c)) {
+      out << (first ? "" : ", ") << '"' << e << '"';
+      first = false;
+    }
+    out << ']';
+  }
+  return out.str();
+}
+
+std::string describe_settings() {
+  ServerConfig defaults;
+  std::ostringstream out;
+  std::string_view section;
+  for (const auto& s : settings()) {
+    if (s.section != section) {
+      section = s.section;
+      out << "\n[" << section << "]\n";
+    }
+    out << "  " << s.key << " = " << format_value(s, defaults);
+    if (std::holds_alternative<S::IntField>(s.field)) {
+      out << "   (" << s.min << ".." << s.max << ")";
+    }
+    if (!s.reloadable) out << "   (restart to change)";
+    out << "\n      " << s.help << "\n";
+  }
+  return out.str();
+}
+
+Expected<HostPort> parse_host_port(std::string_view text) {
+  HostPort hp;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return fail("\"" + std::string(text) + "\" is not [address]:port");
+    }
+    hp.host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return fail("\"" + std::string(text) + "\" is not host:port");
+    }
+    hp.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || ptr != port.data() + port.size() || value > 65535 || port.empty()) {
+    return fail("\"" + std::string(text) + "\": bad port");
+  }
+  hp.port = static_cast<std::uint16_t>(value);
+  return hp;
+}
+
+}  // namespace speerd::server

@@ -1,0 +1,120 @@
+// The daemon's own configuration sections: [server], [tls], [limits],
+// [admin], [store], [log]. Every setting is declared once, in the table in
+// settings.cpp (name, type, default, bounds, help); the TOML parser,
+// `speerd --help-config` and conf/speerd.toml's comments come from it.
+//
+// The resolver sections ([dns], [enum], [lookup], [cache]) belong to
+// resolver/config/; the daemon combines both (resolver/daemon/config.hpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <toml.hpp>
+
+#include "enum/expected.hpp"
+
+namespace speerd::server {
+
+struct ServerSection {
+  std::string listen = "0.0.0.0:5443";
+  std::int64_t threads = 0;  // 0: one shard per core
+  std::int64_t drain_timeout_ms = 10000;
+};
+
+struct TlsSection {
+  std::string certificate;        // PEM chain, leaf first
+  std::string private_key;        // PEM
+  std::string client_ca;          // PEM bundle of CAs that issue client certificates
+  std::vector<std::string> crls;  // PEM CRL files
+  std::string min_version = "1.3";
+  bool require_client_auth_eku = true;
+  bool session_tickets = true;
+  std::int64_t session_lifetime_s = 3600;
+};
+
+// Every limit that protects the API from one client or from many (RFC 6404
+// 2.1.3, 2.2.3). The help text of each is in the table in settings.cpp.
+struct LimitsSection {
+  std::int64_t max_connections = 10000;
+  std::int64_t max_connections_per_address = 256;
+  std::int64_t handshake_timeout_ms = 5000;
+  std::int64_t idle_timeout_ms = 60000;
+  std::int64_t request_timeout_ms = 10000;
+  std::int64_t write_timeout_ms = 10000;
+  std::int64_t max_header_bytes = 8192;
+  std::int64_t max_body_bytes = 65536;
+  std::int64_t max_requests_per_connection = 100000;
+  std::int64_t max_batch = 100;
+  std::int64_t rate_per_second = 2000;
+  std::int64_t rate_burst = 4000;
+};
+
+struct AdminSection {
+  bool enabled = true;
+  std::string listen = "127.0.0.1:9153";
+};
+
+struct StoreSection {
+  std::string uri = "sqlite:///var/lib/speerd/speerd.db";
+  std::int64_t refresh_interval_ms = 1000;
+};
+
+struct LogSection {
+  std::string level = "info";
+  std::string file;  // empty: stderr (the journal under systemd)
+};
+
+struct ServerConfig {
+  ServerSection server;
+  TlsSection tls;
+  LimitsSection limits;
+  AdminSection admin;
+  StoreSection store;
+  LogSection log;
+};
+
+// One row of the settings table.
+struct Setting {
+  using IntField = std::int64_t& (*)(ServerConfig&);
+  using BoolField = bool& (*)(ServerConfig&);
+  using StringField = std::string& (*)(ServerConfig&);
+  using ListField = std::vector<std::string>& (*)(ServerConfig&);
+
+  std::string_view section;
+  std::string_view key;
+  std::variant<IntField, BoolField, StringField, ListField> field;
+  std::string_view help;
+  std::int64_t min = 0;  // integers: inclusive bounds
+  std::int64_t max = 0;
+  std::vector<std::string_view> choices = {};  // strings: allowed values (empty: any)
+  bool reloadable = true;                      // false: a change needs a restart
+};
+
+const std::vector<Setting>& settings();
+
+// The sections parse_server_config owns.
+const std::vector<std::string_view>& server_sections();
+
+// Reads the server sections of `root` (other top-level keys are ignored
+// here; the daemon rejects unknown sections). Unknown keys, wrong types and
+// out-of-range values are errors that name the key and its line.
+Expected<ServerConfig> parse_server_config(const toml::value& root);
+
+// The table as text: one block per setting (for --help-config and docs).
+std::string describe_settings();
+
+// The current value of a setting, as TOML text.
+std::string format_value(const Setting& s, ServerConfig& c);
+
+// host:port (IPv6 as "[::1]:443") split; port 0 allowed (tests).
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+Expected<HostPort> parse_host_port(std::string_view text);
+
+}  // namespace speerd::server

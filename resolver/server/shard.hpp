@@ -1,0 +1,109 @@
+// One shard: an event-loop thread with its own io_context, its own pipeline
+// instance (LookupService, with its cache), its own client directory (store
+// handle) and its own metrics. Connections live on one shard for their whole
+// life; nothing on the request path is shared with other shards except the
+// rate limiter's buckets and the TLS context.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <unordered_set>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "resolver/pipeline/result.hpp"
+#include "resolver/server/admission.hpp"
+#include "resolver/server/api.hpp"
+#include "resolver/server/client_directory.hpp"
+#include "resolver/server/metrics.hpp"
+#include "resolver/server/rate_limiter.hpp"
+#include "resolver/server/settings.hpp"
+
+namespace speerd::server {
+
+class Connection;
+
+// What a reload swaps as a whole: the configuration and the TLS context
+// built from it. New connections take the current one; established
+// connections keep the TLS context they were accepted with.
+struct Generation {
+  std::uint64_t number = 0;
+  std::shared_ptr<const ServerConfig> config;
+  std::shared_ptr<boost::asio::ssl::context> tls;
+};
+
+class Shard {
+ public:
+  Shard(std::size_t index, RateLimiter& limiter);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  std::size_t index() const { return index_; }
+  boost::asio::io_context& io() { return *io_; }
+  void start();          // runs the event loop on a new thread
+  void stop_and_join();  // stops the loop; pending handlers are dropped
+
+  // Runs f on the shard's thread and waits for its result. Not from the
+  // shard's own thread.
+  template <typename F>
+  auto call(F f) -> std::invoke_result_t<F> {
+    using R = std::invoke_result_t<F>;
+    std::packaged_task<R()> task(std::move(f));
+    auto fut = task.get_future();
+    boost::asio::post(*io_, [&task] { task(); });
+    return fut.get();
+  }
+
+  // --- shard thread only ------------------------------------------------
+  void adopt(boost::asio::ip::tcp::socket socket, Admission::Ticket ticket, std::string peer);
+  void set_generation(std::shared_ptr<const Generation> g) { generation_ = std::move(g); }
+  void set_service(std::shared_ptr<pipeline::LookupService> s);
+  void set_directory(std::unique_ptr<ClientDirectory> d) { directory_ = std::move(d); }
+  void drain();      // idle connections close now, busy ones after their response
+  void abort_all();  // every connection closes now
+
+  const Generation& generation() const { return *generation_; }
+  const std::shared_ptr<Api>& api() const { return api_; }
+  ClientDirectory& directory() { return *directory_; }
+  Metrics& metrics() { return metrics_; }
+  bool draining() const { return draining_; }
+  void attach(Connection* c);
+  void detach(Connection* c);
+
+  // --- any thread -------------------------------------------------------
+  std::int64_t open_connections() const { return open_.load(std::memory_order_relaxed); }
+  // Open connections plus those handed over but not yet adopted: what the
+  // acceptor balances on.
+  std::int64_t load() const {
+    return open_connections() + incoming_.load(std::memory_order_relaxed);
+  }
+  void note_incoming() { incoming_.fetch_add(1, std::memory_order_relaxed); }
+  const Metrics& metrics() const { return metrics_; }
+
+ private:
+  std::size_t index_;
+  RateLimiter& limiter_;
+  Metrics metrics_;
+  std::unique_ptr<boost::asio::io_context> io_;
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread thread_;
+  std::shared_ptr<const Generation> generation_;
+  std::shared_ptr<Api> api_;
+  std::unique_ptr<ClientDirectory> directory_;
+  std::unordered_set<Connection*> connections_;
+  std::atomic<std::int64_t> open_{0};
+  std::atomic<std::int64_t> incoming_{0};
+  bool draining_ = false;
+};
+
+}  // namespace speerd::server

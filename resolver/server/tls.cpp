@@ -1,0 +1,249 @@
+#include "resolver/server/tls.hpp"
+
+#include <cstring>
+#include <vector>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace speerd::server {
+namespace {
+
+namespace ssl = boost::asio::ssl;
+
+std::string openssl_error() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    out += (out.empty() ? "" : "; ") + std::string(buf);
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
+}
+
+std::string subject_line(X509* cert);
+std::string names_line(X509* cert);
+
+// The refused certificate, kept on the SSL for the refusal log (after a
+// failed handshake OpenSSL no longer hands out the peer certificate).
+void free_note(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<std::string*>(ptr);
+}
+int note_index() {
+  static const int idx = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, free_note);
+  return idx;
+}
+
+int note_failure(int ok, X509_STORE_CTX* store) {
+  if (ok) return ok;
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  if (ssl && leaf && !SSL_get_ex_data(ssl, note_index())) {
+    SSL_set_ex_data(ssl, note_index(),
+                    new std::string(subject_line(leaf) + "; " + names_line(leaf)));
+  }
+  return ok;
+}
+
+// Requires the clientAuth extended key usage to be present (RFC 5280 would
+// accept a certificate without the extension for any purpose).
+int verify_with_eku(int ok, X509_STORE_CTX* store) {
+  if (ok && X509_STORE_CTX_get_error_depth(store) == 0) {
+    X509* cert = X509_STORE_CTX_get_current_cert(store);
+    const bool has_eku = (X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) != 0;
+    if (!has_eku || (X509_get_extended_key_usage(cert) & XKU_SSL_CLIENT) == 0) {
+      X509_STORE_CTX_set_error(store, X509_V_ERR_INVALID_PURPOSE);
+      ok = 0;
+    }
+  }
+  return note_failure(ok, store);
+}
+
+int verify_plain(int ok, X509_STORE_CTX* store) {
+  return note_failure(ok, store);
+}
+
+// Selects http/1.1 if offered; a client that offers ALPN without it (h2
+// only) is refused with no_application_protocol.
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void*) {
+  static const unsigned char ours[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, ours, sizeof ours, in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+Expected<int> load_crls(SSL_CTX* ctx, const std::string& file) {
+  BIO* bio = BIO_new_file(file.c_str(), "r");
+  if (!bio) return fail("[tls] crls: cannot read " + file + ": " + openssl_error());
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  int n = 0;
+  while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio, nullptr, nullptr, nullptr)) {
+    const int ok = X509_STORE_add_crl(store, crl);
+    X509_CRL_free(crl);
+    if (!ok) {
+      BIO_free(bio);
+      return fail("[tls] crls: " + file + ": " + openssl_error());
+    }
+    ++n;
+  }
+  ERR_clear_error();  // the loop ends on "no start line"
+  BIO_free(bio);
+  if (n == 0) return fail("[tls] crls: no CRL in " + file);
+  return n;
+}
+
+std::string asn1_text(const ASN1_STRING* s) {
+  const auto* data = ASN1_STRING_get0_data(s);
+  const int len = ASN1_STRING_length(s);
+  std::string out(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
+  for (unsigned char c : out) {
+    if (c < 0x21 || c > 0x7e) return {};  // never match on names with odd bytes
+  }
+  return out;
+}
+
+std::string subject_line(X509* cert) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<std::size_t>(len));
+  BIO_free(bio);
+  return out;
+}
+
+std::string names_line(X509* cert) {
+  std::string out;
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (!names) return "no subjectAltName";
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* g = sk_GENERAL_NAME_value(names, i);
+    std::string s;
+    if (g->type == GEN_DNS) s = "DNS:" + asn1_text(g->d.dNSName);
+    if (g->type == GEN_URI) s = "URI:" + asn1_text(g->d.uniformResourceIdentifier);
+    if (!s.empty()) out += (out.empty() ? "" : ", ") + s;
+  }
+  GENERAL_NAMES_free(names);
+  return out;
+}
+
+}  // namespace
+
+Expected<std::shared_ptr<ssl::context>> make_server_context(const TlsSection& tls) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* c = ctx->native_handle();
+  ERR_clear_error();
+  const int min = tls.min_version == "1.2" ? TLS1_2_VERSION : TLS1_3_VERSION;
+  SSL_CTX_set_min_proto_version(c, min);
+  SSL_CTX_set_options(
+      c, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+  if (min == TLS1_2_VERSION && SSL_CTX_set_cipher_list(c, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
+    return fail("[tls] min_version: cannot set TLS 1.2 ciphers: " + openssl_error());
+  }
+  if (SSL_CTX_use_certificate_chain_file(c, tls.certificate.c_str()) != 1) {
+    return fail("[tls] certificate: " + tls.certificate + ": " + openssl_error());
+  }
+  if (SSL_CTX_use_PrivateKey_file(c, tls.private_key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return fail("[tls] private_key: " + tls.private_key + ": " + openssl_error());
+  }
+  if (SSL_CTX_check_private_key(c) != 1) {
+    return fail("[tls] private_key: does not match the certificate: " + openssl_error());
+  }
+  if (SSL_CTX_load_verify_locations(c, tls.client_ca.c_str(), nullptr) != 1) {
+    return fail("[tls] client_ca: " + tls.client_ca + ": " + openssl_error());
+  }
+  if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca.c_str())) {
+    SSL_CTX_set_client_CA_list(c, names);  // tells clients which CAs we accept
+  }
+  for (const auto& f : tls.crls) {
+    if (auto r = load_crls(c, f); !r) return fail(r.error());
+  }
+  X509_VERIFY_PARAM* param = SSL_CTX_get0_param(c);
+  X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_CLIENT);
+  if (!tls.crls.empty()) X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK);
+  SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE,
+                     tls.require_client_auth_eku ? verify_with_eku : verify_plain);
+  SSL_CTX_set_verify_depth(c, kMaxClientChainDepth);
+  SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+
+  static const unsigned char sid_ctx[] = "speerd-api";
+  SSL_CTX_set_session_id_context(c, sid_ctx, sizeof sid_ctx - 1);
+  SSL_CTX_set_timeout(c, static_cast<long>(tls.session_lifetime_s));
+  if (tls.session_tickets) {
+    // Stateless tickets: no server-side cache shared (and locked) by shards.
+    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_num_tickets(c, 1);
+  } else {
+    SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_num_tickets(c, 0);
+  }
+  return ctx;
+}
+
+CertIdentity peer_identity(SSL* ssl) {
+  CertIdentity id;
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (!cert) return id;
+  id.subject = subject_line(cert);
+  if (X509_PUBKEY* pk = X509_get_X509_PUBKEY(cert)) {
+    unsigned char* der = nullptr;
+    const int len = i2d_X509_PUBKEY(pk, &der);
+    if (len > 0) {
+      unsigned char digest[SHA256_DIGEST_LENGTH];
+      SHA256(der, static_cast<std::size_t>(len), digest);
+      unsigned char b64[64];
+      const int n = EVP_EncodeBlock(b64, digest, sizeof digest);
+      id.spki_sha256.assign(reinterpret_cast<const char*>(b64), static_cast<std::size_t>(n));
+    }
+    OPENSSL_free(der);
+  }
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (names) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+      const GENERAL_NAME* g = sk_GENERAL_NAME_value(names, i);
+      if (g->type == GEN_DNS) {
+        if (auto s = asn1_text(g->d.dNSName); !s.empty()) id.dns.push_back(std::move(s));
+      } else if (g->type == GEN_URI) {
+        if (auto s = asn1_text(g->d.uniformResourceIdentifier); !s.empty()) {
+          id.uris.push_back(std::move(s));
+        }
+      }
+    }
+    GENERAL_NAMES_free(names);
+  }
+  return id;
+}
+
+std::string handshake_failure(SSL* ssl, const boost::system::error_code& ec) {
+  const long v = SSL_get_verify_result(ssl);
+  std::string out;
+  if (v != X509_V_OK) {
+    out = std::string("client certificate: ") + X509_verify_cert_error_string(v);
+  } else {
+    out = ec.message();
+  }
+  if (const auto* note = static_cast<const std::string*>(SSL_get_ex_data(ssl, note_index()))) {
+    out += " [" + *note + "]";
+  } else if (X509* cert = SSL_get0_peer_certificate(ssl)) {
+    out += " [" + subject_line(cert) + "]";
+  }
+  return out;
+}
+
+bool session_resumed(SSL* ssl) {
+  return SSL_session_reused(ssl) == 1;
+}
+
+}  // namespace speerd::server
