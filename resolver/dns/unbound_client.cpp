@@ -152,6 +152,12 @@ class UnboundClient::Context : public std::enable_shared_from_this<UnboundClient
     Pending p = std::move(it->second);
     pending_.erase(it);
     ub_cancel(ctx_, p.async_id);
+    // Nothing left to wait for: stop waiting on the pipe, so an io_context
+    // with no other work can return.
+    if (pending_.empty() && armed_) {
+      boost::system::error_code ec;
+      fd_.cancel(ec);
+    }
     Answer a;
     a.qname = p.qname;
     a.qtype = p.qtype;
