@@ -177,6 +177,8 @@ void LocateJob::ask(const std::string& name, std::uint16_t type) {
       a.qtype = type;
       a.outcome = dns::Outcome::indeterminate("not queried: query limit reached");
       on_srv(key.first, a);
+    } else if (type == dns::rrtype::NAPTR) {
+      fatal(reason::kUpstreamFailure, "query limit reached before the NAPTR lookup");
     }
     return;
   }

@@ -136,17 +136,30 @@ void LocateJob::add_targets(LocateResult& r, const Branch& b, const std::vector<
 
 void LocateJob::no_target_reason(LocateResult& r) const {
   // Every lookup was answered and trusted (or insecure), yet no address came out.
+  // (A lookup not made because of the query limit has no step: it shows here.)
   bool records = false;
   bool unavailable = false;
+  bool failed = false;
   for (const auto& b : branches_) {
     if (b.probe || b.kind != Branch::Kind::srv) continue;
     records = records || b.state == Branch::State::records;
     unavailable = unavailable || b.state == Branch::State::unavailable;
+    failed = failed || b.state == Branch::State::failed;
   }
   const bool srv_based = std::none_of(branches_.begin(), branches_.end(), [](const Branch& b) {
     return b.kind == Branch::Kind::address;
   });
-  if (srv_based && !records && unavailable) {
+  const bool not_made = std::any_of(lookups_.begin(), lookups_.end(), [](const auto& kv) {
+    return kv.second.state == Lookup::State::not_made;
+  });
+  if (not_made) {
+    r.code = reason::kUpstreamFailure;
+    r.reason = "no usable target within the DNS query limit (" +
+               std::to_string(opt_.limits.max_queries) + ") for " + uri_.fqdn();
+  } else if (srv_based && !records && failed) {
+    r.code = reason::kUpstreamFailure;
+    r.reason = "no SRV lookup of " + uri_.fqdn() + " gave a usable answer (see notes)";
+  } else if (srv_based && !records && unavailable) {
     r.code = reason::kNoUsableRecord;
     r.reason = "SIP service decidedly not available at " + uri_.fqdn() + " (SRV target \".\")";
   } else if (srv_based && !records) {

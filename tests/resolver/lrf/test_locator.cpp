@@ -845,6 +845,23 @@ TEST_CASE("bound: the query limit during the SRV fallback ends the lookup cleanl
   CHECK(notes_contain(r, "query limit (2) reached"));
 }
 
+TEST_CASE("bound: a query limit of 0 or 1 gives a clean reject") {
+  Harness h;
+  good_domain(h.dns);
+  LocatorOptions opt = seeded();
+  opt.limits.max_queries = 0;
+  auto z = h.run("sip:example.net", opt);
+  CHECK(z.code == reason::kUpstreamFailure);
+  CHECK(h.dns.total() == 0);
+  opt.limits.max_queries = 1;
+  auto one = h.run("sip:example.net", opt);
+  CHECK_FALSE(one.routable());
+  CHECK(one.code == reason::kUpstreamFailure);
+  CHECK_THAT(one.reason, Catch::Contains("query limit"));
+  CHECK(h.dns.total() == 1);
+  CHECK(notes_contain(one, "query limit (1) reached"));
+}
+
 TEST_CASE("the same next hop from two SRV records is listed once") {
   Harness h;
   h.dns.answer("_sip._tcp.example.net.", rrtype::SRV,
