@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "resolver/dns/health.hpp"
 #include "resolver/dns/unbound_client.hpp"
 #include "resolver/pipeline/pipeline.hpp"
 #include "tests/resolver/testbed.hpp"
@@ -203,4 +204,48 @@ TEST_CASE("pipeline testbed: upstream failover, then cached and stale answers, t
   auto back = h.lookup("+12155551234");
   CHECK(back.verdict == Verdict::route);
   CHECK_FALSE(back.stale);
+}
+
+TEST_CASE("health prober: every server up, then one instance down, then both") {
+  const std::string src = std::getenv("SPEERD_SOURCE_DIR");
+  const std::string tb = std::string(std::getenv("SPEERD_BINARY_DIR")) + "/testbed-health";
+  const std::string tool = src + "/tools/testbed/testbed";
+  REQUIRE(std::system((tool + " start " + tb + " >/dev/null").c_str()) == 0);
+  struct Stop {
+    std::string cmd;
+    ~Stop() { [[maybe_unused]] int rc = std::system(cmd.c_str()); }
+  } stop{tool + " stop " + tb + " >/dev/null"};
+  auto cfg = config::load_resolver_config(tb + "/speerd.toml");
+  REQUIRE(cfg);
+
+  boost::asio::io_context io;
+  auto prober = dns::HealthProber::create(io, cfg->dns.stubs, 1000ms, 500ms);
+  auto probe = [&] {
+    bool done = false;
+    prober->probe_once([&] { done = true; });
+    io.restart();
+    io.run();
+    REQUIRE(done);
+  };
+  probe();
+  REQUIRE(prober->servers().size() == 2 * cfg->dns.stubs.size());
+  for (const auto& s : prober->servers()) {
+    INFO(s.zone << " " << s.server << ": " << s.last_error);
+    CHECK(s.up);
+  }
+  CHECK(prober->all_zones_reachable());
+
+  REQUIRE(std::system((tool + " stop-instance " + tb + " 1 >/dev/null").c_str()) == 0);
+  probe();
+  probe();  // down after two failures in a row
+  std::size_t down = 0;
+  for (const auto& s : prober->servers()) down += s.up ? 0 : 1;
+  CHECK(down == cfg->dns.stubs.size());
+  CHECK(prober->all_zones_reachable());
+
+  REQUIRE(std::system((tool + " stop-instance " + tb + " 2 >/dev/null").c_str()) == 0);
+  probe();
+  probe();
+  CHECK_FALSE(prober->all_zones_reachable());
+  for (const auto& s : prober->servers()) CHECK_FALSE(s.last_error.empty());
 }
