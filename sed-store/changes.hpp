@@ -1,0 +1,158 @@
+// Writes to the SED store are lists of Changes applied in one transaction
+// (Store::apply): a CLI command is a list of one, an import a list of a
+// million. Fields hold the caller's raw text; Store::apply validates and
+// normalizes every field before any SQL runs, so the rules live in one place
+// (validate.hpp) for the CLI and the importer alike.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "sed-store/model.hpp"
+
+namespace speerd::store {
+
+struct AddClient {
+  std::string name;
+  std::string cert_name;  // empty: none
+  std::string spki_pin;   // empty: none
+  std::vector<std::string> trees;
+  std::optional<std::uint32_t> rate_per_second;  // unset: kDefaultRatePerSecond
+  std::optional<std::uint32_t> burst;            // unset: kDefaultBurst
+  bool enabled = true;
+  std::string description;
+};
+
+// Only the fields that are set change. An empty string clears cert_name or
+// spki_pin (one of them must remain).
+struct UpdateClient {
+  std::string name;
+  std::optional<std::string> cert_name;
+  std::optional<std::string> spki_pin;
+  std::optional<std::vector<std::string>> trees;
+  std::optional<std::uint32_t> rate_per_second;
+  std::optional<std::uint32_t> burst;
+  std::optional<bool> enabled;
+  std::optional<std::string> description;
+};
+
+struct RemoveClient {
+  std::string name;
+};
+
+struct AddDestinationGroup {
+  std::string name;
+  std::string description;
+};
+
+struct RemoveDestinationGroup {
+  std::string name;
+};
+
+struct AddIdentifier {
+  std::string destination_group;
+  IdentifierKind kind = IdentifierKind::number;
+  std::string value;
+  std::string end;  // range only
+};
+
+// A range is named by its first number.
+struct RemoveIdentifier {
+  IdentifierKind kind = IdentifierKind::number;
+  std::string value;
+};
+
+struct AddRouteGroup {
+  std::string name;
+  int priority = 10;
+  bool enabled = true;
+  std::string description;
+  std::vector<std::string> destination_groups;
+};
+
+struct UpdateRouteGroup {
+  std::string name;
+  std::optional<int> priority;
+  std::optional<bool> enabled;
+  std::optional<std::string> description;
+};
+
+struct RemoveRouteGroup {
+  std::string name;
+};
+
+// The route group starts (Attach) or stops (Detach) serving a destination group.
+struct AttachDestination {
+  std::string route_group;
+  std::string destination_group;
+};
+
+struct DetachDestination {
+  std::string route_group;
+  std::string destination_group;
+};
+
+// Either uri, or host (+ port, transport). Port and priority are text so that
+// the range check and its message live with the other rules.
+struct AddSed {
+  std::string route_group;
+  std::string uri;
+  std::string host;
+  std::string port;       // empty: not set
+  std::string transport;  // empty: any
+  int priority = 10;
+};
+
+struct RemoveSed {
+  Id id = 0;
+};
+
+struct AddOffer {
+  std::string route_group;
+  std::string client;
+};
+
+struct RemoveOffer {
+  std::string route_group;
+  std::string client;
+};
+
+// rr: one DS or DNSKEY record in presentation format; its owner must be zone.
+struct AddTrustAnchor {
+  std::string zone;
+  std::string rr;
+  AnchorState state = AnchorState::active;
+};
+
+struct SetTrustAnchorState {
+  Id id = 0;
+  AnchorState state = AnchorState::active;
+};
+
+struct RemoveTrustAnchor {
+  Id id = 0;
+};
+
+using Change =
+    std::variant<AddClient, UpdateClient, RemoveClient, AddDestinationGroup, RemoveDestinationGroup,
+                 AddIdentifier, RemoveIdentifier, AddRouteGroup, UpdateRouteGroup, RemoveRouteGroup,
+                 AttachDestination, DetachDestination, AddSed, RemoveSed, AddOffer, RemoveOffer,
+                 AddTrustAnchor, SetTrustAnchorState, RemoveTrustAnchor>;
+
+// Who writes (recorded in every audit row of the transaction).
+struct WriteContext {
+  std::string actor;
+};
+
+// What Store::apply reports: the change counter of the transaction, and per
+// change the id of the row it created (0 where it created none or the id is
+// not tracked, e.g. bulk identifiers).
+struct ApplyReport {
+  std::uint64_t change_counter = 0;
+  std::vector<Id> created_ids;
+};
+
+}  // namespace speerd::store

@@ -1,0 +1,89 @@
+// Internal: the Store implementation, written once against detail::Db and
+// shared by both backends. sql_store.cpp: opening, schema, lookups, listings;
+// sql_store_write.cpp: apply() and its per-change handlers.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sed-store/db.hpp"
+#include "sed-store/store.hpp"
+
+namespace speerd::store::detail {
+
+class SqlStore final : public Store {
+ public:
+  SqlStore(std::unique_ptr<Db> db, OpenOptions options);
+
+  // Checks that the database is a speerd store at a version this build
+  // accepts; with options.create, initializes an empty one.
+  Result<Done> attach();
+
+  speerd::Expected<std::optional<Destination>> find_destination(std::string_view e164_digits,
+                                                                ClientRef client) override;
+  speerd::Expected<std::optional<Destination>> find_routing_number(std::string_view rn_digits,
+                                                                   ClientRef client) override;
+  speerd::Expected<bool> is_provisioned_target(Id destination_group_id,
+                                               std::string_view host) override;
+  speerd::Expected<std::vector<SedRecord>> find_routes_to_host(std::string_view host,
+                                                               ClientRef client) override;
+  speerd::Expected<std::optional<Client>> find_client(const ClientIdentity& identity) override;
+  speerd::Expected<std::vector<TrustAnchor>> trust_anchors() override;
+  speerd::Expected<std::uint64_t> change_counter() override;
+
+  Result<ApplyReport> apply(std::span<const Change> changes, const WriteContext& ctx) override;
+  Result<StoreInfo> info() override;
+  Result<std::vector<Client>> list_clients() override;
+  Result<std::vector<DestinationGroup>> list_destination_groups() override;
+  Result<std::vector<PublicIdentifier>> list_identifiers(const IdentifierPage& page) override;
+  Result<std::vector<RouteGroup>> list_route_groups() override;
+  Result<std::vector<SedRecord>> list_sed(std::optional<std::string> route_group) override;
+  Result<std::vector<PeeringOffer>> list_offers() override;
+  Result<std::vector<TrustAnchor>> list_trust_anchors() override;
+  Result<std::vector<AuditEntry>> list_audit(const AuditQuery& query) override;
+  Result<Done> read_snapshot(const std::function<Result<Done>()>& fn) override;
+  Result<int> migrate() override;
+
+  Db& db() { return *db_; }
+  std::string now_text() const;
+
+ private:
+  Result<int> read_schema_version();
+  Result<std::optional<Destination>> match_to_destination(Id dg, PublicIdentifier matched,
+                                                          ClientRef client);
+
+  std::unique_ptr<Db> db_;
+  OpenOptions options_;
+};
+
+// Row readers shared by the read and write paths (column orders are those of
+// the SPEERD_*_COLS lists in statements.cpp).
+Client read_client(const Row& r);
+SedRecord read_sed(const Row& r);
+TrustAnchor read_trust_anchor(const Row& r);
+RouteGroup read_route_group(const Row& r);
+PublicIdentifier read_identifier(const Row& r);
+
+// Runs a statement with params, collecting rows with `read`.
+template <typename T, typename Read>
+Result<std::vector<T>> collect(Db& db, Stmt stmt, std::span<const Param> params, Read read) {
+  std::vector<T> out;
+  auto on_row = [&](const Row& r) { out.push_back(read(r)); };
+  auto n = db.run(stmt, params, RowFn(on_row));
+  if (!n) return n.error();
+  return out;
+}
+
+// Runs a statement expected to return at most one row.
+template <typename T, typename Read>
+Result<std::optional<T>> first(Db& db, Stmt stmt, std::span<const Param> params, Read read) {
+  std::optional<T> out;
+  auto on_row = [&](const Row& r) {
+    if (!out) out = read(r);
+  };
+  auto n = db.run(stmt, params, RowFn(on_row));
+  if (!n) return n.error();
+  return out;
+}
+
+}  // namespace speerd::store::detail

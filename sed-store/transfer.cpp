@@ -1,0 +1,651 @@
+#include "sed-store/transfer.hpp"
+
+#include <array>
+#include <charconv>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "sed-store/json.hpp"
+#include "sed-store/limits.hpp"
+#include "sed-store/validate.hpp"
+
+namespace speerd::store::transfer {
+namespace {
+
+enum class RowKind {
+  client,
+  dest_group,
+  number,
+  range,
+  prefix,
+  rn,
+  route_group,
+  sed,
+  offer,
+  trust_anchor
+};
+
+struct RowType {
+  RowKind kind;
+  std::string_view name;
+  std::vector<std::string_view> fields;
+  std::vector<std::string_view> required;  // must not be empty
+  std::vector<std::string_view> lists;     // list-valued fields
+};
+
+const std::vector<RowType>& row_types() {
+  static const std::vector<RowType> kTypes{
+      {RowKind::client,
+       "client",
+       {"name", "cert_name", "spki_pin", "rate", "burst", "enabled", "trees", "description"},
+       {"name"},
+       {"trees"}},
+      {RowKind::dest_group, "dest-group", {"name", "description"}, {"name"}, {}},
+      {RowKind::number, "number", {"dest_group", "value"}, {"dest_group", "value"}, {}},
+      {RowKind::range, "range", {"dest_group", "value", "end"}, {"dest_group", "value", "end"}, {}},
+      {RowKind::prefix, "prefix", {"dest_group", "value"}, {"dest_group", "value"}, {}},
+      {RowKind::rn, "rn", {"dest_group", "value"}, {"dest_group", "value"}, {}},
+      {RowKind::route_group,
+       "route-group",
+       {"name", "priority", "enabled", "dest_groups", "description"},
+       {"name"},
+       {"dest_groups"}},
+      {RowKind::sed,
+       "sed",
+       {"route_group", "priority", "uri", "host", "port", "transport"},
+       {"route_group"},
+       {}},
+      {RowKind::offer, "offer", {"route_group", "client"}, {"route_group", "client"}, {}},
+      {RowKind::trust_anchor, "trust-anchor", {"zone", "state", "rr"}, {"zone", "rr"}, {}},
+  };
+  return kTypes;
+}
+
+const RowType* find_type(std::string_view name) {
+  for (const auto& t : row_types()) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+bool contains(const std::vector<std::string_view>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// A field's value: text, or (list fields) a list.
+struct Value {
+  std::string text;
+  std::vector<std::string> list;
+};
+
+struct RawRow {
+  const RowType* type = nullptr;
+  std::vector<Value> values;  // one per type->fields
+};
+
+// CSV positions are 1-based and count the type column: field k of the type's
+// list is CSV field k + 2. JSON fields go by name.
+std::string where(std::size_t line, const RowType* type, std::size_t field_index, Format format) {
+  const std::string name(type->fields[field_index]);
+  if (format == Format::json) return "line " + std::to_string(line) + ", field \"" + name + "\"";
+  return "line " + std::to_string(line) + ", field " + std::to_string(field_index + 2) + " (" +
+         name + ")";
+}
+
+Error invalid(std::string message) {
+  return Error{ErrorCode::invalid, std::move(message), std::nullopt, {}, std::nullopt};
+}
+
+// Printable, bounded rendering of a parser's own message.
+std::string sanitize(std::string_view s) {
+  std::string q = validate::quote(s.substr(0, 200));
+  return q.substr(1, q.rfind('\'') - 1);
+}
+
+std::vector<std::string> split_spaces(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    const std::size_t start = i;
+    while (i < s.size() && s[i] != ' ') ++i;
+    if (i > start) out.emplace_back(s.substr(start, i - start));
+  }
+  return out;
+}
+
+// Splits one CSV line (RFC 4180, no embedded line breaks).
+Result<std::vector<std::string>> split_csv(std::string_view line, std::size_t line_no) {
+  std::vector<std::string> fields;
+  std::string cur;
+  std::size_t i = 0;
+  for (;;) {
+    cur.clear();
+    if (i < line.size() && line[i] == '"') {
+      ++i;
+      bool closed = false;
+      while (i < line.size()) {
+        if (line[i] == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            cur += '"';
+            i += 2;
+            continue;
+          }
+          closed = true;
+          ++i;
+          break;
+        }
+        cur += line[i++];
+      }
+      if (!closed) {
+        return invalid("line " + std::to_string(line_no) + ", field " +
+                       std::to_string(fields.size() + 1) + ": unterminated quoted field");
+      }
+      if (i < line.size() && line[i] != ',') {
+        return invalid("line " + std::to_string(line_no) + ", field " +
+                       std::to_string(fields.size() + 1) + ": text after a closing quote");
+      }
+    } else {
+      while (i < line.size() && line[i] != ',') {
+        if (line[i] == '"') {
+          return invalid("line " + std::to_string(line_no) + ", field " +
+                         std::to_string(fields.size() + 1) +
+                         ": a quote inside an unquoted field (quote the whole field)");
+        }
+        cur += line[i++];
+      }
+    }
+    fields.push_back(cur);
+    if (i >= line.size()) break;
+    ++i;  // ','
+  }
+  return fields;
+}
+
+Result<RawRow> raw_from_csv(std::string_view line, std::size_t line_no) {
+  auto fields = split_csv(line, line_no);
+  if (!fields) return fields.error();
+  const RowType* type = find_type((*fields)[0]);
+  if (type == nullptr) {
+    return invalid("line " + std::to_string(line_no) + ", field 1 (type): unknown row type " +
+                   validate::quote((*fields)[0]));
+  }
+  if (fields->size() != type->fields.size() + 1) {
+    std::string names;
+    for (auto f : type->fields) names += (names.empty() ? "" : ", ") + std::string(f);
+    return invalid("line " + std::to_string(line_no) + ": a " + std::string(type->name) +
+                   " row has " + std::to_string(fields->size() - 1) + " fields after the type, " +
+                   "expected " + std::to_string(type->fields.size()) + " (" + names + ")");
+  }
+  RawRow row;
+  row.type = type;
+  for (std::size_t k = 0; k < type->fields.size(); ++k) {
+    Value v;
+    if (contains(type->lists, type->fields[k])) {
+      v.list = split_spaces((*fields)[k + 1]);
+    } else {
+      v.text = std::move((*fields)[k + 1]);
+    }
+    row.values.push_back(std::move(v));
+  }
+  return row;
+}
+
+Result<RawRow> raw_from_json(std::string_view line, std::size_t line_no) {
+  const std::string at = "line " + std::to_string(line_no);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::exception& e) {
+    return invalid(at + ": not valid JSON: " + sanitize(e.what()));
+  }
+  if (!j.is_object()) return invalid(at + ": a row must be a JSON object");
+  if (!j.contains("type") || !j["type"].is_string()) {
+    return invalid(at + ", field \"type\": missing or not a string");
+  }
+  const std::string type_name = j["type"].get<std::string>();
+  const RowType* type = find_type(type_name);
+  if (type == nullptr) {
+    return invalid(at + ", field \"type\": unknown row type " + validate::quote(type_name));
+  }
+  for (const auto& [key, value] : j.items()) {
+    if (key != "type" && !contains(type->fields, key)) {
+      return invalid(at + ": unknown field " + validate::quote(key) + " for a " +
+                     std::string(type->name) + " row");
+    }
+  }
+  RawRow row;
+  row.type = type;
+  for (std::size_t k = 0; k < type->fields.size(); ++k) {
+    const std::string key(type->fields[k]);
+    const std::string field_at = at + ", field \"" + key + "\"";
+    Value v;
+    if (j.contains(key) && !j[key].is_null()) {
+      const auto& x = j[key];
+      if (contains(type->lists, type->fields[k])) {
+        if (!x.is_array()) return invalid(field_at + ": must be an array of strings");
+        for (const auto& item : x) {
+          if (!item.is_string()) return invalid(field_at + ": must be an array of strings");
+          v.list.push_back(item.get<std::string>());
+        }
+      } else if (x.is_string()) {
+        v.text = x.get<std::string>();
+      } else if (x.is_boolean()) {
+        v.text = x.get<bool>() ? "true" : "false";
+      } else if (x.is_number_integer()) {
+        v.text = x.dump();
+      } else {
+        return invalid(field_at + ": must be a string, an integer or a boolean");
+      }
+    }
+    row.values.push_back(std::move(v));
+  }
+  return row;
+}
+
+// Typed conversions of one field; errors carry the line and field.
+struct FieldReader {
+  const RawRow& row;
+  std::size_t line;
+  Format format;
+
+  std::size_t index(std::string_view field) const {
+    const auto& f = row.type->fields;
+    return static_cast<std::size_t>(std::find(f.begin(), f.end(), field) - f.begin());
+  }
+  const std::string& text(std::string_view field) const { return row.values[index(field)].text; }
+  const std::vector<std::string>& list(std::string_view field) const {
+    return row.values[index(field)].list;
+  }
+  Error bad(std::string_view field, const std::string& why) const {
+    return invalid(where(line, row.type, index(field), format) + ": " + why);
+  }
+  Result<bool> boolean(std::string_view field, bool dflt) const {
+    const std::string& t = text(field);
+    if (t.empty()) return dflt;
+    if (t == "true") return true;
+    if (t == "false") return false;
+    return bad(field, validate::quote(t) + " is not true or false");
+  }
+  Result<std::optional<long long>> integer(std::string_view field) const {
+    const std::string& t = text(field);
+    if (t.empty()) return std::optional<long long>{};
+    long long v = 0;
+    const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc{} || p != t.data() + t.size()) {
+      return bad(field, validate::quote(t) + " is not an integer");
+    }
+    return std::optional<long long>(v);
+  }
+  Result<std::optional<std::uint32_t>> u32(std::string_view field) const {
+    auto v = integer(field);
+    if (!v) return v.error();
+    if (!*v) return std::optional<std::uint32_t>{};
+    if (**v < 0 || **v > std::numeric_limits<std::uint32_t>::max()) {
+      return bad(field, std::to_string(**v) + " is out of range");
+    }
+    return std::optional<std::uint32_t>(static_cast<std::uint32_t>(**v));
+  }
+  Result<int> priority(std::string_view field) const {
+    auto v = integer(field);
+    if (!v) return v.error();
+    if (!*v) return kDefaultPriority;
+    if (**v < std::numeric_limits<int>::min() || **v > std::numeric_limits<int>::max()) {
+      return bad(field, std::to_string(**v) + " is out of range");
+    }
+    return static_cast<int>(**v);  // the range check is the store's
+  }
+};
+
+Result<Change> to_change(const RawRow& row, std::size_t line, Format format) {
+  const FieldReader r{row, line, format};
+  for (auto req : row.type->required) {
+    if (r.text(req).empty()) return r.bad(req, "is required");
+  }
+  switch (row.type->kind) {
+    case RowKind::client: {
+      AddClient c;
+      c.name = r.text("name");
+      c.cert_name = r.text("cert_name");
+      c.spki_pin = r.text("spki_pin");
+      auto rate = r.u32("rate");
+      if (!rate) return rate.error();
+      auto burst = r.u32("burst");
+      if (!burst) return burst.error();
+      c.rate_per_second = *rate;
+      c.burst = *burst;
+      auto enabled = r.boolean("enabled", true);
+      if (!enabled) return enabled.error();
+      c.enabled = *enabled;
+      c.trees = r.list("trees");
+      c.description = r.text("description");
+      return Change{std::move(c)};
+    }
+    case RowKind::dest_group:
+      return Change{AddDestinationGroup{r.text("name"), r.text("description")}};
+    case RowKind::number:
+      return Change{
+          AddIdentifier{r.text("dest_group"), IdentifierKind::number, r.text("value"), {}}};
+    case RowKind::range:
+      return Change{AddIdentifier{r.text("dest_group"), IdentifierKind::range, r.text("value"),
+                                  r.text("end")}};
+    case RowKind::prefix:
+      return Change{
+          AddIdentifier{r.text("dest_group"), IdentifierKind::prefix, r.text("value"), {}}};
+    case RowKind::rn:
+      return Change{
+          AddIdentifier{r.text("dest_group"), IdentifierKind::routing_number, r.text("value"), {}}};
+    case RowKind::route_group: {
+      AddRouteGroup g;
+      g.name = r.text("name");
+      auto prio = r.priority("priority");
+      if (!prio) return prio.error();
+      g.priority = *prio;
+      auto enabled = r.boolean("enabled", true);
+      if (!enabled) return enabled.error();
+      g.enabled = *enabled;
+      g.destination_groups = r.list("dest_groups");
+      g.description = r.text("description");
+      return Change{std::move(g)};
+    }
+    case RowKind::sed: {
+      AddSed s;
+      s.route_group = r.text("route_group");
+      auto prio = r.priority("priority");
+      if (!prio) return prio.error();
+      s.priority = *prio;
+      s.uri = r.text("uri");
+      s.host = r.text("host");
+      s.port = r.text("port");
+      s.transport = r.text("transport");
+      return Change{std::move(s)};
+    }
+    case RowKind::offer:
+      return Change{AddOffer{r.text("route_group"), r.text("client")}};
+    case RowKind::trust_anchor: {
+      AddTrustAnchor t;
+      t.zone = r.text("zone");
+      t.rr = r.text("rr");
+      const std::string& state = r.text("state");
+      if (!state.empty()) {
+        auto s = parse_anchor_state(state);
+        if (!s) return r.bad("state", validate::quote(state) + " is not active or inactive");
+        t.state = *s;
+      }
+      return Change{std::move(t)};
+    }
+  }
+  return invalid("line " + std::to_string(line) + ": unhandled row type");
+}
+
+// The row type an apply() change came from (for mapping field names).
+const RowType* type_of(const Change& c) {
+  return std::visit(
+      [](const auto& x) -> const RowType* {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, AddClient>) return find_type("client");
+        if constexpr (std::is_same_v<T, AddDestinationGroup>) return find_type("dest-group");
+        if constexpr (std::is_same_v<T, AddIdentifier>) {
+          switch (x.kind) {
+            case IdentifierKind::number:
+              return find_type("number");
+            case IdentifierKind::range:
+              return find_type("range");
+            case IdentifierKind::prefix:
+              return find_type("prefix");
+            case IdentifierKind::routing_number:
+              return find_type("rn");
+          }
+        }
+        if constexpr (std::is_same_v<T, AddRouteGroup>) return find_type("route-group");
+        if constexpr (std::is_same_v<T, AddSed>) return find_type("sed");
+        if constexpr (std::is_same_v<T, AddOffer>) return find_type("offer");
+        if constexpr (std::is_same_v<T, AddTrustAnchor>) return find_type("trust-anchor");
+        return nullptr;
+      },
+      c);
+}
+
+// ---- export -------------------------------------------------------------------
+
+std::string csv_field(std::string_view s) {
+  const bool quote = s.find_first_of(",\"") != std::string_view::npos ||
+                     (!s.empty() && (s.front() == ' ' || s.back() == ' ' || s.front() == '#'));
+  if (!quote) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string join_spaces(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+class RowWriter {
+ public:
+  RowWriter(std::ostream& out, Format format) : out_(out), format_(format) {}
+
+  // fields: values in the type's field order; JSON gets typed values.
+  void write(std::string_view type, const Json& fields) {
+    ++rows_;
+    if (format_ == Format::json) {
+      Json j;
+      j["type"] = type;
+      for (const auto& [k, v] : fields.items()) j[k] = v;
+      out_ << j.dump() << '\n';
+      return;
+    }
+    out_ << type;
+    for (const auto& [k, v] : fields.items()) {
+      out_ << ',';
+      if (v.is_string()) {
+        out_ << csv_field(v.get<std::string>());
+      } else if (v.is_array()) {
+        out_ << csv_field(join_spaces(v.get<std::vector<std::string>>()));
+      } else if (v.is_boolean()) {
+        out_ << (v.get<bool>() ? "true" : "false");
+      } else {
+        out_ << v.dump();
+      }
+    }
+    out_ << '\n';
+  }
+
+  void header() {
+    if (format_ != Format::csv) return;
+    out_ << "# speerd SED store export (csv, format 1): type,fields...\n";
+    for (const auto& t : row_types()) {
+      out_ << "# " << t.name;
+      for (auto f : t.fields) out_ << ',' << f;
+      out_ << '\n';
+    }
+  }
+
+  std::size_t rows() const { return rows_; }
+
+ private:
+  std::ostream& out_;
+  Format format_;
+  std::size_t rows_ = 0;
+};
+
+}  // namespace
+
+std::optional<Format> parse_format(std::string_view name) {
+  if (name == "csv") return Format::csv;
+  if (name == "json" || name == "jsonl") return Format::json;
+  return std::nullopt;
+}
+
+std::optional<Format> format_for_path(std::string_view path) {
+  const auto dot = path.rfind('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  return parse_format(path.substr(dot + 1));
+}
+
+std::string_view to_string(Format f) {
+  return f == Format::csv ? "csv" : "json";
+}
+
+Result<Parsed> parse(std::istream& in, Format format) {
+  Parsed out;
+  out.format = format;
+  std::string line;
+  std::size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.size() > kMaxImportLineLength) {
+      return invalid("line " + std::to_string(line_no) + ": longer than " +
+                     std::to_string(kMaxImportLineLength) + " bytes");
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::string_view view = line;
+    const auto first = view.find_first_not_of(" \t");
+    if (first == std::string_view::npos) continue;  // blank
+    if (format == Format::csv && view[first] == '#') continue;
+    auto raw = format == Format::csv ? raw_from_csv(view, line_no) : raw_from_json(view, line_no);
+    if (!raw) return raw.error();
+    auto change = to_change(*raw, line_no, format);
+    if (!change) return change.error();
+    out.changes.push_back(std::move(*change));
+    out.lines.push_back(line_no);
+  }
+  if (in.bad())
+    return Error{ErrorCode::unavailable, "reading the input failed", std::nullopt, {}, {}};
+  return out;
+}
+
+Error locate(Error e, const Parsed& parsed) {
+  if (!e.change_index || *e.change_index >= parsed.changes.size()) return e;
+  const std::size_t i = *e.change_index;
+  const std::size_t line = parsed.lines[i];
+  std::string prefix = "line " + std::to_string(line);
+  const RowType* type = type_of(parsed.changes[i]);
+  if (type != nullptr && !e.field.empty()) {
+    const auto& f = type->fields;
+    const auto it = std::find(f.begin(), f.end(), e.field);
+    if (it != f.end()) {
+      prefix = where(line, type, static_cast<std::size_t>(it - f.begin()), parsed.format);
+    }
+  }
+  e.message = prefix + ": " + e.message;
+  if (e.related_change_index && *e.related_change_index < parsed.lines.size()) {
+    e.message += " (see line " + std::to_string(parsed.lines[*e.related_change_index]) + ")";
+  }
+  return e;
+}
+
+Result<ImportReport> import(Store& store, std::istream& in, Format format,
+                            const WriteContext& ctx) {
+  auto parsed = parse(in, format);
+  if (!parsed) return parsed.error();
+  auto applied = store.apply(parsed->changes, ctx);
+  if (!applied) return locate(applied.error(), *parsed);
+  return ImportReport{parsed->changes.size(), applied->change_counter};
+}
+
+Result<ExportReport> export_all(Store& store, std::ostream& out, Format format) {
+  RowWriter w(out, format);
+  auto body = [&]() -> Result<Done> {
+    w.header();
+    auto clients = store.list_clients();
+    if (!clients) return clients.error();
+    for (const auto& c : *clients) {
+      Json f;
+      f["name"] = c.name;
+      f["cert_name"] = c.cert_name;
+      f["spki_pin"] = c.spki_pin;
+      f["rate"] = c.rate.per_second;
+      f["burst"] = c.rate.burst;
+      f["enabled"] = c.enabled;
+      f["trees"] = c.trees;
+      f["description"] = c.description;
+      w.write("client", f);
+    }
+    auto groups = store.list_destination_groups();
+    if (!groups) return groups.error();
+    for (const auto& g : *groups) {
+      Json f;
+      f["name"] = g.name;
+      f["description"] = g.description;
+      w.write("dest-group", f);
+    }
+    auto rgs = store.list_route_groups();
+    if (!rgs) return rgs.error();
+    for (const auto& g : *rgs) {
+      Json f;
+      f["name"] = g.name;
+      f["priority"] = g.priority;
+      f["enabled"] = g.enabled;
+      f["dest_groups"] = g.destination_groups;
+      f["description"] = g.description;
+      w.write("route-group", f);
+    }
+    IdentifierPage page;
+    page.limit = kPageSize;
+    for (;;) {
+      auto ids = store.list_identifiers(page);
+      if (!ids) return ids.error();
+      for (const auto& p : *ids) {
+        Json f;
+        f["dest_group"] = p.destination_group;
+        f["value"] = p.value;
+        if (p.kind == IdentifierKind::range) f["end"] = p.end;
+        w.write(to_string(p.kind), f);
+      }
+      if (ids->size() < page.limit) break;
+      page.after = ids->back();
+      if (!out) break;
+    }
+    auto sed = store.list_sed(std::nullopt);
+    if (!sed) return sed.error();
+    for (const auto& s : *sed) {
+      Json f;
+      f["route_group"] = s.route_group;
+      f["priority"] = s.priority;
+      // A URI record's host, port and transport come from the URI.
+      const bool uri = s.kind == SedKind::uri;
+      f["uri"] = s.uri;
+      f["host"] = uri ? std::string() : s.host;
+      if (format == Format::json) {
+        f["port"] = uri || s.port == 0 ? Json(nullptr) : Json(s.port);
+      } else {
+        f["port"] = uri || s.port == 0 ? std::string() : std::to_string(s.port);
+      }
+      f["transport"] = uri ? std::string() : s.transport;
+      w.write("sed", f);
+    }
+    auto offers = store.list_offers();
+    if (!offers) return offers.error();
+    for (const auto& o : *offers) {
+      Json f;
+      f["route_group"] = o.route_group;
+      f["client"] = o.client;
+      w.write("offer", f);
+    }
+    auto anchors = store.list_trust_anchors();
+    if (!anchors) return anchors.error();
+    for (const auto& t : *anchors) {
+      Json f;
+      f["zone"] = t.zone;
+      f["state"] = std::string(to_string(t.state));
+      f["rr"] = t.rr;
+      w.write("trust-anchor", f);
+    }
+    return Done{};
+  };
+  auto done = store.read_snapshot(body);
+  if (!done) return done.error();
+  out.flush();
+  if (!out) return Error{ErrorCode::unavailable, "writing the export failed", std::nullopt, {}, {}};
+  return ExportReport{w.rows()};
+}
+
+}  // namespace speerd::store::transfer

@@ -1,0 +1,1 @@
+#include "tests/sed-store/fixture.hpp"
