@@ -35,6 +35,17 @@ using Registrar = void (*)(CLI::App& app);
 // Every command group's registrar, in the order `speerctl --help` lists them.
 // Add a group: declare its registrar here and list it in command.cpp.
 void register_lookup(CLI::App& app);
+// SED store groups (sed-store/; one file each: store_cmd.cpp, client_cmd.cpp, ...).
+void register_store(CLI::App& app);
+void register_client(CLI::App& app);
+void register_dest_group(CLI::App& app);
+void register_number(CLI::App& app);
+void register_route_group(CLI::App& app);
+void register_sed(CLI::App& app);
+void register_offer(CLI::App& app);
+void register_trust_anchor(CLI::App& app);
+void register_import_export(CLI::App& app);
+void register_audit(CLI::App& app);
 
 const std::vector<Registrar>& command_groups();
 
