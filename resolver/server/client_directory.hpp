@@ -21,9 +21,11 @@ struct CertIdentity {
   std::string spki_sha256;        // base64 of SHA-256 over the DER SubjectPublicKeyInfo
   std::vector<std::string> uris;  // subjectAltName URIs
   std::vector<std::string> dns;   // subjectAltName DNS names
-  std::string subject;            // one-line subject DN, for logs only
+  std::string common_name;        // subject CN (tried after the SAN names)
+  std::string subject;            // one-line subject DN, for logs
 
-  // The identity strings to look up, in order ("sha256/<b64>" for the pin).
+  // The identity strings to look up, in order ("sha256/<b64>" for the pin,
+  // then URIs, DNS names, the CN).
   std::vector<std::string> candidates() const;
 };
 
@@ -39,14 +41,21 @@ struct ClientRecord {
   std::string matched_identity;   // which candidate matched
 };
 
+// The answer for one certificate: the client, or why there is none
+// ("no client record", "client disabled", ...: for the refusal log only).
+struct ClientMatch {
+  std::optional<ClientRecord> record;
+  std::string refusal;
+};
+
 // One per shard (store handles are not shared between threads). Called on
 // the shard's thread, once per new connection.
 class ClientDirectory {
  public:
   virtual ~ClientDirectory() = default;
-  // nullopt: no client has this identity. An error: the directory itself
-  // failed (store unreachable); the connection is refused either way.
-  virtual Expected<std::optional<ClientRecord>> find(const CertIdentity& id) = 0;
+  // An error: the directory itself failed (store unreachable); the
+  // connection is refused either way.
+  virtual Expected<ClientMatch> find(const CertIdentity& id) = 0;
   // Cheap reachability check for /readyz.
   virtual Expected<bool> ping() = 0;
 };
@@ -59,7 +68,7 @@ class MemoryDirectory final : public ClientDirectory {
     ClientRecord record;
   };
   explicit MemoryDirectory(std::vector<Entry> entries) : entries_(std::move(entries)) {}
-  Expected<std::optional<ClientRecord>> find(const CertIdentity& id) override;
+  Expected<ClientMatch> find(const CertIdentity& id) override;
   Expected<bool> ping() override { return true; }
 
  private:

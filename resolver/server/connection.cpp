@@ -127,13 +127,13 @@ void Connection::on_handshake(const error_code& ec) {
   if (shard_.draining()) return refuse(Refused::draining, "server is shutting down");
   auto found = shard_.directory().find(id);
   if (!found) return refuse(Refused::directory_error, "client directory: " + found.error());
-  if (!found->has_value()) {
+  if (!found->record) {
     std::string ids;
     for (const auto& c : id.candidates()) ids += (ids.empty() ? "" : " ") + c;
-    return refuse(Refused::unknown_client,
-                  "valid certificate, no client record [" + id.subject + "] identities: " + ids);
+    return refuse(Refused::unknown_client, "valid certificate, " + found->refusal + " [" +
+                                               id.subject + "] identities: " + ids);
   }
-  client_ = std::move(**found);
+  client_ = std::move(*found->record);
   authenticated_ = true;
   if (log::enabled(spdlog::level::debug)) {
     log::event(spdlog::level::debug, log::kAccepted,

@@ -224,7 +224,7 @@ Expected<std::vector<std::string>> Server::reload(std::shared_ptr<const ServerCo
                                                   ServerHooks::ServiceFactory make_service) {
   std::lock_guard<std::mutex> lock(reload_mutex_);
   auto failed = [&](const std::string& why) {
-    control_metrics_.inc(Metric::config_reloads, L(ReloadLabel::failed));
+    reload_failed(why);
     return fail(why);
   };
   if (stopped_ || draining_) return failed("server is shutting down");
@@ -260,6 +260,16 @@ Expected<std::vector<std::string>> Server::reload(std::shared_ptr<const ServerCo
   if (make_service) hooks_.make_service = std::move(make_service);
   control_metrics_.inc(Metric::config_reloads, L(ReloadLabel::ok));
   return warnings;
+}
+
+void Server::reload_failed(const std::string& why) {
+  control_metrics_.inc(Metric::config_reloads, L(ReloadLabel::failed));
+  log::event(spdlog::level::err, log::kReload,
+             {{"result", "failed"}, {"error", why}, {"kept_generation", generation()->number}});
+}
+
+void Server::post_to_shard(std::size_t index, std::function<void()> f) {
+  if (index < shards_.size()) asio::post(shards_[index]->io(), std::move(f));
 }
 
 // --- shutdown -------------------------------------------------------------

@@ -87,6 +87,13 @@ class Server {
   Expected<std::vector<std::string>> reload(std::shared_ptr<const ServerConfig> config,
                                             ServerHooks::ServiceFactory make_service = {});
 
+  // Counts and logs a reload that failed before reaching reload() (the file
+  // did not parse).
+  void reload_failed(const std::string& why);
+
+  // Runs f on shard `index`'s thread, later.
+  void post_to_shard(std::size_t index, std::function<void()> f);
+
   // Drains and stops; blocks. Idempotent.
   void shutdown();
 

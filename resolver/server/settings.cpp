@@ -150,7 +150,8 @@ const std::vector<Setting>& settings() {
       {"store",
        "uri",
        S::StringField{[](ServerConfig& c) -> std::string& { return c.store.uri; }},
-       "SED store: sqlite:///path or postgresql://... (a replica for reads).",
+       "SED store: sqlite:PATH or postgresql://... (a replica for reads; a multi-host URI for "
+       "failover).",
        0,
        0,
        {},

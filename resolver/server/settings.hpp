@@ -59,7 +59,7 @@ struct AdminSection {
 };
 
 struct StoreSection {
-  std::string uri = "sqlite:///var/lib/speerd/speerd.db";
+  std::string uri = "sqlite:/var/lib/speerd/speerd.db";
   std::int64_t refresh_interval_ms = 1000;
 };
 

@@ -196,6 +196,9 @@ CertIdentity peer_identity(SSL* ssl) {
   X509* cert = SSL_get0_peer_certificate(ssl);
   if (!cert) return id;
   id.subject = subject_line(cert);
+  X509_NAME* name = X509_get_subject_name(cert);
+  const int cn = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (cn >= 0) id.common_name = asn1_text(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, cn)));
   if (X509_PUBKEY* pk = X509_get_X509_PUBKEY(cert)) {
     unsigned char* der = nullptr;
     const int len = i2d_X509_PUBKEY(pk, &der);

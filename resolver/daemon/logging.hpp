@@ -1,0 +1,28 @@
+// Logs are JSON lines: {"ts":"2025-01-31T12:00:00.123Z","level":"warn",
+// "logger":"speerd","event":"connection-refused",...}. Structured events
+// (resolver/server/log.hpp) put their fields on the line itself; any other
+// text becomes "msg".
+#pragma once
+
+#include <memory>
+
+#include <spdlog/formatter.h>
+
+#include "enum/expected.hpp"
+#include "resolver/server/settings.hpp"
+
+namespace speerd::daemon {
+
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override;
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+};
+
+// Installs the default logger from [log] (stderr, or a file that is
+// reopened on every call, so SIGHUP also serves log rotation).
+Expected<bool> setup_logging(const server::LogSection& log);
+
+}  // namespace speerd::daemon

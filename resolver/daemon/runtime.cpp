@@ -1,0 +1,191 @@
+#include "resolver/daemon/runtime.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "resolver/server/log.hpp"
+#include "resolver/server/store_directory.hpp"
+
+namespace speerd::daemon {
+namespace {
+
+namespace log = server::log;
+
+std::map<std::string, std::string> tree_names(const config::ResolverConfig& r) {
+  std::map<std::string, std::string> m;
+  for (const auto& t : r.trees) m[t.suffix] = t.name;
+  return m;
+}
+
+Expected<std::unique_ptr<store::Store>> open(const std::string& uri) {
+  auto s = store::open_store(uri);
+  if (!s) return fail("[store] uri: " + s.error().message);
+  return std::move(*s);
+}
+
+}  // namespace
+
+std::size_t anchor_count(const config::ResolverConfig& r) {
+  std::size_t n = r.dns.trust_anchors.size() + r.dns.trust_anchor_files.size();
+  for (const auto& t : r.trees) n += t.trust_anchor_files.size();
+  return n;
+}
+
+Expected<std::shared_ptr<const Config>> Runtime::with_anchors(std::shared_ptr<const Config> cfg) {
+  auto anchors = store_->trust_anchors();
+  if (!anchors) return fail("[store] trust anchors: " + anchors.error());
+  auto c = std::make_shared<Config>(*cfg);
+  store_anchors_.clear();
+  for (const auto& a : *anchors) {
+    store_anchors_.push_back(a.rr);
+    c->resolver.dns.trust_anchors.push_back(a.rr);
+  }
+  return std::shared_ptr<const Config>(std::move(c));
+}
+
+server::ServerHooks::ServiceFactory Runtime::service_factory(std::shared_ptr<const Config> cfg) {
+  auto resolver = std::make_shared<const config::ResolverConfig>(cfg->resolver);
+  auto pipelines = pipelines_;
+  return [resolver, pipelines](
+             boost::asio::io_context& io,
+             std::size_t index) -> Expected<std::shared_ptr<pipeline::LookupService>> {
+    auto p = ShardPipeline::create(io, resolver);
+    if (!p) return fail(p.error());
+    pipelines->with([&](auto& v) {
+      if (v.size() <= index) v.resize(index + 1);
+      v[index] = *p;
+    });
+    return std::shared_ptr<pipeline::LookupService>(*p);
+  };
+}
+
+Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
+                                                  std::shared_ptr<const Config> cfg) {
+  std::unique_ptr<Runtime> rt(new Runtime(io));
+  auto st = open(cfg->server.store.uri);
+  if (!st) return fail(st.error());
+  rt->store_ = std::move(*st);
+  if (auto c = rt->store_->change_counter()) rt->store_counter_ = *c;
+  auto full = rt->with_anchors(cfg);
+  if (!full) return fail(full.error());
+  rt->current_ = *full;
+  rt->pipelines_ = std::make_shared<server::Guarded<std::vector<std::weak_ptr<ShardPipeline>>>>();
+  rt->probe_ = std::make_shared<server::Guarded<std::shared_ptr<UpstreamProbe>>>(
+      std::make_shared<UpstreamProbe>(
+          std::make_shared<const config::ResolverConfig>(rt->current_->resolver)));
+  rt->ready_cfg_ = std::make_shared<server::Guarded<std::shared_ptr<const Config>>>(rt->current_);
+
+  server::ServerHooks hooks;
+  hooks.make_service = rt->service_factory(rt->current_);
+  const auto uri = cfg->server.store.uri;
+  const auto names = tree_names(rt->current_->resolver);
+  const auto refresh = std::chrono::milliseconds(cfg->server.store.refresh_interval_ms);
+  hooks.make_directory = [uri, names,
+                          refresh]() -> Expected<std::unique_ptr<server::ClientDirectory>> {
+    auto s = open(uri);
+    if (!s) return fail(s.error());
+    return std::unique_ptr<server::ClientDirectory>(
+        std::make_unique<server::StoreDirectory>(std::move(*s), names, refresh));
+  };
+  auto ready_cfg = rt->ready_cfg_;
+  hooks.readiness.push_back({"trust_anchors", [ready_cfg]() -> Expected<bool> {
+                               const auto c = ready_cfg->with([](auto& p) { return p; });
+                               if (anchor_count(c->resolver) == 0) {
+                                 return fail("no trust anchor configured or in the store");
+                               }
+                               return true;
+                             }});
+  auto probe = rt->probe_;
+  hooks.readiness.push_back({"upstream", [probe]() -> Expected<bool> {
+                               auto p = probe->with([](auto& x) { return x; });
+                               return p->check();
+                             }});
+  auto server = server::Server::start(
+      std::make_shared<const server::ServerConfig>(rt->current_->server), std::move(hooks));
+  if (!server) return fail(server.error());
+  rt->server_ = std::move(*server);
+  rt->poll_store();
+  return rt;
+}
+
+Expected<std::vector<std::string>> Runtime::reload() {
+  auto loaded = load_config(current_->file);
+  if (!loaded) {
+    server_->reload_failed(loaded.error());
+    return fail(loaded.error());
+  }
+  if ((*loaded)->server.store.uri != current_->server.store.uri) {
+    log::event(spdlog::level::warn, log::kReload,
+               {{"warning", "[store] uri changed: restart speerd to apply it"}});
+  }
+  const auto old_anchors = store_anchors_;
+  auto full = with_anchors(*loaded);
+  if (!full) {
+    store_anchors_ = old_anchors;
+    server_->reload_failed(full.error());
+    return fail(full.error());
+  }
+  const bool resolver_changed =
+      (*full)->resolver_toml != current_->resolver_toml || store_anchors_ != old_anchors;
+  auto factory = resolver_changed ? service_factory(*full) : server::ServerHooks::ServiceFactory{};
+  auto r = server_->reload(std::make_shared<const server::ServerConfig>((*full)->server), factory);
+  if (!r) {
+    store_anchors_ = old_anchors;
+    return fail(r.error());
+  }
+  current_ = *full;
+  ready_cfg_->with([&](auto& p) { p = current_; });
+  if (resolver_changed) {
+    auto p = std::make_shared<UpstreamProbe>(
+        std::make_shared<const config::ResolverConfig>(current_->resolver));
+    probe_->with([&](auto& x) { x = p; });
+  }
+  log::event(spdlog::level::info, log::kReload,
+             {{"result", "ok"},
+              {"generation", server_->generation()->number},
+              {"pipelines_rebuilt", resolver_changed},
+              {"warnings", *r}});
+  return r;
+}
+
+// Polls the store's change counter: a change drops every shard's result
+// cache (client directories notice on their own); a change of the active
+// trust anchors reloads like SIGHUP.
+void Runtime::poll_store() {
+  poll_timer_.expires_after(std::chrono::milliseconds(current_->server.store.refresh_interval_ms));
+  poll_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto c = store_->change_counter();
+    if (c && *c != store_counter_) {
+      store_counter_ = *c;
+      auto anchors = store_->trust_anchors();
+      std::vector<std::string> now;
+      if (anchors) {
+        for (const auto& a : *anchors) now.push_back(a.rr);
+      }
+      if (anchors && now != store_anchors_) {
+        log::event(spdlog::level::info, "store-change", {{"trust_anchors", "changed"}});
+        (void)reload();
+      } else {
+        log::event(spdlog::level::info, "store-change", {{"counter", *c}, {"cache", "dropped"}});
+        auto list = pipelines_->with([](auto& v) { return v; });
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          server_->post_to_shard(i, [w = list[i]] {
+            if (auto p = w.lock()) p->pipeline().drop_cache();
+          });
+        }
+      }
+    }
+    poll_store();
+  });
+}
+
+void Runtime::shutdown() {
+  poll_timer_.cancel();
+  if (server_) server_->shutdown();
+}
+
+Runtime::~Runtime() {
+  shutdown();
+}
+
+}  // namespace speerd::daemon
