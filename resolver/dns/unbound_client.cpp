@@ -7,6 +7,8 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cctype>
+#include <fstream>
+#include <ldns/ldns.h>
 #include <unordered_map>
 
 #include "resolver/dns/packet.hpp"
@@ -196,7 +198,46 @@ thread_local UnboundClient::Context* UnboundClient::Context::processing_ = nullp
 
 namespace {
 
+// libunbound parses trust anchors only at its first query, so a bad anchor
+// would surface as bogus answers later. Check each one here, with ldns.
+Expected<bool> check_anchor(const std::string& text, const std::string& where) {
+  ldns_rr* rr = nullptr;
+  const ldns_status st = ldns_rr_new_frm_str(&rr, text.c_str(), 3600, nullptr, nullptr);
+  if (st != LDNS_STATUS_OK || rr == nullptr) {
+    return fail(where + ": not a DS or DNSKEY record (" + ldns_get_errorstr_by_id(st) + ")");
+  }
+  const auto type = ldns_rr_get_type(rr);
+  ldns_rr_free(rr);
+  if (type != LDNS_RR_TYPE_DS && type != LDNS_RR_TYPE_DNSKEY) {
+    return fail(where + ": a trust anchor must be a DS or DNSKEY record");
+  }
+  return true;
+}
+
+Expected<bool> check_anchor_file(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) return fail("trust anchor file '" + file + "' cannot be read");
+  std::string line;
+  std::size_t n = 0, anchors = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == ';' || line[first] == '#') continue;
+    auto ok = check_anchor(line, "trust anchor file '" + file + "' line " + std::to_string(n));
+    if (!ok) return ok;
+    ++anchors;
+  }
+  if (anchors == 0) return fail("trust anchor file '" + file + "' holds no DS or DNSKEY record");
+  return true;
+}
+
 Expected<ub_ctx*> build_context(const UnboundOptions& o) {
+  for (const auto& f : o.trust_anchor_files) {
+    if (auto ok = check_anchor_file(f); !ok) return fail(ok.error());
+  }
+  for (const auto& ta : o.trust_anchors) {
+    if (auto ok = check_anchor(ta, "trust anchor '" + ta + "'"); !ok) return fail(ok.error());
+  }
   ub_ctx* ctx = ub_ctx_create();
   if (ctx == nullptr) return fail("libunbound: could not create a context");
   auto bad = [ctx](std::string what, int err) -> Expected<ub_ctx*> {

@@ -214,3 +214,51 @@ TEST_CASE("LUF testbed: a tree whose signatures have expired is bogus with EDE 7
   REQUIRE(r.outcome.ede.has_value());
   CHECK(*r.outcome.ede == speerd::dns::ede::kSignatureExpired);
 }
+
+TEST_CASE("LUF testbed: a trust-anchor change swaps the context; queries in flight finish on the old one") {
+  auto cfg = testbed_config();
+  boost::asio::io_context io;
+  auto client = speerd::dns::UnboundClient::create(io, cfg.dns);
+  REQUIRE(client);
+  auto shared = std::make_shared<const speerd::config::ResolverConfig>(cfg);
+  speerd::luf::EnumResolver luf(**client, shared);
+  auto svc = speerd::luf::parse_enumservice("E2U+sip");
+  REQUIRE(svc);
+  // Single-query lookups: each finishes on the context it started on. (A
+  // non-terminal chain's later queries go to the new context, so a lookup
+  // never uses anchors older than the swap for the steps after it.)
+  const std::vector<std::string> numbers{"+12155551234", "+12155551235", "+12155551236",
+                                         "+12155551250", "+442071234567"};
+  std::vector<LufResult> before;
+  for (const auto& n : numbers) {
+    luf.lookup(*speerd::luf::parse_e164(n), *svc, {}, [&](LufResult r) { before.push_back(std::move(r)); });
+  }
+  // New anchors: a wrong DS for e164.example. Lookups started from now on use
+  // the new context; the five above are already in flight on the old one.
+  auto wrong = cfg.dns;
+  wrong.trust_anchor_files.clear();
+  wrong.trust_anchors = {
+      "e164.example. 3600 IN DS 11111 13 2 "
+      "0000000000000000000000000000000000000000000000000000000000000000"};
+  REQUIRE((*client)->reconfigure(wrong));
+  LufResult after;
+  luf.lookup(*speerd::luf::parse_e164("+12155551234"), *svc, {}, [&](LufResult r) { after = std::move(r); });
+  io.run();
+  REQUIRE(before.size() == numbers.size());
+  REQUIRE((*client)->queries_sent() >= numbers.size() + 1);
+  for (const auto& r : before) {
+    CHECK(r.status == LufStatus::found);
+    CHECK(r.outcome.state == Security::secure);
+  }
+  CHECK(after.status == LufStatus::bogus);
+
+  // A refused configuration keeps the current context.
+  auto broken = cfg.dns;
+  broken.trust_anchors = {"this is not a trust anchor"};
+  auto refused = (*client)->reconfigure(broken);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error(), Catch::Contains("not a DS or DNSKEY"));
+  auto missing = cfg.dns;
+  missing.trust_anchor_files = {"/nonexistent/anchors.ds"};
+  CHECK_FALSE((*client)->reconfigure(missing));
+}
