@@ -29,8 +29,13 @@ inline constexpr std::size_t kMaxSubstitutionLength = 1024;
 inline constexpr std::size_t kMaxRewriteOutputLength = 1024;
 
 // Memory budget handed to RE2 for one compiled expression (program + DFA cache).
-// When the DFA cache runs out RE2 falls back to its NFA: still linear time.
-inline constexpr std::int64_t kMaxRegexMemoryBytes = 1 << 20;
+// When the DFA cache runs out RE2 falls back to its NFA: still linear time. Small,
+// because compiled expressions are kept in the SubstitutionCache: the worst case is
+// kSubstitutionCacheEntries * this (64 MiB); real ENUM regexps use a few KiB.
+inline constexpr std::int64_t kMaxRegexMemoryBytes = 256 * 1024;
+
+// Distinct substitution expressions kept compiled (SubstitutionCache, LRU).
+inline constexpr std::size_t kSubstitutionCacheEntries = 256;
 
 // NAPTR records evaluated (regexp compiled and applied) per answer. Records past
 // this, in order/preference order, are reported as skipped. Real ENUM answers hold

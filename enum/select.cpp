@@ -7,6 +7,7 @@
 #include "enum/limits.hpp"
 #include "enum/printable.hpp"
 #include "enum/substitution.hpp"
+#include "enum/substitution_cache.hpp"
 #include "enum/uri_check.hpp"
 
 namespace speerd::luf {
@@ -22,7 +23,8 @@ FlagKind classify_flags(std::string_view flags) {
 }
 
 // Steps 1-4 of the header for one record: fills kind/uri_or_next or reason.
-void evaluate(RuleResult& r, std::string_view aus, const EnumService& requested) {
+void evaluate(RuleResult& r, std::string_view aus, const EnumService& requested,
+              SubstitutionCache* cache) {
   const Naptr& n = r.record;
   auto skip = [&r](std::string why) {
     r.kind = RuleKind::skipped;
@@ -64,9 +66,16 @@ void evaluate(RuleResult& r, std::string_view aus, const EnumService& requested)
   }
 
   if (!has_regexp) return skip("terminal 'u' rule without a regexp");
-  auto subst = Substitution::parse(n.regexp);
-  if (!subst) return skip("regexp: " + subst.error());
-  auto uri = subst->apply(aus);
+  Expected<std::string> uri = fail("");
+  if (cache != nullptr) {
+    auto subst = cache->get(n.regexp);
+    if (!subst) return skip("regexp: " + subst.error());
+    uri = (*subst)->apply(aus);
+  } else {
+    auto subst = Substitution::parse(n.regexp);
+    if (!subst) return skip("regexp: " + subst.error());
+    uri = subst->apply(aus);
+  }
   if (!uri) return skip("regexp: " + uri.error());
   auto scheme = check_uri(*uri, *matched);
   if (!scheme) return skip("uri: " + scheme.error());
@@ -90,7 +99,7 @@ void process_sorted(std::vector<RuleResult>& results, std::size_t count, std::st
       r.reason = "superseded by order " + std::to_string(*matched_order) + " (RFC 3403 4.1)";
       continue;
     }
-    evaluate(r, aus, requested);
+    evaluate(r, aus, requested, options.cache);
     if (r.kind != RuleKind::skipped && !matched_order) matched_order = r.record.order;
   }
 }

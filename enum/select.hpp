@@ -64,8 +64,12 @@ enum class OrderPolicy {
   all_orders,  // usable records of every order value
 };
 
+class SubstitutionCache;
+
 struct SelectOptions {
   OrderPolicy order_policy = OrderPolicy::rfc3403;
+  // Compiled regexps shared across lookups (not owned; may be null: parse each time).
+  SubstitutionCache* cache = nullptr;
 };
 
 // Evaluates parsed records for `aus` ("+12155551234") and the requested service.

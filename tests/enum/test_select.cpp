@@ -204,6 +204,7 @@ TEST_CASE("select: injected CRLF or spaces in the result are skipped", "[select]
 
 TEST_CASE("select: record limit per answer", "[select]") {
   std::vector<Naptr> set;
+  set.reserve(100);
   for (int i = 0; i < 100; ++i) {
     set.push_back(rule(10, static_cast<std::uint16_t>(i), "sip:n" + std::to_string(i) + "@x"));
   }

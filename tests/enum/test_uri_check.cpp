@@ -10,9 +10,11 @@ using speerd::luf::EnumserviceSpec;
 
 namespace {
 
-const EnumserviceSpec kSip{"sip", {}};
+EnumserviceSpec sip() {
+  return EnumserviceSpec{"sip", {}};
+}
 
-std::string error_of(std::string_view uri, const EnumserviceSpec& spec = kSip) {
+std::string error_of(std::string_view uri, const EnumserviceSpec& spec = sip()) {
   auto r = check_uri(uri, spec);
   INFO(uri);
   REQUIRE_FALSE(r);
@@ -22,13 +24,13 @@ std::string error_of(std::string_view uri, const EnumserviceSpec& spec = kSip) {
 }  // namespace
 
 TEST_CASE("uri_check: SIP URIs for E2U+sip", "[uri]") {
-  CHECK(*check_uri("sip:info@example.com", kSip) == "sip");
-  CHECK(*check_uri("sips:info@example.com", kSip) == "sips");
-  CHECK(*check_uri("SIP:info@example.com", kSip) == "sip");
-  CHECK(check_uri("sip:+12155551234@gw.example.com;user=phone", kSip));
-  CHECK(check_uri("sip:alice@[2001:db8::1]:5061;transport=tls", kSip));
-  CHECK(check_uri("sip:alice%20smith@example.com", kSip));
-  CHECK(check_uri("sip:a@b?subject=hi&priority=urgent", kSip));
+  CHECK(*check_uri("sip:info@example.com", sip()) == "sip");
+  CHECK(*check_uri("sips:info@example.com", sip()) == "sips");
+  CHECK(*check_uri("SIP:info@example.com", sip()) == "sip");
+  CHECK(check_uri("sip:+12155551234@gw.example.com;user=phone", sip()));
+  CHECK(check_uri("sip:alice@[2001:db8::1]:5061;transport=tls", sip()));
+  CHECK(check_uri("sip:alice%20smith@example.com", sip()));
+  CHECK(check_uri("sip:a@b?subject=hi&priority=urgent", sip()));
 }
 
 TEST_CASE("uri_check: scheme must fit the enumservice", "[uri]") {
@@ -47,7 +49,7 @@ TEST_CASE("uri_check: scheme must fit the enumservice", "[uri]") {
 }
 
 TEST_CASE("uri_check: allowed schemes per enumservice", "[uri]") {
-  CHECK(allowed_schemes(kSip) == std::vector<std::string>{"sip", "sips"});
+  CHECK(allowed_schemes(sip()) == std::vector<std::string>{"sip", "sips"});
   CHECK(allowed_schemes({"voice", {"sip"}}) == std::vector<std::string>{"sip"});
   CHECK(allowed_schemes({"pstn", {"tel"}}) == std::vector<std::string>{"tel"});
   CHECK(allowed_schemes({"xmpp", {}}) == std::vector<std::string>{"xmpp"});
@@ -83,7 +85,7 @@ TEST_CASE("uri_check: percent escapes must be complete", "[uri]") {
   CHECK(error_of("sip:a@b%") == "'%' at position 8 is not followed by two hex digits");
   CHECK(error_of("sip:a@b%0") == "'%' at position 8 is not followed by two hex digits");
   CHECK(error_of("sip:a%zz@b") == "'%' at position 6 is not followed by two hex digits");
-  CHECK(check_uri("sip:a%0D%0a@b", kSip));  // escaped CR/LF are inert text
+  CHECK(check_uri("sip:a%0D%0a@b", sip()));  // escaped CR/LF are inert text
 }
 
 TEST_CASE("uri_check: scheme syntax", "[uri]") {
@@ -100,6 +102,6 @@ TEST_CASE("uri_check: length limit", "[uri]") {
   const std::string base = "sip:a@";
   const std::string ok =
       base + std::string(speerd::luf::kMaxRewriteOutputLength - base.size(), 'b');
-  CHECK(check_uri(ok, kSip));
+  CHECK(check_uri(ok, sip()));
   CHECK(error_of(ok + "b") == "URI too long (1025 > 1024 bytes)");
 }
