@@ -3,7 +3,8 @@
 // promises the rest of speerd relies on and traps when one breaks:
 //   - a terminal result is a URI that passes check_uri_syntax, within the output limit;
 //   - results come sorted by (order, preference), one per input record;
-//   - parsed records print as text that parses back to the same record.
+//   - parsed records print as text that parses back to the same record;
+//   - selection with a SubstitutionCache gives exactly the results it gives without.
 //
 // Input layout (so the fuzzer can steer each part):
 //   byte 0        bits 0-2: requested service (kServices); bit 3: all_orders policy
@@ -24,6 +25,7 @@
 #include "enum/naptr.hpp"
 #include "enum/select.hpp"
 #include "enum/substitution.hpp"
+#include "enum/substitution_cache.hpp"
 #include "enum/uri_check.hpp"
 
 namespace {
@@ -108,6 +110,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if ((control & 8U) != 0) options.order_policy = OrderPolicy::all_orders;
   const auto results = select_rules_wire(rdatas, aus, *requested, options);
   check(results.size() == rdatas.size());
+  SubstitutionCache cache(4);  // small: the set evicts while it is evaluated
+  options.cache = &cache;
+  for (int round = 0; round < 2; ++round) {
+    const auto cached = select_rules_wire(rdatas, aus, *requested, options);
+    check(cached.size() == results.size());
+    for (std::size_t i = 0; i < cached.size(); ++i) {
+      check(cached[i].kind == results[i].kind && cached[i].uri_or_next == results[i].uri_or_next &&
+            cached[i].reason == results[i].reason &&
+            cached[i].input_index == results[i].input_index);
+    }
+  }
   const RuleResult* prev = nullptr;
   for (const auto& r : results) {
     check(r.input_index < rdatas.size());
