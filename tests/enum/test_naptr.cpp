@@ -83,6 +83,22 @@ TEST_CASE("naptr: malformed text", "[naptr]") {
   CHECK(parse_naptr_text(std::string(300000, '1')).error() == "NAPTR text too long");
 }
 
+TEST_CASE("naptr: text order and preference are 16-bit numbers", "[naptr]") {
+  auto max = parse_naptr_text(R"(65535 65535 "u" "E2U+sip" "!^.*$!sip:a@b!" .)");
+  REQUIRE(max);
+  CHECK(max->order == 65535);
+  CHECK(max->preference == 65535);
+  // ldns alone would wrap 70000 to 4464; the text parser refuses it.
+  CHECK(parse_naptr_text(R"(65536 1 "u" "E2U+sip" "" .)").error() ==
+        "invalid NAPTR text: order must be a number 0-65535");
+  CHECK(parse_naptr_text(R"(1 99999999999 "u" "E2U+sip" "" .)").error() ==
+        "invalid NAPTR text: preference must be a number 0-65535");
+  CHECK(parse_naptr_text(R"(-1 1 "u" "E2U+sip" "" .)").error() ==
+        "invalid NAPTR text: order must be a number 0-65535");
+  CHECK(parse_naptr_text(R"(1x 1 "u" "E2U+sip" "" .)").error() ==
+        "invalid NAPTR text: order must be a number 0-65535");
+}
+
 TEST_CASE("naptr: text to wire matches the hand-built rdata", "[naptr]") {
   auto wire = naptr_text_to_wire(R"(100 10 "u" "E2U+sip" "!^.*$!sip:a@b!" .)");
   REQUIRE(wire);
