@@ -23,13 +23,19 @@ void Locator::locate(const std::string& uri, Callback cb) {
   job->start();
 }
 
-void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets) {
+void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets,
+                           const std::function<bool(const pipeline::Target&)>& vouched) {
   if (!result.routable()) return;
   std::vector<pipeline::Target> kept;
   std::optional<dns::Outcome> dropped;
   for (auto& t : result.targets) {
-    const bool ok = t.outcome.state == Security::secure ||
-                    (allow_insecure_targets && t.outcome.state == Security::insecure);
+    const bool insecure = t.outcome.state == Security::insecure;
+    const bool vouch = insecure && !allow_insecure_targets && vouched && vouched(t);
+    const bool ok = t.outcome.state == Security::secure || (allow_insecure_targets && insecure) || vouch;
+    if (vouch) {
+      result.notes.push_back("target " + t.host + " " + t.address + ":" + std::to_string(t.port) +
+                             " is insecure; kept because the SED store provisions it");
+    }
     if (ok) {
       kept.push_back(std::move(t));
       continue;

@@ -115,6 +115,9 @@ class Locator {
 // secure targets, and insecure ones only when allowed; every target removed is noted.
 // When none is left the result becomes a reject (kInsecureNotAllowed) that keeps
 // the steps and the outcome. A result that is already a reject is left alone.
-void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets);
+// `vouched`, when given, keeps an insecure target it returns true for even
+// when insecure targets are not allowed (the SED store vouches for it).
+void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets,
+                           const std::function<bool(const pipeline::Target&)>& vouched = {});
 
 }  // namespace speerd::lrf

@@ -242,7 +242,12 @@ void EnumResolver::lookup(const E164Number& number, const EnumService& service,
   l->service = service;
   l->done = std::move(cb);
   for (const auto& t : cfg_->trees) {
-    if (trees.empty() || std::find(trees.begin(), trees.end(), t.name) != trees.end()) {
+    // A scope names trees by name or by suffix (the store keeps suffixes).
+    const bool allowed = trees.empty() || std::any_of(trees.begin(), trees.end(), [&](const std::string& s) {
+                           return s == t.name || s == t.suffix ||
+                                  (s + ".") == t.suffix;
+                         });
+    if (allowed) {
       l->trees.push_back(&t);
     }
   }

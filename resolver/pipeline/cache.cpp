@@ -84,10 +84,14 @@ bool ResultCache::put(const std::string& key, const LookupResult& result, bool n
   e.key = key;
   auto stored = std::make_shared<LookupResult>(result);
   stored->cached = true;
+  // Notes are for traces of the lookup that made them; a hit is not traced,
+  // and every hit copies the result.
+  stored->notes.clear();
+  stored->notes.shrink_to_fit();
   e.result = std::move(stored);
   e.expires = now + std::chrono::seconds(ttl);
   e.stale_until = e.expires + std::chrono::seconds(settings_.stale_window);
-  e.bytes = footprint(key, result);
+  e.bytes = footprint(key, *e.result);
   if (e.bytes > settings_.max_bytes) {
     ++stats_.refused;
     return false;

@@ -24,6 +24,11 @@
 #include "resolver/lrf/locator.hpp"
 #include "resolver/pipeline/cache.hpp"
 #include "resolver/pipeline/result.hpp"
+#include "sed-store/crosscheck.hpp"
+
+namespace speerd::store {
+class Store;
+}
 
 namespace speerd::pipeline {
 
@@ -34,10 +39,16 @@ struct PipelineStats {
   std::uint64_t stale_served = 0;
   std::uint64_t routed = 0;
   std::uint64_t rejected = 0;
+  std::uint64_t store_errors = 0;  // store queries that failed (lookups went on unchecked)
 };
 
 struct PipelineOptions {
   lrf::LocatorOptions locator;
+  // The SED store of this event loop (not owned; may be null). With a store
+  // and a client (ClientScope::store_client), every lookup is cross-checked
+  // against the provisioned SED ([lookup] store_policy), and insecure peer
+  // targets that the store provisions may route.
+  store::Store* store = nullptr;
   ResultCache::Clock clock;  // injected time for the cache (tests); null = steady_clock
 };
 
@@ -62,7 +73,9 @@ class Pipeline final : public LookupService {
   struct Flight;
   void start_lookup(const std::string& key, const luf::E164Number& number,
                     const luf::EnumService& service, const ClientScope& scope);
-  void start_route(const std::string& key, const std::string& uri);
+  void start_route(const std::string& key, const std::string& uri, const ClientScope& scope);
+  void store_answers(const std::shared_ptr<Flight>& f);
+  void cross_check(Flight& f);
   void locate_uris(const std::shared_ptr<Flight>& f, std::size_t i);
   void finish(const std::string& key, LookupResult r, bool negative);
   bool join(const std::string& key, Callback& cb);
@@ -74,6 +87,7 @@ class Pipeline final : public LookupService {
   luf::EnumResolver luf_;
   lrf::Locator locator_;
   ResultCache cache_;
+  store::Store* store_;
   std::unordered_map<std::string, std::vector<Callback>> inflight_;
   PipelineStats stats_;
   std::shared_ptr<bool> alive_;

@@ -98,7 +98,8 @@ std::string_view to_string(StoreCheck c);
 // What the asking client may see (from the store's client record).
 struct ClientScope {
   std::string client_id;            // empty: local/admin use (speerctl), everything visible
-  std::vector<std::string> trees;   // tree names the client may use; empty = all
+  std::vector<std::string> trees;   // tree names or suffixes the client may use; empty = all
+  std::int64_t store_client = 0;    // the client's id in the SED store; 0: no store check
 };
 
 struct LookupRequest {
