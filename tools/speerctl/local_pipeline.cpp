@@ -6,27 +6,48 @@
 #include "resolver/config/config.hpp"
 #include "resolver/dns/unbound_client.hpp"
 #include "resolver/pipeline/pipeline.hpp"
+#include "sed-store/store.hpp"
 #include "tools/speerctl/command.hpp"
 
 namespace speerctl {
 
 namespace pl = speerd::pipeline;
 
-pl::LookupResult run_local(const std::string& config_path, Request kind, const std::string& input,
+pl::LookupResult run_local(const LocalOptions& options, Request kind, const std::string& input,
                            const std::string& service) {
-  auto cfg = speerd::config::load_resolver_config(config_path);
+  auto cfg = speerd::config::load_resolver_config(options.config_path);
   if (!cfg) throw Exit(exit_code::kConfig, cfg.error());
   boost::asio::io_context io;
   auto client = speerd::dns::UnboundClient::create(io, cfg->dns);
   if (!client) throw Exit(exit_code::kConfig, client.error());
   auto shared = std::make_shared<const speerd::config::ResolverConfig>(std::move(*cfg));
-  pl::Pipeline pipeline(io, **client, shared);
+  std::unique_ptr<speerd::store::Store> store;
+  pl::ClientScope scope;
+  if (!options.client.empty()) {
+    if (options.store_uri.empty()) throw Exit(exit_code::kUsage, "--client needs --store (or SPEERD_STORE)");
+    auto opened = speerd::store::open_store(options.store_uri);
+    if (!opened) throw Exit(exit_code::kConfig, "store: " + opened.error().message);
+    store = std::move(*opened);
+    auto clients = store->list_clients();
+    if (!clients) throw Exit(exit_code::kConfig, "store: " + clients.error().message);
+    for (const auto& c : *clients) {
+      if (c.name == options.client) {
+        scope.client_id = c.name;
+        scope.trees = c.trees;
+        scope.store_client = c.id;
+      }
+    }
+    if (scope.store_client == 0) throw Exit(exit_code::kNotFound, "no client named '" + options.client + "'");
+  }
+  pl::PipelineOptions popts;
+  popts.store = store.get();
+  pl::Pipeline pipeline(io, **client, shared, popts);
   pl::LookupResult out;
   auto cb = [&out](pl::LookupResult r) { out = std::move(r); };
   if (kind == Request::lookup) {
-    pipeline.lookup({input, service, {}}, cb);
+    pipeline.lookup({input, service, scope}, cb);
   } else {
-    pipeline.route({input, {}}, cb);
+    pipeline.route({input, scope}, cb);
   }
   io.run();
   if (out.code == pl::reason::kBadInput) throw Exit(exit_code::kUsage, out.reason);
@@ -73,6 +94,12 @@ void print_result(const pl::LookupResult& r, bool verbose) {
     out << "target " << ++i << ": " << t.transport << " " << t.host << " " << t.address << ":"
         << t.port << " (priority " << t.priority << ", weight " << t.weight << ", "
         << speerd::dns::to_string(t.outcome.state) << ")\n";
+  }
+  if (r.store.check != pl::StoreCheck::not_checked || !r.store.detail.empty()) {
+    out << "store:    " << pl::to_string(r.store.check);
+    if (!r.store.record_id.empty()) out << " (record " << r.store.record_id << ")";
+    if (!r.store.detail.empty()) out << ": " << r.store.detail;
+    out << "\n";
   }
   out << "ttl:      " << r.ttl << (r.cached ? " (cached)" : "") << (r.stale ? " (stale)" : "")
       << "\n";

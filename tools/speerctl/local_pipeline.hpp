@@ -12,7 +12,15 @@ enum class Request { lookup, route };
 
 // Loads the config, resolves, returns the result. Throws Exit on bad
 // arguments or configuration.
-speerd::pipeline::LookupResult run_local(const std::string& config_path, Request kind,
+// With `store_uri` and `client` (a client name in that store), the result is
+// cross-checked against the SED that client may see.
+struct LocalOptions {
+  std::string config_path;
+  std::string store_uri;
+  std::string client;
+};
+
+speerd::pipeline::LookupResult run_local(const LocalOptions& options, Request kind,
                                          const std::string& input, const std::string& service);
 
 // Human-readable result (verbose: every step and note, for trace).

@@ -12,13 +12,17 @@ namespace {
 
 struct Opts {
   std::string input;
-  std::string config;
+  LocalOptions local;
   std::string service;
   bool json = false;
 };
 
 void add_common(CLI::App* cmd, Opts& o) {
-  cmd->add_option("-c,--config", o.config, "speerd.toml")->required();
+  cmd->add_option("-c,--config", o.local.config_path, "speerd.toml")->required();
+  cmd->add_option("--store", o.local.store_uri,
+                  "SED store (sqlite:PATH or postgresql://...) to cross-check against")
+      ->envname("SPEERD_STORE");
+  cmd->add_option("--client", o.local.client, "the store client whose view to use (with --store)");
   cmd->add_flag("--json", o.json, "print the result as JSON");
 }
 
@@ -43,7 +47,7 @@ void register_lookup(CLI::App& app) {
   l->add_option("-s,--service", lookup->service, "enumservice (default: [lookup] service)");
   add_common(l, *lookup);
   l->callback([lookup] {
-    report(run_local(lookup->config, Request::lookup, lookup->input, lookup->service), *lookup,
+    report(run_local(lookup->local, Request::lookup, lookup->input, lookup->service), *lookup,
            false);
   });
 
@@ -55,7 +59,7 @@ void register_lookup(CLI::App& app) {
   add_common(t, *trace);
   t->callback([trace] {
     const bool is_uri = trace->input.rfind("sip:", 0) == 0 || trace->input.rfind("sips:", 0) == 0;
-    report(run_local(trace->config, is_uri ? Request::route : Request::lookup, trace->input,
+    report(run_local(trace->local, is_uri ? Request::route : Request::lookup, trace->input,
                      trace->service),
            *trace, true);
   });
@@ -64,7 +68,7 @@ void register_lookup(CLI::App& app) {
   auto* r = app.add_subcommand("route", "Locate the next hops of a SIP URI (RFC 3263), local mode");
   r->add_option("uri", route->input, "sip: or sips: URI")->required();
   add_common(r, *route);
-  r->callback([route] { report(run_local(route->config, Request::route, route->input, ""), *route, false); });
+  r->callback([route] { report(run_local(route->local, Request::route, route->input, ""), *route, false); });
 }
 
 }  // namespace speerctl
