@@ -21,6 +21,9 @@ using std::chrono::milliseconds;
 // Lingering after a close_notify for the peer's own is bounded by this.
 constexpr milliseconds kShutdownTimeout{2000};
 
+// Bytes read at once while waiting for a request to start.
+constexpr std::size_t kReadChunk = 4096;
+
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 const char* closed_name(Closed c) {
@@ -158,13 +161,21 @@ void Connection::read_next() {
   if (buffer_.size() > 0) return read_request();  // pipelined: already here
   phase_ = Phase::idle;
   set_deadline(milliseconds(limits.idle_timeout_ms));
-  http::async_read_some(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_first_bytes(ec); });
+  // Wait for raw bytes, not for the parser: it consumes nothing until a
+  // whole header is there, so a trickled header would otherwise get the
+  // idle timeout instead of the (shorter) request timeout.
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                            self->buffer_.commit(n);
+                            self->on_first_bytes(ec);
+                          });
 }
 
 void Connection::on_first_bytes(const error_code& ec) {
   if (phase_ == Phase::closed) return;
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+    return close(Closed::peer_closed);
+  }
   if (ec) return on_read_error(ec);
   read_request();
 }

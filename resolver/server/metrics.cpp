@@ -109,6 +109,12 @@ const std::vector<MetricDef>& metric_table() {
        "Configuration reloads (SIGHUP), applied or refused.",
        {"result"},
        {{"ok", "failed"}}},
+      {Metric::upstream_servers,
+       "speerd_upstream_servers",
+       T::gauge,
+       "Configured authoritative servers (stub zones) answering the health probe, or not.",
+       {"state"},
+       {{"up", "down"}}},
   };
   return table;
 }
@@ -132,6 +138,10 @@ Metrics::Metrics() {
 
 void Metrics::inc(Metric m, std::size_t label, std::int64_t n) {
   slots_[offset_[L(m)] + label].fetch_add(n, std::memory_order_relaxed);
+}
+
+void Metrics::set(Metric m, std::size_t label, std::int64_t v) {
+  slots_[offset_[L(m)] + label].store(v, std::memory_order_relaxed);
 }
 
 void Metrics::inc2(Metric m, std::size_t l1, std::size_t l2, std::int64_t n) {

@@ -33,6 +33,7 @@ enum class Metric : std::uint8_t {
   connections_closed,    // {reason}
   handshakes,            // {kind}
   config_reloads,        // {result}
+  upstream_servers,      // gauge {state}
   kCount
 };
 
@@ -65,6 +66,7 @@ enum class Closed : std::uint8_t {
 };
 enum class Handshake : std::uint8_t { full, resumed };
 enum class ReloadLabel : std::uint8_t { ok, failed };
+enum class UpstreamLabel : std::uint8_t { up, down };
 
 struct MetricDef {
   Metric id;
@@ -88,6 +90,7 @@ class Metrics {
   void inc(Metric m, std::size_t label = 0, std::int64_t n = 1);
   void inc2(Metric m, std::size_t l1, std::size_t l2, std::int64_t n = 1);
   void add_gauge(Metric m, std::int64_t delta) { inc(m, 0, delta); }
+  void set(Metric m, std::size_t label, std::int64_t v);
   void observe(Metric m, std::size_t label, std::chrono::nanoseconds d);
 
   std::int64_t value(Metric m, std::size_t label = 0) const;

@@ -98,6 +98,9 @@ class Server {
   void shutdown();
 
   std::string metrics_text() const;
+  // Process-wide metrics (not per shard): accept refusals, reloads, gauges
+  // the daemon sets. Relaxed atomics: any thread.
+  Metrics& control_metrics() { return control_metrics_; }
   std::pair<bool, nlohmann::json> readiness();
   std::int64_t open_connections() const { return admission_.open(); }
   std::shared_ptr<const Generation> generation();

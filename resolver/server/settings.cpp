@@ -99,8 +99,10 @@ const std::vector<Setting>& settings() {
        10, 3600000},
       {"limits", "request_timeout_ms",
        S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.request_timeout_ms; }},
-       "From the first byte of a request to its last (a half-sent request is cut here).", 10,
-       600000},
+       "From the first byte of a request to its last (a half-sent request is cut here); "
+       "again from then to the answer (a safety net: the pipeline answers within its own DNS "
+       "timeouts).",
+       10, 600000},
       {"limits", "write_timeout_ms",
        S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.write_timeout_ms; }},
        "A response the client does not read within this is abandoned and the connection closed.",
