@@ -69,9 +69,7 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
   if (!full) return fail(full.error());
   rt->current_ = *full;
   rt->pipelines_ = std::make_shared<server::Guarded<std::vector<std::weak_ptr<ShardPipeline>>>>();
-  rt->probe_ = std::make_shared<server::Guarded<std::shared_ptr<UpstreamProbe>>>(
-      std::make_shared<UpstreamProbe>(
-          std::make_shared<const config::ResolverConfig>(rt->current_->resolver)));
+  rt->upstream_ = std::make_shared<server::Guarded<std::string>>("not probed yet");
   rt->ready_cfg_ = std::make_shared<server::Guarded<std::shared_ptr<const Config>>>(rt->current_);
 
   server::ServerHooks hooks;
@@ -94,15 +92,18 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
                                }
                                return true;
                              }});
-  auto probe = rt->probe_;
-  hooks.readiness.push_back({"upstream", [probe]() -> Expected<bool> {
-                               auto p = probe->with([](auto& x) { return x; });
-                               return p->check();
+  auto upstream = rt->upstream_;
+  hooks.readiness.push_back({"upstream", [upstream]() -> Expected<bool> {
+                               auto why = upstream->with([](auto& s) { return s; });
+                               if (!why.empty()) return fail(why);
+                               return true;
                              }});
   auto server = server::Server::start(
       std::make_shared<const server::ServerConfig>(rt->current_->server), std::move(hooks));
   if (!server) return fail(server.error());
   rt->server_ = std::move(*server);
+  rt->start_prober();
+  rt->publish_health();
   rt->poll_store();
   return rt;
 }
@@ -134,11 +135,7 @@ Expected<std::vector<std::string>> Runtime::reload() {
   }
   current_ = *full;
   ready_cfg_->with([&](auto& p) { p = current_; });
-  if (resolver_changed) {
-    auto p = std::make_shared<UpstreamProbe>(
-        std::make_shared<const config::ResolverConfig>(current_->resolver));
-    probe_->with([&](auto& x) { x = p; });
-  }
+  if (resolver_changed) start_prober();
   log::event(spdlog::level::info, log::kReload,
              {{"result", "ok"},
               {"generation", server_->generation()->number},
@@ -179,8 +176,43 @@ void Runtime::poll_store() {
   });
 }
 
+void Runtime::start_prober() {
+  if (prober_) prober_->stop();
+  prober_ = dns::HealthProber::create(io_, current_->resolver.dns.stubs);
+  prober_->start();
+}
+
+// Copies the prober's view (main thread) to what /readyz and /metrics read.
+void Runtime::publish_health() {
+  std::int64_t up = 0, down = 0;
+  bool probed = true;
+  for (const auto& s : prober_->servers()) {
+    probed = probed && s.probed;
+    (s.up ? up : down) += 1;
+  }
+  std::string why;
+  if (!probed) {
+    why = "not probed yet";
+  } else if (!prober_->all_zones_reachable()) {
+    for (const auto& s : prober_->servers()) {
+      if (!s.up) why += (why.empty() ? "" : "; ") + s.zone + " @" + s.server + ": " + s.last_error;
+    }
+    why = "a stub zone has no server answering: " + why;
+  }
+  upstream_->with([&](auto& s) { s = why; });
+  auto& m = server_->control_metrics();
+  m.set(server::Metric::upstream_servers, server::L(server::UpstreamLabel::up), up);
+  m.set(server::Metric::upstream_servers, server::L(server::UpstreamLabel::down), down);
+  health_timer_.expires_after(std::chrono::seconds(1));
+  health_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) publish_health();
+  });
+}
+
 void Runtime::shutdown() {
   poll_timer_.cancel();
+  health_timer_.cancel();
+  if (prober_) prober_->stop();
   if (server_) server_->shutdown();
 }
 

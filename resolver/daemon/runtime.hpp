@@ -20,7 +20,7 @@
 #include "enum/expected.hpp"
 #include "resolver/daemon/config.hpp"
 #include "resolver/daemon/shard_pipeline.hpp"
-#include "resolver/daemon/upstream_probe.hpp"
+#include "resolver/dns/health.hpp"
 #include "resolver/server/guarded.hpp"
 #include "resolver/server/server.hpp"
 #include "sed-store/store.hpp"
@@ -41,19 +41,24 @@ class Runtime {
   std::shared_ptr<const Config> config() const { return current_; }
 
  private:
-  explicit Runtime(boost::asio::io_context& io) : io_(io), poll_timer_(io) {}
+  explicit Runtime(boost::asio::io_context& io) : io_(io), poll_timer_(io), health_timer_(io) {}
   Expected<std::shared_ptr<const Config>> with_anchors(std::shared_ptr<const Config> cfg);
   server::ServerHooks::ServiceFactory service_factory(std::shared_ptr<const Config> cfg);
   void poll_store();
+  void start_prober();
+  void publish_health();
 
   boost::asio::io_context& io_;
   boost::asio::steady_timer poll_timer_;
-  std::unique_ptr<store::Store> store_;  // main thread: anchors and change polling
+  boost::asio::steady_timer health_timer_;
+  std::shared_ptr<dns::HealthProber> prober_;  // main thread
+  std::unique_ptr<store::Store> store_;        // main thread: anchors and change polling
   std::uint64_t store_counter_ = 0;
   std::shared_ptr<const Config> current_;  // with the store's anchors
   std::vector<std::string> store_anchors_;
-  // Shared with the admin thread's readiness checks.
-  std::shared_ptr<server::Guarded<std::shared_ptr<UpstreamProbe>>> probe_;
+  // Shared with the admin thread's readiness checks: the prober's verdict,
+  // published by the main thread ("" = reachable, else why not).
+  std::shared_ptr<server::Guarded<std::string>> upstream_;
   std::shared_ptr<server::Guarded<std::shared_ptr<const Config>>> ready_cfg_;
   // Each shard's pipeline, to drop its cache when the store changes.
   std::shared_ptr<server::Guarded<std::vector<std::weak_ptr<ShardPipeline>>>> pipelines_;
