@@ -106,6 +106,9 @@ int main(int argc, char** argv) {
   app.add_option("--concurrency", concurrency, "lookups in flight");
   app.add_option("--cold-rounds", cold_rounds, "fresh-context lookups for the critical-path ratio");
   app.add_option("--numbers", numbers, "numbers to look up")->allow_extra_args(false);
+  std::string mode = "all";
+  app.add_option("--mode", mode, "warm | cold | critical-path | all")
+      ->check(CLI::IsMember({"warm", "cold", "critical-path", "all"}));
   CLI11_PARSE(app, argc, argv);
 
   auto loaded = speerd::config::load_resolver_config(config);
@@ -117,7 +120,8 @@ int main(int argc, char** argv) {
   std::printf("bench_pipeline: %zu numbers, concurrency %d, %.0f s per run, one thread\n",
               numbers.size(), concurrency, seconds);
 
-  {  // Warm: every number cached in speerd's cache.
+  const bool all = mode == "all";
+  if (all || mode == "warm") {  // Warm: every number cached in speerd's cache.
     boost::asio::io_context io;
     auto client = speerd::dns::UnboundClient::create(io, cfg->dns);
     if (!client) return std::fprintf(stderr, "%s\n", client.error().c_str()), 1;
@@ -125,7 +129,7 @@ int main(int argc, char** argv) {
     closed_loop(io, p, numbers, static_cast<int>(numbers.size()), 0.5);  // fill
     print("warm (speerd cache hit), full lookup", closed_loop(io, p, numbers, concurrency, seconds));
   }
-  {  // Cold speerd cache, warm libunbound cache: the pipeline's own work.
+  if (all || mode == "cold") {  // Cold speerd cache, warm libunbound cache: the pipeline's own work.
     boost::asio::io_context io;
     auto client = speerd::dns::UnboundClient::create(io, cfg->dns);
     if (!client) return 1;
@@ -136,7 +140,7 @@ int main(int argc, char** argv) {
     print("cold speerd cache, warm libunbound cache",
           closed_loop(io, p, numbers, concurrency, seconds));
   }
-  {  // Fully cold: a fresh libunbound context per lookup (DNSKEYs, DS, every
+  if (all || mode == "critical-path") {  // Fully cold: a fresh libunbound context per lookup (DNSKEYs, DS, every
      // name fetched from the authoritative servers). Compare with the DNS
      // round trips on the lookup's critical path, measured the same way.
     const std::string number = "+12155551234";
