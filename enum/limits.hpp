@@ -32,7 +32,7 @@ inline constexpr std::size_t kMaxRewriteOutputLength = 1024;
 // When the DFA cache runs out RE2 falls back to its NFA: still linear time. Small,
 // because compiled expressions are kept in the SubstitutionCache: the worst case is
 // kSubstitutionCacheEntries * this (64 MiB); real ENUM regexps use a few KiB.
-inline constexpr std::int64_t kMaxRegexMemoryBytes = 256 * 1024;
+inline constexpr std::int64_t kMaxRegexMemoryBytes = std::int64_t{256} * 1024;
 
 // Distinct substitution expressions kept compiled (SubstitutionCache, LRU).
 inline constexpr std::size_t kSubstitutionCacheEntries = 256;

@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
            g_sink = g_sink + results.size();
          }));
   std::vector<speerd::luf::Naptr> parsed;
+  parsed.reserve(rdatas.size());
   for (const auto& r : rdatas) parsed.push_back(*speerd::luf::parse_naptr_rdata(r));
   report("  rdata parse alone (10 records)", ns_per_op(n / 10, [&] {
            for (const auto& r : rdatas) {
