@@ -1,0 +1,42 @@
+// A real speerd process for the end-to-end tests: its own folder with a
+// SQLite store (provisioned with speerctl), the testbed's resolver sections
+// plus the test PKI, ports chosen by the kernel (read back from its log).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <initializer_list>
+#include <string>
+
+namespace speerd::test {
+
+std::string speerd_binary();
+std::string speerctl_binary();
+// Runs a command line through the shell; returns its exit status.
+int run(const std::string& command_line);
+
+class DaemonProcess {
+ public:
+  // Makes DIR (fresh), the store with clients sbc-a (SAN name) and sbc-b
+  // (SPKI pin), and DIR/speerd.toml from the testbed's plus `extra` TOML.
+  explicit DaemonProcess(const std::string& name, const std::string& extra_server_toml = {});
+  ~DaemonProcess();
+
+  bool start();  // spawns speerd and waits for its listeners
+  void signal(int sig);
+  int wait_exit(std::chrono::milliseconds timeout);  // exit status, -1 on timeout
+  bool log_has(std::initializer_list<std::string> parts,
+               std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  std::string log() const;
+  void write_config(const std::string& server_toml);  // replaces the daemon sections
+
+  std::string dir, config, store_uri;
+  std::uint16_t api_port = 0, admin_port = 0;
+  pid_t pid = -1;
+
+ private:
+  std::string resolver_toml_;
+};
+
+}  // namespace speerd::test

@@ -1,0 +1,213 @@
+// speerd as a process, end to end: the real pipeline on the signed-zone
+// testbed (NSD, really signed zones), the SQLite store provisioned with
+// speerctl, mTLS with the test PKI; --check-config, SIGHUP and SIGTERM.
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include "resolver/config/config.hpp"
+#include "resolver/dns/unbound_client.hpp"
+#include "resolver/pipeline/pipeline.hpp"
+#include "tests/server/support/daemon_process.hpp"
+#include "tests/server/support/harness.hpp"
+#include "tests/server/support/openapi_check.hpp"
+
+using namespace speerd::test;
+using nlohmann::json;
+
+namespace {
+
+const std::string kRouted = "/v1/lookup?number=+12155551234";
+const std::string kBogus = "/v1/lookup?number=+12155551299";  // NAPTR changed after signing
+
+ClientOptions client(const std::string& name) {
+  ClientOptions o;
+  o.ca = pki("ca.crt");
+  if (!name.empty()) {
+    o.cert = pki(name + ".crt");
+    o.key = pki(name + ".key");
+  }
+  return o;
+}
+
+// The same lookup run in this process, through the same pipeline code.
+speerd::pipeline::LookupResult in_process(const std::string& number,
+                                          speerd::pipeline::ClientScope scope) {
+  auto cfg = speerd::config::load_resolver_config(std::string(std::getenv("SPEERD_TESTBED")) +
+                                                  "/speerd.toml");
+  REQUIRE(cfg);
+  boost::asio::io_context io;
+  auto dns = speerd::dns::UnboundClient::create(io, cfg->dns);
+  REQUIRE(dns);
+  speerd::pipeline::Pipeline p(io, **dns,
+                               std::make_shared<const speerd::config::ResolverConfig>(*cfg));
+  speerd::pipeline::LookupResult out;
+  p.lookup({number, "", scope}, [&](speerd::pipeline::LookupResult r) { out = std::move(r); });
+  io.run();
+  return out;
+}
+
+// What must be equal: everything but the cache flags, the steps' free-text
+// detail (whether an address came from an SRV answer's additional section or
+// from its own query depends on which answer arrived first), and the order
+// among targets and steps (SRV weights are a weighted random draw, RFC 2782).
+json comparable(json j) {
+  j.erase("cached");
+  j.erase("stale");
+  auto sorted = [](json a) {
+    std::vector<json> v(a.begin(), a.end());
+    std::sort(v.begin(), v.end(), [](const json& x, const json& y) { return x.dump() < y.dump(); });
+    return json(v);
+  };
+  for (auto& step : j["dnssec"]) step.erase("detail");
+  j["dnssec"] = sorted(j["dnssec"]);
+  j["targets"] = sorted(j["targets"]);
+  for (auto& u : j["uris"]) u["targets"] = sorted(u["targets"]);
+  return j;
+}
+
+void check_openapi(const HttpResponse& r, const std::string& path) {
+  static const OpenApi api = OpenApi::load(openapi_json_path());
+  const auto errors = api.check_response(path, "GET", r.status, r.json());
+  for (const auto& e : errors) UNSCOPED_INFO(e);
+  CHECK(errors.empty());
+}
+
+}  // namespace
+
+TEST_CASE("daemon: --check-config accepts a good file and names a bad key") {
+  DaemonProcess d("check");
+  CHECK(run(speerd_binary() + " --check-config " + d.config + " >" + d.dir + "/out 2>&1") == 0);
+  d.write_config("\n[limits]\nmax_conections = 5\n");
+  const std::string cmd =
+      speerd_binary() + " --check-config " + d.config + " >" + d.dir + "/out 2>&1";
+  CHECK(run(cmd) == 1);
+  std::ifstream out(d.dir + "/out");
+  const std::string text((std::istreambuf_iterator<char>(out)), {});
+  CHECK(text.find("[limits] max_conections: unknown key") != std::string::npos);
+  d.write_config("\n[bogus]\nx = 1\n");
+  CHECK(run(cmd) == 1);
+  d.write_config("\n[limits]\nidle_timeout_ms = \"1m\"\n");
+  CHECK(run(cmd) == 1);
+}
+
+TEST_CASE("daemon: a lookup over mTLS gives what the pipeline gives in-process") {
+  DaemonProcess d("e2e");
+  REQUIRE(d.start());
+  TestClient c(d.api_port, client("client-a"));
+  auto r = c.get(kRouted);
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  check_openapi(*r, "/v1/lookup");
+  const auto local = in_process("+12155551234", {"sbc-a", {"private-a"}});
+  CHECK(local.verdict == speerd::pipeline::Verdict::route);
+  const auto diff = json::diff(comparable(speerd::pipeline::to_json(local)), comparable(r->json()));
+  INFO(diff.dump());
+  CHECK(diff.empty());
+  CHECK(r->json()["outcome"]["state"] == "secure");
+
+  // A bogus answer is rejected, and says why.
+  auto bogus = c.get(kBogus);
+  REQUIRE(bogus);
+  check_openapi(*bogus, "/v1/lookup");
+  CHECK(bogus->json()["verdict"] == "reject");
+  CHECK(bogus->json()["code"] == "dnssec-bogus");
+
+  // sbc-b is known by its SPKI pin; its store record names no tree (all trees).
+  TestClient b(d.api_port, client("client-b"));
+  auto rb = b.get(kRouted);
+  REQUIRE(rb);
+  CHECK(rb->json()["verdict"] == "route");
+
+  // A valid certificate without a client record is refused, and logged.
+  TestClient stranger(d.api_port, client("client-unknown"));
+  CHECK_FALSE(stranger.get(kRouted));
+  CHECK(d.log_has({"connection-refused", "unknown_client", "stranger.example"}));
+
+  // Ready once the upstream health prober has seen the testbed's servers.
+  int status = 0;
+  std::string ready;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    std::tie(status, ready) = http_get(d.admin_port, "/readyz");
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  INFO(ready);
+  CHECK(status == 200);
+  auto [ms, metrics] = http_get(d.admin_port, "/metrics");
+  CHECK(metrics.find("speerd_dnssec_outcomes_total{state=\"bogus\"} 1") != std::string::npos);
+  CHECK(metrics.find("speerd_upstream_servers{state=\"up\"}") != std::string::npos);
+}
+
+TEST_CASE("daemon: a client disabled in the store is refused once the store changes") {
+  DaemonProcess d("disable");
+  REQUIRE(d.start());
+  {
+    TestClient c(d.api_port, client("client-a"));
+    REQUIRE(c.get(kRouted));
+  }
+  REQUIRE(run(speerctl_binary() + " client update sbc-a --disable --store " + d.store_uri +
+              " --actor tests >/dev/null 2>&1") == 0);
+  bool refused = false;
+  for (int i = 0; i < 100 && !refused; ++i) {  // the shards poll the change counter
+    TestClient c(d.api_port, client("client-a"));
+    refused = !c.get(kRouted).has_value();
+    if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(refused);
+  CHECK(d.log_has({"connection-refused", "client sbc-a is disabled"}));
+}
+
+TEST_CASE("daemon: SIGHUP under load fails no request, a broken file is refused, SIGTERM drains") {
+  DaemonProcess d("reload");
+  REQUIRE(d.start());
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::mutex mutex;
+  std::vector<std::string> errors;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 4; ++t) {
+    workers.emplace_back([&, t] {
+      std::unique_ptr<TestClient> c;
+      while (!stop) {
+        if (!c || t % 2 == 1) c = std::make_unique<TestClient>(d.api_port, client("client-a"));
+        auto r = c->get(kRouted);
+        if (r && r->status == 200) {
+          ++ok;
+        } else {
+          ++failed;
+          std::lock_guard<std::mutex> l(mutex);
+          errors.push_back(r ? "status " + std::to_string(r->status) : r.error());
+          c.reset();
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    d.write_config("\n[limits]\nmax_batch = " + std::to_string(50 + i) + "\n");
+    d.signal(SIGHUP);
+    CHECK(d.log_has(
+        {"config-reload", "\"result\":\"ok\"", "\"generation\":" + std::to_string(2 + i)}));
+  }
+  d.write_config("\n[limits]\nmax_conections = 5\n");
+  d.signal(SIGHUP);
+  CHECK(d.log_has({"config-reload", "failed", "max_conections"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  for (auto& w : workers) w.join();
+  for (std::size_t i = 0; i < errors.size() && i < 5; ++i) UNSCOPED_INFO(errors[i]);
+  CHECK(failed == 0);
+  CHECK(ok > 0);
+  // Still serving on the last good configuration.
+  TestClient c(d.api_port, client("client-a"));
+  REQUIRE(c.get(kRouted));
+  d.signal(SIGTERM);
+  CHECK(d.wait_exit(std::chrono::seconds(15)) == 0);
+  CHECK(d.log_has({"drain", "done"}));
+}
