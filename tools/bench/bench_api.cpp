@@ -1,6 +1,6 @@
 // bench_api: load generator for speerd's mTLS API (loopback only).
 //
-//   bench_api --port 5443 --cert c.crt --key c.key --ca ca.crt \
+//   bench_api --port 5443 --cert c.crt --key c.key --ca ca.crt
 //             --connections 32 --duration 10 [--rate 20000] [--path /v1/lookup?number=+12155551234]
 //   bench_api ... --handshakes [--resume] --connections 8 --duration 5
 //
