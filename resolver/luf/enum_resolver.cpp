@@ -44,6 +44,8 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
   EnumService service;
   std::vector<const config::TreeConfig*> trees;
   std::function<void(LufResult)> done;
+  std::shared_ptr<SubstitutionCache> regexps;  // kept alive by the lookup
+  SelectOptions select;                        // carries regexps.get()
 
   std::size_t tree_index = 0;
   LufResult result;
@@ -116,7 +118,7 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
     }
     any_records = true;
     result.ttl = result.ttl == 0 ? a.ttl : std::min(result.ttl, a.ttl);
-    auto rules = select_rules_wire(a.rdata, aus, service);
+    auto rules = select_rules_wire(a.rdata, aus, service, select);
     std::set<std::string> visited{a.qname};
     auto self = shared_from_this();
     expand(std::make_shared<std::vector<RuleResult>>(std::move(rules)), 0, 0,
@@ -178,7 +180,7 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
                        }
                        self->result.ttl = std::min(self->result.ttl, a.ttl);
                        auto sub = std::make_shared<std::vector<RuleResult>>(
-                           select_rules_wire(a.rdata, self->aus, self->service));
+                           select_rules_wire(a.rdata, self->aus, self->service, self->select));
                        self->expand(sub, 0, depth + 1, chain_visited, next, resume);
                      });
       return;  // continues in the callback
@@ -241,6 +243,8 @@ void EnumResolver::lookup(const E164Number& number, const EnumService& service,
   l->aus = number.aus();
   l->service = service;
   l->done = std::move(cb);
+  l->regexps = regexps_;
+  l->select.cache = l->regexps.get();
   for (const auto& t : cfg_->trees) {
     // A scope names trees by name or by suffix (the store keeps suffixes).
     const bool allowed = trees.empty() || std::any_of(trees.begin(), trees.end(), [&](const std::string& s) {
