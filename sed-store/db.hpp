@@ -49,13 +49,11 @@ class RowFn {
 
 // One row of the identifier staging table (bulk identifier writes).
 struct StageRow {
-  std::int64_t ord;  // index of the change in the apply() call
+  std::int64_t ord;  // index of the change in its batch
   std::int64_t destination_group_id;
   std::string_view kind;
   std::string_view value;
   std::string_view range_end;  // "" = NULL
-  std::string_view object_key;
-  std::string_view after_json;
 };
 
 enum class TxMode { read, write };
@@ -82,6 +80,11 @@ class Db {
 
   // Runs one embedded migration script (inside the current transaction).
   virtual Result<Done> exec_migration(const Migration& m) = 0;
+
+  // A number that changes whenever the database content changes (by this
+  // connection or any other), valid inside a read transaction once it has
+  // read something; std::nullopt where the backend has none (PostgreSQL).
+  virtual std::optional<std::uint64_t> data_version() { return std::nullopt; }
 };
 
 // Backend factories (open.cpp dispatches on the URI scheme). The SQLite one

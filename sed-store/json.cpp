@@ -24,9 +24,8 @@ Json to_json(const DestinationGroup& g, bool with_id) {
   return j;
 }
 
-Json to_json(const PublicIdentifier& p, bool with_id) {
+Json to_json(const PublicIdentifier& p) {
   Json j;
-  if (with_id) j["id"] = p.id;
   j["dest_group"] = p.destination_group;
   j["kind"] = std::string(to_string(p.kind));
   j["value"] = p.value;

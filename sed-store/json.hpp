@@ -15,7 +15,7 @@ using Json = nlohmann::ordered_json;
 // objects that have a natural key (names, kind:value).
 Json to_json(const Client& c, bool with_id = true);
 Json to_json(const DestinationGroup& g, bool with_id = true);
-Json to_json(const PublicIdentifier& p, bool with_id = true);
+Json to_json(const PublicIdentifier& p);
 Json to_json(const RouteGroup& g, bool with_id = true);
 Json to_json(const SedRecord& s);
 Json to_json(const PeeringOffer& o, bool with_id = true);

@@ -56,17 +56,23 @@ inline constexpr std::size_t kMaxAnchorTextLength = 4096;
 // public identifiers (the bulk path copies a batch into a temporary table, checks
 // it with a few set queries and inserts it with one statement).
 inline constexpr std::size_t kMaxImportLineLength = 1 << 20;
-inline constexpr std::size_t kIdentifierBatchRows = 50'000;
+inline constexpr std::size_t kIdentifierBatchRows = 1'000'000;
 
 // Listing and export page size (keyset pagination, bounded memory).
 inline constexpr std::size_t kPageSize = 10'000;
 inline constexpr std::size_t kMaxAuditRows = 100'000;
 
 // SQLite tuning: wait this long for a writer's lock before failing with "busy";
-// page cache and memory map sizes (the lookup budget needs the identifier index
-// in memory: ~60 bytes per identifier).
+// page cache and memory map sizes. The lookup budget needs the identifier
+// table and index in memory (~70 bytes per identifier: 700 MB for 10M); pages
+// past the memory map (Debian's SQLite caps it at 2 GB) come from the page
+// cache, which grows to this size only as pages are read (per connection).
 inline constexpr int kSqliteBusyTimeoutMs = 10'000;
-inline constexpr std::int64_t kSqliteCacheKiB = 512 * 1024;
+inline constexpr std::int64_t kSqliteCacheKiB = 1024 * 1024;
 inline constexpr std::int64_t kSqliteMmapBytes = std::int64_t{16} << 30;
+
+// SED lists a Store keeps per (destination group, client) between writes
+// (SQLite; emptied by any write and when full).
+inline constexpr std::size_t kRouteCacheEntries = 4096;
 
 }  // namespace speerd::store

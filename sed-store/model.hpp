@@ -67,8 +67,8 @@ struct DestinationGroup {
 //        only through Store::find_routing_number().
 enum class IdentifierKind { number, range, prefix, routing_number };
 
+// Identified by (kind, value): there is no row id.
 struct PublicIdentifier {
-  Id id = 0;
   std::string destination_group;
   IdentifierKind kind = IdentifierKind::number;
   std::string value;

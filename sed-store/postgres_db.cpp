@@ -192,7 +192,7 @@ class PgDb final : public Db {
   Result<Done> fill_stage(std::span<const StageRow> rows) override {
     if (!tx_) return make_error(ErrorCode::internal, "fill_stage outside a transaction");
     for (const StageRow& r : rows) {
-      for (std::string_view v : {r.kind, r.value, r.range_end, r.object_key, r.after_json}) {
+      for (std::string_view v : {r.kind, r.value, r.range_end}) {
         if (v.find('\0') != std::string_view::npos) {
           return make_error(ErrorCode::invalid, "a value contains a NUL byte");
         }
@@ -200,16 +200,14 @@ class PgDb final : public Db {
     }
     try {
       // COPY into the temporary table (libpqxx escapes each field for COPY).
-      static const std::vector<std::string> kColumns{
-          "ord", "dg_id", "kind", "value", "range_end", "object_key", "after_json"};
+      static const std::vector<std::string> kColumns{"ord", "dg_id", "kind", "value", "range_end"};
       pqxx::stream_to copy(*tx_, "stage_identifier", kColumns);
       std::string range_end;
       for (const StageRow& r : rows) {
         range_end.assign(r.range_end);
         copy << std::make_tuple(r.ord, r.destination_group_id, std::string(r.kind),
                                 std::string(r.value),
-                                r.range_end.empty() ? nullptr : range_end.c_str(),
-                                std::string(r.object_key), std::string(r.after_json));
+                                r.range_end.empty() ? nullptr : range_end.c_str());
       }
       copy.complete();
     } catch (...) {

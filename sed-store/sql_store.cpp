@@ -101,11 +101,10 @@ RouteGroup read_route_group(const Row& r) {
 
 PublicIdentifier read_identifier(const Row& r) {
   PublicIdentifier p;
-  p.id = r.integer(0);
-  p.destination_group = str(r.text(1));
-  p.kind = parse_identifier_kind(r.text(2)).value_or(IdentifierKind::number);
-  p.value = str(r.text(3));
-  if (!r.is_null(4)) p.end = str(r.text(4));
+  p.destination_group = str(r.text(0));
+  p.kind = parse_identifier_kind(r.text(1)).value_or(IdentifierKind::number);
+  p.value = str(r.text(2));
+  if (!r.is_null(3)) p.end = str(r.text(3));
   return p;
 }
 
@@ -223,17 +222,49 @@ Result<std::optional<Destination>> SqlStore::match_to_destination(Id dg, PublicI
                                                                   ClientRef client) {
   Destination d;
   d.destination_group_id = dg;
-  auto on_row = [&](const Row& r) {
-    d.routes.push_back(read_sed(r));
-    if (d.destination_group.empty()) d.destination_group = str(r.text(10));
-  };
-  const Param params[] = {dg, client.id};
-  auto n = db_->run(Stmt::kRoutes, params, RowFn(on_row));
-  if (!n) return n.error();
+  const RouteKey key{dg, client.id};
+  const auto version = db_->in_transaction() ? db_->data_version() : std::optional<std::uint64_t>{};
+  if (version && version != route_cache_version_) {
+    route_cache_.clear();
+    route_cache_version_ = version;
+  }
+  if (auto it = version ? route_cache_.find(key) : route_cache_.end(); it != route_cache_.end()) {
+    d.destination_group = it->second.destination_group;
+    d.routes = it->second.routes;
+  } else {
+    auto on_row = [&](const Row& r) {
+      d.routes.push_back(read_sed(r));
+      if (d.destination_group.empty()) d.destination_group = str(r.text(10));
+    };
+    const Param params[] = {dg, client.id};
+    auto n = db_->run(Stmt::kRoutes, params, RowFn(on_row));
+    if (!n) return n.error();
+    if (version) {
+      if (route_cache_.size() >= kRouteCacheEntries) route_cache_.clear();
+      route_cache_[key] = CachedRoutes{d.destination_group, d.routes};
+    }
+  }
   if (d.routes.empty()) return std::optional<Destination>{};
   matched.destination_group = d.destination_group;
   d.matched = std::move(matched);
   return std::optional<Destination>(std::move(d));
+}
+
+// SQLite: runs a lookup's statements in one read transaction, i.e. one WAL
+// read lock (a few fcntl calls) instead of one per statement, which is a good
+// part of the cost of a small query. PostgreSQL: BEGIN and COMMIT would be two
+// more round trips, so each statement runs on its own.
+template <typename F>
+auto SqlStore::in_read_tx(F&& body) -> decltype(body()) {
+  if (db_->dialect() != Dialect::sqlite || db_->in_transaction()) return body();
+  if (auto ok = db_->begin(TxMode::read); !ok) return failure(ok.error());
+  auto r = body();
+  if (!r) {
+    db_->rollback();
+    return r;
+  }
+  if (auto ok = db_->commit(); !ok) return failure(ok.error());
+  return r;
 }
 
 speerd::Expected<std::optional<Destination>> SqlStore::find_destination(std::string_view digits,
@@ -241,15 +272,19 @@ speerd::Expected<std::optional<Destination>> SqlStore::find_destination(std::str
   if (!is_e164_digits(digits)) {
     return speerd::fail("find_destination: the number must be 1-15 ASCII digits");
   }
+  return in_read_tx([&] { return lookup_number(digits, client); });
+}
+
+speerd::Expected<std::optional<Destination>> SqlStore::lookup_number(std::string_view digits,
+                                                                     ClientRef client) {
   bool found = false;
   Id dg = 0;
   PublicIdentifier m;
   auto on_row = [&](const Row& r) {
     found = true;
-    m.id = r.integer(0);
-    dg = r.integer(1);
-    m.value = str(r.text(2));
-    m.end = r.is_null(3) ? std::string() : str(r.text(3));
+    dg = r.integer(0);
+    m.value = str(r.text(1));
+    m.end = r.is_null(2) ? std::string() : str(r.text(2));
   };
   // 1. An exact number.
   {
@@ -265,7 +300,30 @@ speerd::Expected<std::optional<Destination>> SqlStore::find_destination(std::str
     m.kind = IdentifierKind::range;
   }
   // 3. The longest prefix.
-  if (!found) {
+  if (!found && db_->dialect() == Dialect::sqlite) {
+    // SQLite: walk down from the greatest prefix <= the number. If that one is
+    // a prefix of the number it is the longest (a longer one would sort
+    // between it and the number); if not, every prefix of the number is a
+    // prefix of their common part, so search again below that. Usually one
+    // or two searches, against fifteen for trying every length.
+    std::string_view want = digits;
+    while (!want.empty() && !found) {
+      const Param params[] = {want};
+      if (auto n = db_->run(Stmt::kFindPrefixAtMost, params, RowFn(on_row)); !n) {
+        return failure(n.error());
+      }
+      if (!found) break;
+      if (digits.substr(0, m.value.size()) == m.value) break;
+      found = false;
+      std::size_t common = 0;
+      while (common < m.value.size() && common < want.size() && m.value[common] == want[common]) {
+        ++common;
+      }
+      want = want.substr(0, common);
+    }
+    m.kind = IdentifierKind::prefix;
+  } else if (!found) {
+    // PostgreSQL: one round trip that tries every length.
     std::array<Param, kMaxDigits> params;
     for (std::size_t i = 0; i < kMaxDigits; ++i) {
       params[i] = i < digits.size() ? Param{digits.substr(0, i + 1)} : Param{nullptr};
@@ -288,14 +346,15 @@ speerd::Expected<std::optional<Destination>> SqlStore::find_routing_number(std::
   m.kind = IdentifierKind::routing_number;
   auto on_row = [&](const Row& r) {
     found = true;
-    m.id = r.integer(0);
-    dg = r.integer(1);
-    m.value = str(r.text(2));
+    dg = r.integer(0);
+    m.value = str(r.text(1));
   };
-  const Param params[] = {std::string_view("rn"), rn};
-  if (auto n = db_->run(Stmt::kFindExact, params, RowFn(on_row)); !n) return failure(n.error());
-  if (!found) return std::optional<Destination>{};
-  return plain(match_to_destination(dg, std::move(m), client));
+  return in_read_tx([&]() -> speerd::Expected<std::optional<Destination>> {
+    const Param params[] = {std::string_view("rn"), rn};
+    if (auto n = db_->run(Stmt::kFindExact, params, RowFn(on_row)); !n) return failure(n.error());
+    if (!found) return std::optional<Destination>{};
+    return plain(match_to_destination(dg, std::move(m), client));
+  });
 }
 
 speerd::Expected<bool> SqlStore::is_provisioned_target(Id destination_group_id,

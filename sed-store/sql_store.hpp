@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "sed-store/db.hpp"
 #include "sed-store/store.hpp"
@@ -49,11 +50,35 @@ class SqlStore final : public Store {
 
  private:
   Result<int> read_schema_version();
+  speerd::Expected<std::optional<Destination>> lookup_number(std::string_view digits,
+                                                             ClientRef client);
+  template <typename F>
+  auto in_read_tx(F&& body) -> decltype(body());
   Result<std::optional<Destination>> match_to_destination(Id dg, PublicIdentifier matched,
                                                           ClientRef client);
 
   std::unique_ptr<Db> db_;
   OpenOptions options_;
+
+  // SED per (destination group, client), valid while the database's data
+  // version stays the same (SQLite only: any write, by anyone, changes it and
+  // empties the cache). Saves the six-table join on the lookup path.
+  struct RouteKey {
+    Id destination_group;
+    Id client;
+    bool operator==(const RouteKey&) const = default;
+  };
+  struct RouteKeyHash {
+    std::size_t operator()(const RouteKey& k) const {
+      return std::hash<Id>()(k.destination_group) * 31 + std::hash<Id>()(k.client);
+    }
+  };
+  struct CachedRoutes {
+    std::string destination_group;
+    std::vector<SedRecord> routes;
+  };
+  std::optional<std::uint64_t> route_cache_version_;
+  std::unordered_map<RouteKey, CachedRoutes, RouteKeyHash> route_cache_;
 };
 
 // Row readers shared by the read and write paths (column orders are those of

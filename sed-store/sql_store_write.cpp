@@ -220,18 +220,34 @@ class Writer {
   // ---- public_identifier ----------------------------------------------------
 
   // A run of AddIdentifier changes starting at change index `base`.
+  // One validated AddIdentifier of a batch.
+  struct Staged {
+    std::string_view kind;  // a static name: to_string(IdentifierKind)
+    std::string value;
+    std::string end;
+    Id dg = 0;
+  };
+
+  // "exists already", naming the destination group that has it.
+  Error exists_error(const Staged& s) {
+    const Param key[] = {s.kind, sv(s.value)};
+    auto owner = first<std::string>(db_, Stmt::kIdentByKey, key,
+                                    [](const Row& r) { return str(r.text(0)); });
+    if (!owner) return owner.error();
+    return error(ErrorCode::conflict, "value",
+                 std::string(s.kind) + " " + s.value + " exists already (in destination group " +
+                     validate::quote(owner->value_or("?")) + ")");
+  }
+
+  // A run of AddIdentifier changes starting at change index `base`: validated
+  // in memory, copied into the staging table, checked and inserted with a few
+  // set statements (per-row statements cost more, and on PostgreSQL a round
+  // trip each).
   Result<Done> add_identifiers(std::span<const Change> batch, std::size_t base) {
-    struct Staged {
-      std::string kind;
-      std::string value;
-      std::string end;
-      Id dg = 0;
-      std::string key;
-      std::string json;
-    };
     std::vector<Staged> staged;
     staged.reserve(batch.size());
-    std::unordered_map<std::string, std::size_t> seen;
+    // (digits, length, kind) packed into one integer: 15 digits fit in 50 bits.
+    std::unordered_map<std::uint64_t, std::size_t> seen;
     seen.reserve(batch.size());
     auto at = [&](Error e, std::size_t k) {
       e.change_index = base + k;
@@ -240,7 +256,7 @@ class Writer {
     for (std::size_t k = 0; k < batch.size(); ++k) {
       const auto& a = std::get<AddIdentifier>(batch[k]);
       Staged s;
-      s.kind = str(to_string(a.kind));
+      s.kind = to_string(a.kind);
       auto value = checked(validate::digits(a.value), "value");
       if (!value) return at(value.error(), k);
       s.value = std::move(*value);
@@ -268,15 +284,16 @@ class Writer {
       auto dg = dg_id(*dg_name, "dest_group");
       if (!dg) return at(dg.error(), k);
       s.dg = *dg;
-      s.key = s.kind + ":" + s.value;
-      if (auto [it, fresh] = seen.emplace(s.key, k); !fresh) {
-        Error e = error(ErrorCode::conflict, "value",
-                        s.kind + " " + s.value + " is added twice (by an earlier change too)");
+      std::uint64_t packed = 0;
+      for (char c : s.value) packed = packed * 10 + static_cast<std::uint64_t>(c - '0');
+      packed = (packed * 16 + s.value.size()) * 4 + static_cast<std::uint64_t>(a.kind);
+      if (auto [it, fresh] = seen.emplace(packed, k); !fresh) {
+        Error e = error(
+            ErrorCode::conflict, "value",
+            std::string(s.kind) + " " + s.value + " is added twice (by an earlier change too)");
         e.related_change_index = base + it->second;
         return at(std::move(e), k);
       }
-      PublicIdentifier p{0, *dg_name, a.kind, s.value, s.end};
-      s.json = to_json(p, false).dump();
       staged.push_back(std::move(s));
     }
     // Ranges within the batch must not overlap each other.
@@ -303,36 +320,23 @@ class Writer {
         return at(std::move(e), later);
       }
     }
-    // Stage, check against the stored identifiers, insert, audit.
+    // Stage.
     if (auto ok = exec(Stmt::kStageCreate, {}); !ok) return ok.error();
     if (auto ok = exec(Stmt::kStageClear, {}); !ok) return ok.error();
     std::vector<StageRow> rows;
     rows.reserve(staged.size());
     for (std::size_t k = 0; k < staged.size(); ++k) {
       const Staged& s = staged[k];
-      rows.push_back(
-          StageRow{static_cast<std::int64_t>(k), s.dg, s.kind, s.value, s.end, s.key, s.json});
+      rows.push_back(StageRow{static_cast<std::int64_t>(k), s.dg, s.kind, s.value, s.end});
     }
     if (auto ok = db_.fill_stage(rows); !ok) return ok.error();
     if (auto ok = exec(Stmt::kStageAnalyze, {}); !ok) return ok.error();
-    std::optional<std::pair<std::size_t, std::string>> dup;
-    auto on_dup = [&](const Row& r) {
-      dup = {static_cast<std::size_t>(r.integer(0)), str(r.text(1))};
-    };
-    if (auto n = db_.run(Stmt::kStageFindExisting, {}, RowFn(on_dup)); !n) return n.error();
+    // Ranges against the stored ranges (no constraint can express this).
     std::optional<std::tuple<std::size_t, std::string, std::string>> overlap;
     auto on_overlap = [&](const Row& r) {
       overlap = {static_cast<std::size_t>(r.integer(0)), str(r.text(1)), str(r.text(2))};
     };
     if (auto n = db_.run(Stmt::kStageFindRangeOverlap, {}, RowFn(on_overlap)); !n) return n.error();
-    // Report the earliest failing change.
-    if (dup && (!overlap || dup->first <= std::get<0>(*overlap))) {
-      const Staged& s = staged[dup->first];
-      return at(error(ErrorCode::conflict, "value",
-                      s.kind + " " + s.value + " exists already (in destination group " +
-                          validate::quote(dup->second) + ")"),
-                dup->first);
-    }
     if (overlap) {
       const Staged& s = staged[std::get<0>(*overlap)];
       return at(error(ErrorCode::conflict, "value",
@@ -340,7 +344,22 @@ class Writer {
                           std::get<1>(*overlap) + "-" + std::get<2>(*overlap)),
                 std::get<0>(*overlap));
     }
-    if (auto ok = exec(Stmt::kStageApply, {}); !ok) return ok.error();
+    // Insert. The primary key refuses an identifier that exists already; only
+    // then is the first such row looked for, so a good import pays nothing
+    // for the check. (PostgreSQL aborts the transaction on the violation: the
+    // savepoint keeps it usable for that search; SQLite backs out just the
+    // failed statement and has nothing to run for the savepoint statements.)
+    if (auto ok = exec(Stmt::kSavepoint, {}); !ok) return ok.error();
+    if (auto ok = exec(Stmt::kStageApply, {}); !ok) {
+      if (ok.error().code != ErrorCode::conflict) return ok.error();
+      if (auto back = exec(Stmt::kRollbackToSavepoint, {}); !back) return back.error();
+      std::optional<std::size_t> dup;
+      auto on_dup = [&](const Row& r) { dup = static_cast<std::size_t>(r.integer(0)); };
+      if (auto n = db_.run(Stmt::kStageFindExisting, {}, RowFn(on_dup)); !n) return n.error();
+      if (!dup) return ok.error();
+      return at(exists_error(staged[*dup]), *dup);
+    }
+    if (auto ok = exec(Stmt::kReleaseSavepoint, {}); !ok) return ok.error();
     const Param audit_params[] = {sv(at_), sv(actor_), counter_};
     if (auto ok = exec(Stmt::kStageAudit, audit_params); !ok) return ok.error();
     if (auto ok = exec(Stmt::kStageClear, {}); !ok) return ok.error();
@@ -360,21 +379,11 @@ class Writer {
     if (!value) return value.error();
     const std::string kind = str(to_string(r.kind));
     const Param params[] = {sv(kind), sv(*value)};
-    auto p = first<PublicIdentifier>(db_, Stmt::kIdentByKey, params, [](const Row& row) {
-      PublicIdentifier out;
-      out.id = row.integer(0);
-      out.destination_group = str(row.text(1));
-      out.kind = parse_identifier_kind(row.text(2)).value_or(IdentifierKind::number);
-      out.value = str(row.text(3));
-      if (!row.is_null(4)) out.end = str(row.text(4));
-      return out;
-    });
+    auto p = first<PublicIdentifier>(db_, Stmt::kIdentByKey, params, read_identifier);
     if (!p) return p.error();
     if (!*p) return error(ErrorCode::not_found, "value", "no " + kind + " " + *value);
-    const Param id_params[] = {(*p)->id};
-    if (auto ok = exec(Stmt::kIdentDelete, id_params); !ok) return ok.error();
-    if (auto ok =
-            audit("delete", "public_identifier", kind + ":" + *value, to_json(**p, false), nullptr);
+    if (auto ok = exec(Stmt::kIdentDelete, params); !ok) return ok.error();
+    if (auto ok = audit("delete", "public_identifier", kind + ":" + *value, to_json(**p), nullptr);
         !ok) {
       return ok.error();
     }
@@ -706,6 +715,14 @@ class Writer {
 
   Result<std::size_t> count_rows(Stmt stmt, std::span<const Param> params) {
     return run(db_, stmt, params);
+  }
+
+  // A create, with the after-JSON already serialized.
+  Result<Done> audit(const char* action, const char* type, const std::string& key,
+                     const std::string& after_json) {
+    const Param params[] = {sv(at_), sv(actor_), std::string_view(action), std::string_view(type),
+                            sv(key), nullptr,    sv(after_json),           counter_};
+    return exec(Stmt::kAuditInsert, params);
   }
 
   Result<Done> audit(const char* action, const char* type, const std::string& key,

@@ -79,6 +79,7 @@ class SqliteDb final : public Db {
       : db_(db), path_(std::move(path)), created_(created) {}
   ~SqliteDb() override {
     for (auto& p : prepared_) sqlite3_finalize(p.stmt);
+    for (sqlite3_stmt* t : tx_stmts_) sqlite3_finalize(t);
     sqlite3_close_v2(db_);
   }
   SqliteDb(const SqliteDb&) = delete;
@@ -91,8 +92,8 @@ class SqliteDb final : public Db {
     if (in_tx_) return make_error(ErrorCode::internal, "nested transaction");
     // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so a
     // write transaction never fails halfway for want of the lock.
-    const char* sql = mode == TxMode::write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED";
-    if (const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); rc != SQLITE_OK) {
+    if (const int rc = step_fixed(mode == TxMode::write ? kBeginWrite : kBeginRead);
+        rc != SQLITE_DONE) {
       return sqlite_error(db_, rc, "begin transaction");
     }
     in_tx_ = true;
@@ -100,7 +101,7 @@ class SqliteDb final : public Db {
   }
 
   Result<Done> commit() override {
-    if (const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
+    if (const int rc = step_fixed(kCommit); rc != SQLITE_DONE) {
       Error e = sqlite_error(db_, rc, "commit");
       rollback();
       return e;
@@ -121,7 +122,7 @@ class SqliteDb final : public Db {
     for (auto& p : prepared_) {
       if (p.stmt != nullptr) sqlite3_reset(p.stmt);
     }
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    step_fixed(kRollback);
     in_tx_ = false;
   }
 
@@ -171,13 +172,8 @@ class SqliteDb final : public Db {
 
   Result<Done> fill_stage(std::span<const StageRow> rows) override {
     for (const StageRow& r : rows) {
-      const Param params[] = {r.ord,
-                              r.destination_group_id,
-                              r.kind,
-                              r.value,
-                              r.range_end.empty() ? Param{nullptr} : Param{r.range_end},
-                              r.object_key,
-                              r.after_json};
+      const Param params[] = {r.ord, r.destination_group_id, r.kind, r.value,
+                              r.range_end.empty() ? Param{nullptr} : Param{r.range_end}};
       auto done = detail::run(*this, Stmt::kStageInsert, params);
       if (!done) return done.error();
     }
@@ -194,6 +190,14 @@ class SqliteDb final : public Db {
       return make_error(ErrorCode::internal, std::move(msg));
     }
     return Done{};
+  }
+
+  std::optional<std::uint64_t> data_version() override {
+    unsigned int v = 0;
+    if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_DATA_VERSION, &v) != SQLITE_OK) {
+      return std::nullopt;
+    }
+    return v;
   }
 
   // Per-connection settings; WAL is a property of the file and sticks.
@@ -213,14 +217,35 @@ class SqliteDb final : public Db {
     }
     // The page cache size (limits.hpp) as a fixed pragma: PRAGMA takes no
     // bound parameters, and no SQL text is ever formatted at run time.
-    static_assert(kSqliteCacheKiB == 524288, "keep the cache_size pragma in step");
-    sqlite3_exec(db_, "PRAGMA cache_size = -524288", nullptr, nullptr, nullptr);
+    static_assert(kSqliteCacheKiB == 1048576, "keep the cache_size pragma in step");
+    sqlite3_exec(db_, "PRAGMA cache_size = -1048576", nullptr, nullptr, nullptr);
     sqlite3_int64 mmap = kSqliteMmapBytes;
     sqlite3_file_control(db_, "main", SQLITE_FCNTL_MMAP_SIZE, &mmap);
+    // Transaction control, prepared once (sqlite3_exec would compile the text
+    // on every lookup).
+    const char* fixed[] = {"BEGIN IMMEDIATE", "BEGIN DEFERRED", "COMMIT", "ROLLBACK"};
+    for (int i = 0; i < 4; ++i) {
+      if (const int rc = prepare_fixed(fixed[i], &tx_stmts_[i]); rc != SQLITE_OK) {
+        return sqlite_error(db_, rc, fixed[i]);
+      }
+    }
     return Done{};
   }
 
  private:
+  enum FixedTx { kBeginWrite = 0, kBeginRead = 1, kCommit = 2, kRollback = 3 };
+
+  int prepare_fixed(const char* sql, sqlite3_stmt** out) {
+    return sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, out, nullptr);
+  }
+
+  int step_fixed(FixedTx which) {
+    sqlite3_stmt* t = tx_stmts_[which];
+    const int rc = sqlite3_step(t);
+    sqlite3_reset(t);
+    return rc == SQLITE_DONE ? rc : sqlite3_extended_errcode(db_);
+  }
+
   // The prepared statement for stmt (prepared on first use), or nullptr when
   // the dialect has nothing to run for it.
   Result<Prepared*> prepare(Stmt stmt) {
@@ -261,6 +286,7 @@ class SqliteDb final : public Db {
   bool checkpointed_ = false;
   bool in_tx_ = false;
   std::array<Prepared, kStatementCount> prepared_{};
+  std::array<sqlite3_stmt*, 4> tx_stmts_{};
 };
 
 // Reads the first bytes of an existing file and says why it is not a speerd

@@ -30,7 +30,7 @@ constexpr Def both(Stmt id, const char* name, const char* sql) {
   "SELECT id, zone, kind, rr, key_tag, state, added_by, added_at FROM trust_anchor "
 #define SPEERD_RG_COLS "SELECT id, name, priority, enabled, description FROM route_group "
 #define SPEERD_IDENT_COLS                                        \
-  "SELECT p.id, d.name, p.kind, p.value, p.range_end "           \
+  "SELECT d.name, p.kind, p.value, p.range_end "                 \
   "FROM public_identifier p JOIN destination_group d ON d.id = " \
   "p.destination_group_id "
 
@@ -64,19 +64,23 @@ constexpr Def kDefs[] = {
 
     // ---- lookups ------------------------------------------------------------
     both(Stmt::kFindExact, "find_exact",
-         "SELECT id, destination_group_id, value, range_end FROM public_identifier "
+         "SELECT destination_group_id, value, range_end FROM public_identifier "
          "WHERE kind = $1 AND value = $2"),
     // The range with the greatest start <= the number among ranges of its
     // length; ranges never overlap, so it is the only candidate (the caller
     // checks range_end).
     both(Stmt::kFindRange, "find_range",
-         "SELECT id, destination_group_id, value, range_end FROM public_identifier "
+         "SELECT destination_group_id, value, range_end FROM public_identifier "
          "WHERE kind = 'range' AND len = $1 AND value <= $2 ORDER BY value DESC LIMIT 1"),
     // Every prefix of the number (unused parameters are NULL); the longest wins.
     both(Stmt::kFindPrefix, "find_prefix",
-         "SELECT id, destination_group_id, value, range_end FROM public_identifier "
+         "SELECT destination_group_id, value, range_end FROM public_identifier "
          "WHERE kind = 'prefix' AND value IN ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
          "$12, $13, $14, $15) ORDER BY len DESC LIMIT 1"),
+    // The greatest prefix <= $1 (SQLite's walk in find_destination).
+    both(Stmt::kFindPrefixAtMost, "find_prefix_at_most",
+         "SELECT destination_group_id, value, range_end FROM public_identifier "
+         "WHERE kind = 'prefix' AND value <= $1 ORDER BY value DESC LIMIT 1"),
     both(Stmt::kRoutes, "routes",
          SPEERD_SED_COLS ", dg.name FROM destination_group dg "
                          "JOIN route_group_destination rgd ON rgd.destination_group_id = dg.id "
@@ -129,7 +133,7 @@ constexpr Def kDefs[] = {
          "INSERT INTO destination_group (name, description) VALUES ($1, $2) RETURNING id"),
     both(Stmt::kDgDelete, "dg_delete", "DELETE FROM destination_group WHERE id = $1"),
     both(Stmt::kDgHasIdentifier, "dg_has_identifier",
-         "SELECT id FROM public_identifier WHERE destination_group_id = $1 LIMIT 1"),
+         "SELECT 1 FROM public_identifier WHERE destination_group_id = $1 LIMIT 1"),
     both(Stmt::kDgServedBy, "dg_served_by",
          "SELECT rg.name FROM route_group_destination rgd "
          "JOIN route_group rg ON rg.id = rgd.route_group_id "
@@ -138,42 +142,58 @@ constexpr Def kDefs[] = {
     // ---- public_identifier ----------------------------------------------------
     // The staging table is per connection (TEMP) and emptied before each use.
     {Stmt::kStageCreate, "stage_create",
-     "CREATE TEMP TABLE IF NOT EXISTS stage_identifier (ord INTEGER NOT NULL, "
-     "dg_id INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, range_end TEXT, "
-     "object_key TEXT NOT NULL, after_json TEXT NOT NULL)",
-     "CREATE TEMP TABLE IF NOT EXISTS stage_identifier (ord BIGINT NOT NULL, "
+     "CREATE TEMP TABLE IF NOT EXISTS stage_identifier (ord INTEGER PRIMARY KEY, "
+     "dg_id INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, range_end TEXT)",
+     "CREATE TEMP TABLE IF NOT EXISTS stage_identifier (ord BIGINT PRIMARY KEY, "
      "dg_id BIGINT NOT NULL, kind TEXT COLLATE \"C\" NOT NULL, value TEXT COLLATE \"C\" NOT NULL, "
-     "range_end TEXT COLLATE \"C\", object_key TEXT NOT NULL, after_json TEXT NOT NULL)"},
+     "range_end TEXT COLLATE \"C\")"},
     both(Stmt::kStageClear, "stage_clear", "DELETE FROM stage_identifier"),
     both(Stmt::kStageInsert, "stage_insert",
-         "INSERT INTO stage_identifier (ord, dg_id, kind, value, range_end, object_key, "
-         "after_json) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+         "INSERT INTO stage_identifier (ord, dg_id, kind, value, range_end) "
+         "VALUES ($1, $2, $3, $4, $5)"),
     {Stmt::kStageAnalyze, "stage_analyze", nullptr, "ANALYZE stage_identifier"},
+    // The first staged row that exists already (run only after the insert
+    // failed on the primary key). EXISTS, so that both planners probe the key
+    // per staged row instead of scanning the stored identifiers; ord is the
+    // staging table's key, so the scan stops at the first hit.
     both(Stmt::kStageFindExisting, "stage_find_existing",
-         "SELECT s.ord, d.name FROM stage_identifier s "
-         "JOIN public_identifier p ON p.kind = s.kind AND p.value = s.value "
-         "JOIN destination_group d ON d.id = p.destination_group_id "
-         "ORDER BY s.ord LIMIT 1"),
+         "SELECT s.ord FROM stage_identifier s WHERE EXISTS (SELECT 1 FROM public_identifier p "
+         "WHERE p.kind = s.kind AND p.value = s.value) ORDER BY s.ord LIMIT 1"),
     // For each staged range, the stored range with the greatest start <= its
     // end; stored ranges are disjoint, so if any overlaps, that one does.
     both(Stmt::kStageFindRangeOverlap, "stage_find_range_overlap",
          "SELECT s.ord, p.value, p.range_end FROM stage_identifier s "
-         "JOIN public_identifier p ON p.id = (SELECT q.id FROM public_identifier q "
-         "WHERE q.kind = 'range' AND q.len = length(s.value) AND q.value <= s.range_end "
-         "ORDER BY q.value DESC LIMIT 1) "
+         "JOIN public_identifier p ON p.kind = 'range' AND p.value = (SELECT q.value "
+         "FROM public_identifier q WHERE q.kind = 'range' AND q.len = length(s.value) "
+         "AND q.value <= s.range_end ORDER BY q.value DESC LIMIT 1) "
          "WHERE s.kind = 'range' AND p.range_end >= s.value ORDER BY s.ord LIMIT 1"),
+    // SQLite backs out a failed statement by itself; PostgreSQL aborts the
+    // transaction unless a savepoint catches the failure.
+    {Stmt::kSavepoint, "savepoint", nullptr, "SAVEPOINT stage_apply"},
     // Inserted in key order: index pages fill sequentially.
     both(Stmt::kStageApply, "stage_apply",
-         "INSERT INTO public_identifier (destination_group_id, kind, value, len, range_end) "
-         "SELECT dg_id, kind, value, length(value), range_end FROM stage_identifier "
+         "INSERT INTO public_identifier (kind, value, destination_group_id, len, range_end) "
+         "SELECT kind, value, dg_id, length(value), range_end FROM stage_identifier "
          "ORDER BY kind, value"),
+    {Stmt::kRollbackToSavepoint, "rollback_to_savepoint", nullptr,
+     "ROLLBACK TO SAVEPOINT stage_apply"},
+    {Stmt::kReleaseSavepoint, "release_savepoint", nullptr, "RELEASE SAVEPOINT stage_apply"},
+    // One audit row per identifier, in change order. The JSON is the one
+    // to_json(PublicIdentifier) writes (the audit test compares them); it is
+    // assembled from a validated name ([A-Za-z0-9._-]) and digits, which need
+    // no JSON escaping. The || here joins column values inside this constant
+    // statement: no SQL text is built.
     both(Stmt::kStageAudit, "stage_audit",
          "INSERT INTO audit (at, actor, action, object_type, object_key, before, after, "
          "change_counter) SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), 'create', "
-         "'public_identifier', object_key, NULL, after_json, CAST($3 AS BIGINT) "
-         "FROM stage_identifier ORDER BY ord"),
+         "'public_identifier', s.kind || ':' || s.value, NULL, "
+         "'{\"dest_group\":\"' || d.name || '\",\"kind\":\"' || s.kind || '\",\"value\":\"' || "
+         "s.value || '\"' || CASE WHEN s.kind = 'range' THEN ',\"end\":\"' || s.range_end || '\"' "
+         "ELSE '' END || '}', CAST($3 AS BIGINT) "
+         "FROM stage_identifier s JOIN destination_group d ON d.id = s.dg_id ORDER BY s.ord"),
     both(Stmt::kIdentByKey, "ident_by_key", SPEERD_IDENT_COLS "WHERE p.kind = $1 AND p.value = $2"),
-    both(Stmt::kIdentDelete, "ident_delete", "DELETE FROM public_identifier WHERE id = $1"),
+    both(Stmt::kIdentDelete, "ident_delete",
+         "DELETE FROM public_identifier WHERE kind = $1 AND value = $2"),
     both(Stmt::kIdentListAll, "ident_list_all",
          SPEERD_IDENT_COLS "WHERE (p.kind, p.value) > ($1, $2) ORDER BY p.kind, p.value LIMIT $3"),
     both(Stmt::kIdentListGroup, "ident_list_group",

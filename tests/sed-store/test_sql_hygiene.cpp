@@ -130,6 +130,11 @@ TEST_CASE("driver calls that take SQL text only get constants", "[sql-hygiene]")
     CHECK((arg.front() == '"' || arg == "sql" || arg == "m.sql"));
   }
   CHECK(sqlite.find("sqlite3_prepare_v3(db_, sql,") != std::string::npos);
+  // The fixed transaction statements are literals.
+  CHECK(
+      sqlite.find(
+          R"(const char* fixed[] = {"BEGIN IMMEDIATE", "BEGIN DEFERRED", "COMMIT", "ROLLBACK"};)") !=
+      std::string::npos);
   CHECK(sqlite.find("statement_text(stmt, Dialect::sqlite)") != std::string::npos);
   // libpqxx: exec only for migrations; prepared statements only from the table.
   static const std::regex kPgExec(R"(->exec\(([^)]*)\))");

@@ -125,7 +125,7 @@ void register_number(CLI::App& app) {
         if (ids.size() < page.limit) break;
         page.after = ids.back();
       }
-      print_listing(*o, items, {"id", "dest_group", "kind", "value", "end"});
+      print_listing(*o, items, {"dest_group", "kind", "value", "end"});
     });
   }
   {
