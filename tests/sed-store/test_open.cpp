@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "sed-store/store.hpp"
 #include "tests/sed-store/fixture.hpp"
@@ -206,6 +207,59 @@ TEST_CASE("store URIs other than sqlite: and postgresql:// are invalid", "[open]
     REQUIRE_FALSE(s);
     CHECK(s.error().code == ErrorCode::invalid);
   }
+}
+
+}  // namespace speerd::store::test
+
+namespace speerd::store::test {
+
+// The cluster layout of DESIGN.md: speerctl writes to the primary, nodes read
+// from a streaming replica (tools/testbed/postgres start-replica).
+TEST_CASE(
+    "postgresql: a replica serves lookups and refuses writes; a multi-host URI finds "
+    "the writer",
+    "[open][cluster]") {
+  const std::string dir = pg_env("SPEERD_PG_DIR");
+  REQUIRE_FALSE(dir.empty());
+  if (pg_env("SPEERD_PG_REPLICA_URI").empty()) {
+    const std::string cmd = std::string(SPEERD_TEST_SOURCE_DIR) +
+                            "/tools/testbed/postgres start-replica " + dir + " 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+  }
+  const std::string replica = pg_env("SPEERD_PG_REPLICA_URI");
+  REQUIRE_FALSE(replica.empty());
+  TestStore ts(Backend::postgres);
+  {
+    auto s = ts.open();
+    must_apply(*s, {AddDestinationGroup{"dg", ""},
+                    AddIdentifier{"dg", IdentifierKind::number, "4930123456", {}}});
+  }
+  const std::string db = ts.uri().substr(ts.uri().rfind('/'));
+  const std::string on_replica = replica.substr(0, replica.rfind('/')) + db;
+  // Streaming lag is milliseconds; the new database shows up after it.
+  Result<std::unique_ptr<Store>> r = Error{};
+  for (int i = 0; i < 100; ++i) {
+    r = open_store(on_replica);
+    if (r && (*r)->info()->public_identifiers == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(r);
+  CHECK((*r)->info()->public_identifiers == 1);
+  auto w = (*r)->apply(std::vector<Change>{AddDestinationGroup{"dg2", ""}}, WriteContext{"t"});
+  REQUIRE_FALSE(w);
+  CHECK(w.error().code == ErrorCode::read_only);
+  // A multi-host URI that asks for the writer skips the replica.
+  const auto host_port = [](const std::string& uri) {
+    const auto at = uri.find('@') + 1;
+    return uri.substr(at, uri.rfind('/') - at);
+  };
+  const std::string multi = "postgresql://postgres@" + host_port(replica) + "," +
+                            host_port(ts.uri()) + db + "?target_session_attrs=read-write";
+  auto writer = open_store(multi);
+  if (!writer) FAIL(writer.error().message);
+  auto ok =
+      (*writer)->apply(std::vector<Change>{AddDestinationGroup{"dg2", ""}}, WriteContext{"t"});
+  CHECK(ok.has_value());
 }
 
 }  // namespace speerd::store::test
