@@ -65,6 +65,11 @@ DaemonProcess::DaemonProcess(const std::string& name, const std::string& extra_s
   dir = env("SPEERD_BINARY_DIR") + "/tests/server/daemon-" + name;
   fs::remove_all(dir);
   fs::create_directories(dir);
+  // Its own PKI (tools/pki/mkpki), for the pki() paths of this process.
+  if (run(env("SPEERD_SOURCE_DIR") + "/tools/pki/mkpki " + dir + "/pki >/dev/null") != 0) {
+    throw std::runtime_error("mkpki failed");
+  }
+  setenv("SPEERD_TEST_PKI", (dir + "/pki").c_str(), 1);
   config = dir + "/speerd.toml";
   store_uri = "sqlite:" + dir + "/store.db";
   const std::string ctl = speerctl_binary() + " ";

@@ -18,8 +18,9 @@ int run(const std::string& command_line);
 
 class DaemonProcess {
  public:
-  // Makes DIR (fresh), the store with clients sbc-a (SAN name) and sbc-b
-  // (SPKI pin), and DIR/speerd.toml from the testbed's plus `extra` TOML.
+  // Makes DIR (fresh), its test PKI (and points SPEERD_TEST_PKI at it), the
+  // store with clients sbc-a (SAN name) and sbc-b (SPKI pin), and
+  // DIR/speerd.toml from the testbed's plus `extra` TOML.
   explicit DaemonProcess(const std::string& name, const std::string& extra_server_toml = {});
   ~DaemonProcess();
 
