@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "resolver/server/errors.hpp"
+#include "resolver/server/result_writer.hpp"
 
 namespace speerd::server {
 namespace {
@@ -13,10 +14,6 @@ namespace {
 using nlohmann::json;
 using pipeline::LookupResult;
 using SteadyClock = std::chrono::steady_clock;
-
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 Status status_class(int status) {
   if (status == 429) return Status::rate_limited;
@@ -103,7 +100,7 @@ std::optional<std::string> check_uri(std::string_view uri) {
   return std::nullopt;
 }
 
-Response result_response(const LookupResult& r) {
+Response result_response(const LookupResult& r, std::string buffer) {
   if (is_bad_input(r)) {
     Response resp;
     resp.status = info(ErrorCode::bad_input).status;
@@ -111,7 +108,9 @@ Response result_response(const LookupResult& r) {
     return resp;
   }
   Response resp;
-  resp.body = dump(pipeline::to_json(r));
+  resp.body = std::move(buffer);
+  resp.body.clear();
+  write_json(r, resp.body);
   return resp;
 }
 
@@ -188,11 +187,11 @@ void Api::handle(const ApiRequest& req, const ClientRecord& client, const Limits
     if (!known) return done(error(ep, ErrorCode::bad_request, "unknown parameter " + name));
   }
   if (!admit(ep, client, limits, 1, done)) return;
-  if (ep == Endpoint::lookup) return lookup(*q, client, std::move(done));
-  route(*q, client, std::move(done));
+  if (ep == Endpoint::lookup) return lookup(*q, client, std::move(req.scratch), std::move(done));
+  route(*q, client, std::move(req.scratch), std::move(done));
 }
 
-void Api::lookup(const QueryParams& q, const ClientRecord& client, Done done) {
+void Api::lookup(const QueryParams& q, const ClientRecord& client, std::string buffer, Done done) {
   pipeline::LookupRequest lr;
   auto number = param(q, "number");
   if (!number) return done(error(Endpoint::lookup, ErrorCode::bad_request, "number is required"));
@@ -204,22 +203,24 @@ void Api::lookup(const QueryParams& q, const ClientRecord& client, Done done) {
     return done(error(Endpoint::lookup, ErrorCode::bad_input, *e));
   }
   lr.scope = client.scope;
-  service_->lookup(lr, [self = shared_from_this(), done = std::move(done)](LookupResult r) {
+  service_->lookup(lr, [self = shared_from_this(), buffer = std::move(buffer),
+                        done = std::move(done)](LookupResult r) mutable {
     self->count_result(Endpoint::lookup, r);
-    done(result_response(r));
+    done(result_response(r, std::move(buffer)));
   });
 }
 
-void Api::route(const QueryParams& q, const ClientRecord& client, Done done) {
+void Api::route(const QueryParams& q, const ClientRecord& client, std::string buffer, Done done) {
   pipeline::RouteRequest rr;
   auto uri = param(q, "uri");
   if (!uri) return done(error(Endpoint::route, ErrorCode::bad_request, "uri is required"));
   if (auto e = check_uri(*uri)) return done(error(Endpoint::route, ErrorCode::bad_input, *e));
   rr.uri = std::move(*uri);
   rr.scope = client.scope;
-  service_->route(rr, [self = shared_from_this(), done = std::move(done)](LookupResult r) {
+  service_->route(rr, [self = shared_from_this(), buffer = std::move(buffer),
+                       done = std::move(done)](LookupResult r) mutable {
     self->count_result(Endpoint::route, r);
-    done(result_response(r));
+    done(result_response(r, std::move(buffer)));
   });
 }
 
@@ -287,11 +288,13 @@ void Api::batch(const ApiRequest& req, const ClientRecord& client, const LimitsS
     self->count_result(Endpoint::batch, r);
     state->results[i] = std::move(r);
     if (--state->pending > 0) return;
-    json out = {{"results", json::array()}};
-    auto& arr = out["results"];
-    for (const auto& x : state->results) arr.push_back(pipeline::to_json(x));
     Response resp;
-    resp.body = dump(out);
+    resp.body = "{\"results\":[";
+    for (std::size_t k = 0; k < state->results.size(); ++k) {
+      if (k) resp.body.push_back(',');
+      write_json(state->results[k], resp.body);
+    }
+    resp.body += "]}";
     auto d = std::move(state->done);
     d(std::move(resp));
   };

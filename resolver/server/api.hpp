@@ -36,6 +36,10 @@ struct ApiRequest {
   std::string_view target;
   std::string_view content_type;
   std::string_view body;
+  // An empty buffer with capacity (the connection's, from its last
+  // response): an answer is written into it and comes back as the
+  // Response's body, so a keep-alive connection allocates no body buffer.
+  mutable std::string scratch;
 };
 
 class Api : public std::enable_shared_from_this<Api> {
@@ -56,8 +60,8 @@ class Api : public std::enable_shared_from_this<Api> {
   const std::shared_ptr<pipeline::LookupService>& service() const { return service_; }
 
  private:
-  void lookup(const QueryParams& q, const ClientRecord& client, Done done);
-  void route(const QueryParams& q, const ClientRecord& client, Done done);
+  void lookup(const QueryParams& q, const ClientRecord& client, std::string buffer, Done done);
+  void route(const QueryParams& q, const ClientRecord& client, std::string buffer, Done done);
   void batch(const ApiRequest& req, const ClientRecord& client, const LimitsSection& limits,
              Done done);
   bool admit(Endpoint ep, const ClientRecord& client, const LimitsSection& limits,
@@ -72,7 +76,7 @@ class Api : public std::enable_shared_from_this<Api> {
 };
 
 // Single-result answer: 200 with the result, or 400 bad-input.
-Response result_response(const pipeline::LookupResult& r);
+Response result_response(const pipeline::LookupResult& r, std::string buffer = {});
 
 // Input checks (also used by tests): an error message, or nothing.
 std::optional<std::string> check_number(std::string_view number);

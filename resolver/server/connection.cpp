@@ -253,6 +253,7 @@ void Connection::process() {
   ar.target = sv(req.target());
   ar.content_type = sv(req[http::field::content_type]);
   ar.body = req.body();
+  ar.scratch = std::move(spare_);
   // Hold the Api (and its pipeline) for the request even if a reload
   // replaces it meanwhile.
   std::shared_ptr<Api> api = shard_.api();
@@ -264,7 +265,9 @@ void Connection::respond(Response r) {
   if (phase_ == Phase::closed) return;
   r.close = r.close || close_after_;
   if (r.close) last_response(Closed::peer_closed);
-  out_ = serialize(r);
+  out_.clear();  // keeps its capacity from the last response
+  serialize(r, out_);
+  spare_ = std::move(r.body);  // the next answer is written into it
   phase_ = Phase::writing;
   set_deadline(milliseconds(shard_.generation().config->limits.write_timeout_ms));
   asio::async_write(

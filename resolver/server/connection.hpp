@@ -89,7 +89,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   std::optional<ClientRecord> client_;
-  std::string out_;
+  std::string out_;    // the response being written
+  std::string spare_;  // a body buffer to lend the next request (ApiRequest::scratch)
   Phase phase_ = Phase::handshake;
   std::uint64_t served_ = 0;
   bool close_after_ = false;  // the response being made is the last

@@ -122,9 +122,8 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-std::string serialize(const Response& r) {
-  std::string out;
-  out.reserve(160 + r.body.size());
+void serialize(const Response& r, std::string& out) {
+  out.reserve(out.size() + 160 + r.body.size());
   out += "HTTP/1.1 ";
   out += std::to_string(r.status);
   out += ' ';
@@ -143,7 +142,6 @@ std::string serialize(const Response& r) {
   if (r.close) out += "Connection: close\r\n";
   out += "\r\n";
   out += r.body;
-  return out;
 }
 
 }  // namespace speerd::server

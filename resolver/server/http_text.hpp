@@ -50,7 +50,13 @@ struct Response {
 
 std::string_view reason_phrase(int status);
 
-// Status line, headers and body in one buffer.
-std::string serialize(const Response& r);
+// Status line, headers and body in one buffer (appended to `out`, so that a
+// connection can reuse its buffer).
+void serialize(const Response& r, std::string& out);
+inline std::string serialize(const Response& r) {
+  std::string out;
+  serialize(r, out);
+  return out;
+}
 
 }  // namespace speerd::server

@@ -47,6 +47,7 @@ ClientRecord StoreDirectory::record_of(const store::Client& c) const {
   ClientRecord r;
   r.id = c.name;
   r.scope.client_id = c.name;
+  r.scope.store_client = c.id;
   for (const auto& t : c.trees) {
     auto it = tree_names_.find(fold_tree(t));
     if (it != tree_names_.end()) r.scope.trees.push_back(it->second);

@@ -1,0 +1,321 @@
+#include "resolver/server/result_writer.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+
+namespace speerd::server {
+namespace {
+
+using pipeline::LookupResult;
+
+// Bytes copied as they are: printable ASCII except '"' and '\\'.
+constexpr auto kPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
+// True when none of the 8 bytes at p needs escaping (SWAR: a byte below
+// 0x20, equal to '"' or '\\', or with the high bit set).
+inline bool plain8(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  auto zero_byte = [&](std::uint64_t x) { return (x - ones) & ~x & high; };
+  const std::uint64_t below_space = (w - ones * 0x20) & ~w & high;
+  return ((w & high) | below_space | zero_byte(w ^ (ones * '"')) | zero_byte(w ^ (ones * '\\'))) ==
+         0;
+}
+
+// Writes through a raw cursor into `out`, growing it in steps: std::string's
+// push_back and append are out-of-line calls, and this writes ~5 KB in small
+// pieces per answer.
+class Sink {
+ public:
+  explicit Sink(std::string& out) : out_(out), base_(out.size()) {
+    out_.resize(base_ + 4096);
+    p_ = out_.data() + base_;
+    end_ = out_.data() + out_.size();
+  }
+  ~Sink() { out_.resize(static_cast<std::size_t>(p_ - out_.data())); }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  void ensure(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - p_) < n) [[unlikely]]
+      grow(n);
+  }
+  void ch(char c) {
+    ensure(1);
+    *p_++ = c;
+  }
+  void raw(std::string_view s) {
+    ensure(s.size());
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void uint(std::uint64_t v) {
+    ensure(24);
+    p_ = std::to_chars(p_, end_, v).ptr;
+  }
+  void string(std::string_view s);
+
+ private:
+  [[gnu::noinline]] void grow(std::size_t n) {
+    const std::size_t used = static_cast<std::size_t>(p_ - out_.data());
+    out_.resize(std::max(out_.size() * 2, used + n + 1024));
+    p_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
+  }
+
+  std::string& out_;
+  std::size_t base_;
+  char* p_ = nullptr;
+  char* end_ = nullptr;
+};
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is not one.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  std::size_t n = 0;
+  std::uint32_t min = 0;
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+    min = 0x80;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    min = 0x800;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  std::uint32_t cp = c & (0x7f >> n);
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+// One object: {"key":value,...}.
+struct Obj {
+  Sink& out;
+  bool first = true;
+  explicit Obj(Sink& o) : out(o) { out.ch('{'); }
+  void key(std::string_view k) {
+    out.ensure(k.size() + 4);
+    if (!first) out.ch(',');
+    first = false;
+    out.ch('"');
+    out.raw(k);
+    out.raw("\":");
+  }
+  void str(std::string_view k, std::string_view v) {
+    key(k);
+    out.string(v);
+  }
+  void num(std::string_view k, std::uint64_t v) {
+    key(k);
+    out.uint(v);
+  }
+  void boolean(std::string_view k, bool v) {
+    key(k);
+    out.raw(v ? "true" : "false");
+  }
+  void close() { out.ch('}'); }
+};
+
+// The outcome's members, sorted: ede, reason, state (no braces).
+void outcome_members(Obj& o, const dns::Outcome& x) {
+  if (x.ede) o.num("ede", *x.ede);
+  if (!x.reason.empty()) o.str("reason", x.reason);
+  o.str("state", dns::to_string(x.state));
+}
+
+void write_outcome(const dns::Outcome& x, Sink& out) {
+  Obj o(out);
+  outcome_members(o, x);
+  o.close();
+}
+
+void write_target(const pipeline::Target& t, Sink& out) {
+  Obj o(out);
+  o.str("address", t.address);
+  o.key("dnssec");
+  write_outcome(t.outcome, out);
+  o.str("host", t.host);
+  o.num("port", t.port);
+  o.num("priority", t.priority);
+  o.str("transport", t.transport);
+  o.num("weight", t.weight);
+  o.close();
+}
+
+void write_targets(const std::vector<pipeline::Target>& ts, Sink& out) {
+  out.ch('[');
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    if (i) out.ch(',');
+    write_target(ts[i], out);
+  }
+  out.ch(']');
+}
+
+void write_step(const pipeline::Step& s, Sink& out) {
+  // Sorted: detail, ede, name, reason, result, state, ttl, type.
+  Obj o(out);
+  if (!s.detail.empty()) o.str("detail", s.detail);
+  if (s.outcome.ede) o.num("ede", *s.outcome.ede);
+  o.str("name", s.name);
+  if (!s.outcome.reason.empty()) o.str("reason", s.outcome.reason);
+  o.str("result", s.result);
+  o.str("state", dns::to_string(s.outcome.state));
+  o.num("ttl", s.ttl);
+  o.str("type", s.type);
+  o.close();
+}
+
+void write_uri(const pipeline::UriResult& u, Sink& out) {
+  Obj o(out);
+  o.num("order", u.order);
+  o.num("preference", u.preference);
+  o.str("service", u.service);
+  o.str("status", u.status);
+  o.key("targets");
+  write_targets(u.targets, out);
+  o.str("uri", u.uri);
+  o.close();
+}
+
+void Sink::string(std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  // Worst case: every byte becomes \u00XX (or U+FFFD, 3 bytes).
+  ensure(s.size() * 6 + 2);
+  *p_++ = '"';
+  for (std::size_t i = 0; i < s.size();) {
+    // Copy the run of bytes that need nothing at once, 8 at a time while
+    // none of them is a control character, '"', '\\' or non-ASCII.
+    std::size_t j = i;
+    while (j + 8 <= s.size() && plain8(s.data() + j)) j += 8;
+    while (j < s.size() && kPlain[static_cast<unsigned char>(s[j])]) ++j;
+    if (j > i) {
+      std::memcpy(p_, s.data() + i, j - i);
+      p_ += j - i;
+      i = j;
+      if (i == s.size()) break;
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    const char* esc = nullptr;
+    switch (c) {
+      case '"':
+        esc = "\\\"";
+        break;
+      case '\\':
+        esc = "\\\\";
+        break;
+      case '\b':
+        esc = "\\b";
+        break;
+      case '\f':
+        esc = "\\f";
+        break;
+      case '\n':
+        esc = "\\n";
+        break;
+      case '\r':
+        esc = "\\r";
+        break;
+      case '\t':
+        esc = "\\t";
+        break;
+      default:
+        break;
+    }
+    if (esc) {
+      *p_++ = esc[0];
+      *p_++ = esc[1];
+    } else if (c < 0x20) {
+      std::memcpy(p_, "\\u00", 4);
+      p_[4] = hex[c >> 4];
+      p_[5] = hex[c & 0xf];
+      p_ += 6;
+    } else if (const std::size_t n = utf8_length(s, i)) {
+      std::memcpy(p_, s.data() + i, n);
+      p_ += n;
+      i += n;
+      continue;
+    } else {
+      std::memcpy(p_, "\xef\xbf\xbd", 3);  // U+FFFD for a byte that is not UTF-8
+      p_ += 3;
+    }
+    ++i;
+  }
+  *p_++ = '"';
+}
+
+}  // namespace
+
+void write_json_string(std::string_view s, std::string& out) {
+  Sink sink(out);
+  sink.string(s);
+}
+
+namespace {
+
+void write_result(const LookupResult& r, Sink& out) {
+  // Sorted: cached, code, dnssec, number, outcome, reason, stale, store,
+  // targets, tree, ttl, uri, uris, verdict.
+  Obj o(out);
+  o.boolean("cached", r.cached);
+  o.str("code", r.code);
+  o.key("dnssec");
+  out.ch('[');
+  for (std::size_t i = 0; i < r.dnssec.size(); ++i) {
+    if (i) out.ch(',');
+    write_step(r.dnssec[i], out);
+  }
+  out.ch(']');
+  if (!r.number.empty()) o.str("number", r.number);
+  o.key("outcome");
+  write_outcome(r.outcome, out);
+  o.str("reason", r.reason);
+  o.boolean("stale", r.stale);
+  o.key("store");
+  {
+    Obj s(out);
+    s.str("check", pipeline::to_string(r.store.check));
+    if (!r.store.detail.empty()) s.str("detail", r.store.detail);
+    if (!r.store.record_id.empty()) s.str("record", r.store.record_id);
+    s.close();
+  }
+  o.key("targets");
+  write_targets(r.targets, out);
+  if (!r.tree.empty()) o.str("tree", r.tree);
+  o.num("ttl", r.ttl);
+  o.str("uri", r.uri);
+  o.key("uris");
+  out.ch('[');
+  for (std::size_t i = 0; i < r.uris.size(); ++i) {
+    if (i) out.ch(',');
+    write_uri(r.uris[i], out);
+  }
+  out.ch(']');
+  o.str("verdict", pipeline::to_string(r.verdict));
+  o.close();
+}
+
+}  // namespace
+
+void write_json(const LookupResult& r, std::string& out) {
+  Sink sink(out);
+  write_result(r, sink);
+}
+
+}  // namespace speerd::server
