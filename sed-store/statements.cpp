@@ -36,7 +36,11 @@ constexpr Def both(Stmt id, const char* name, const char* sql) {
 
 constexpr Def kDefs[] = {
     // ---- opening, schema, meta --------------------------------------------
-    {Stmt::kSessionSetup, "session_setup", nullptr, "SET client_min_messages = warning"},
+    // PostgreSQL session: no NOTICEs on stderr (CREATE ... IF NOT EXISTS), and
+    // enough memory to sort an import batch without spilling to disk.
+    {Stmt::kSessionSetup, "session_setup", nullptr,
+     "SELECT set_config('client_min_messages', 'warning', false), "
+     "set_config('work_mem', '256MB', false)"},
     {Stmt::kCountSpeerdTables, "count_speerd_tables",
      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
      "AND name IN ('schema_version', 'store_meta')",
