@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "resolver/server/errors.hpp"
+#include "resolver/server/log.hpp"
 #include "resolver/server/result_writer.hpp"
 
 namespace speerd::server {
@@ -152,6 +153,18 @@ bool Api::admit(Endpoint ep, const ClientRecord& client, const LimitsSection& li
   const auto d = limiter_.acquire(client.id, rate, tokens, RateLimiter::Clock::now());
   if (d.allowed) return true;
   metrics_.inc(Metric::rate_limited, L(ep));
+  // Logged, but at most once per client per kRateLimitLogInterval and
+  // shard: a flood must not become a flood of log lines.
+  const auto now = SteadyClock::now();
+  auto& last = rate_logged_[client.id];
+  if (now - last >= kRateLimitLogInterval) {
+    last = now;
+    log::event(spdlog::level::warn, "rate-limited",
+               {{"client", client.id},
+                {"per_second", rate.per_second},
+                {"burst", rate.burst},
+                {"retry_after_s", d.retry_after.count()}});
+  }
   Response r = error(ep, ErrorCode::rate_limited,
                      "rate limit of " + std::to_string(rate.per_second) + " lookups/s exceeded");
   r.retry_after_s = d.retry_after.count();

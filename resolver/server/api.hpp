@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "resolver/pipeline/result.hpp"
 #include "resolver/server/client_directory.hpp"
@@ -30,6 +31,8 @@ inline constexpr std::size_t kMaxNumberBytes = 64;
 inline constexpr std::size_t kMaxServiceBytes = 64;
 inline constexpr std::size_t kMaxUriBytes = 512;
 inline constexpr int kMaxJsonDepth = 8;  // batch bodies are two levels deep
+// A client's 429s are logged at most this often (per shard).
+inline constexpr std::chrono::seconds kRateLimitLogInterval{1};
 
 struct ApiRequest {
   std::string_view method;
@@ -73,6 +76,7 @@ class Api : public std::enable_shared_from_this<Api> {
   std::shared_ptr<pipeline::LookupService> service_;
   RateLimiter& limiter_;
   Metrics& metrics_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> rate_logged_;
 };
 
 // Single-result answer: 200 with the result, or 400 bad-input.

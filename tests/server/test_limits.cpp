@@ -228,4 +228,5 @@ TEST_CASE("rate limit: a flooding client gets 429s, another client is unaffected
   REQUIRE(r);
   CHECK(r->status == 429);
   CHECK(has_metric(h, "speerd_rate_limited_total{endpoint=\"lookup\"} " + std::to_string(limited)));
+  CHECK(h.logs.has({"rate-limited", "sbc-a", "\"per_second\":1"}));
 }
