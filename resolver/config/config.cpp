@@ -82,10 +82,10 @@ class TableReader {
   std::set<std::string> seen_;
 };
 
-#define SPEERD_TRY(expr)                  \
-  do {                                    \
-    auto r_ = (expr);                     \
-    if (!r_) return fail(r_.error());     \
+#define SPEERD_TRY(expr)              \
+  do {                                \
+    auto r_ = (expr);                 \
+    if (!r_) return fail(r_.error()); \
   } while (0)
 
 std::string fqdn_lower(std::string s) {
@@ -126,8 +126,9 @@ Expected<bool> check_server(const std::string& where, const std::string& s) {
   }
   if (at != std::string::npos) {
     const std::string port = s.substr(at + 1);
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoul(port) == 0 || std::stoul(port) > 65535) {
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) == 0 ||
+        std::stoul(port) > 65535) {
       return fail(where + ": '" + s + "' has a bad port");
     }
   }
@@ -159,7 +160,8 @@ Expected<bool> parse_dns(const toml::value& root, const std::filesystem::path& b
       SPEERD_TRY(st.str("zone", [&](const std::string& v) { z.zone = fqdn_lower(v); }));
       SPEERD_TRY(st.strings("servers", z.servers));
       SPEERD_TRY(st.no_unknown_keys());
-      if (z.zone.empty() || !valid_domain(z.zone)) return fail(st.where() + ".zone: missing or not a domain name");
+      if (z.zone.empty() || !valid_domain(z.zone))
+        return fail(st.where() + ".zone: missing or not a domain name");
       if (z.servers.empty()) return fail(st.where() + ".servers: at least one server is needed");
       for (const auto& srv : z.servers) SPEERD_TRY(check_server(st.where() + ".servers", srv));
       cfg.dns.stubs.push_back(std::move(z));
@@ -199,13 +201,15 @@ Expected<bool> parse_trees(const toml::value& root, const std::filesystem::path&
       return fail(t.where() + ".suffix: missing or not a domain name");
     }
     if (tree.name.empty()) tree.name = tree.suffix;
-    if (!names.insert(tree.name).second) return fail(t.where() + ".name: '" + tree.name + "' is used twice");
+    if (!names.insert(tree.name).second)
+      return fail(t.where() + ".name: '" + tree.name + "' is used twice");
     if (policy == "require-secure") {
       tree.policy = TreePolicy::require_secure;
     } else if (policy == "allow-insecure") {
       tree.policy = TreePolicy::allow_insecure;
     } else {
-      return fail(t.where() + ".policy: '" + policy + "' is not one of require-secure, allow-insecure");
+      return fail(t.where() + ".policy: '" + policy +
+                  "' is not one of require-secure, allow-insecure");
     }
     for (const auto& srv : tree.servers) SPEERD_TRY(check_server(t.where() + ".servers", srv));
     if (!tree.servers.empty()) cfg.dns.stubs.push_back({tree.suffix, tree.servers});
@@ -230,7 +234,8 @@ Expected<bool> parse_lookup(const toml::value& root, ResolverConfig& cfg) {
   } else if (sp == "store-authoritative") {
     cfg.lookup.store_policy = StorePolicy::store_authoritative;
   } else if (!sp.empty()) {
-    return fail("[lookup].store_policy: '" + sp + "' is not one of strict, advisory, store-authoritative");
+    return fail("[lookup].store_policy: '" + sp +
+                "' is not one of strict, advisory, store-authoritative");
   }
   SPEERD_TRY(t.boolean("allow_insecure_targets", cfg.lookup.allow_insecure_targets));
   return t.no_unknown_keys();

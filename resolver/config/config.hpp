@@ -49,12 +49,12 @@ struct LookupSettings {
 };
 
 struct CacheSettings {
-  std::size_t max_entries = 100000;        // LRU bound on entries
-  std::size_t max_bytes = 64u << 20;       // LRU bound on approximate memory use
-  std::uint32_t max_ttl = 3600;            // seconds; a result's TTL is capped to this
-  std::uint32_t negative_max_ttl = 300;    // seconds; cap for negative answers
-  std::uint32_t stale_window = 300;        // seconds after expiry a validated answer may be
-                                           // served while upstreams fail; 0 = never
+  std::size_t max_entries = 100000;      // LRU bound on entries
+  std::size_t max_bytes = 64u << 20;     // LRU bound on approximate memory use
+  std::uint32_t max_ttl = 3600;          // seconds; a result's TTL is capped to this
+  std::uint32_t negative_max_ttl = 300;  // seconds; cap for negative answers
+  std::uint32_t stale_window = 300;      // seconds after expiry a validated answer may be
+                                         // served while upstreams fail; 0 = never
 };
 
 struct ResolverConfig {

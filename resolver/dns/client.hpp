@@ -32,11 +32,11 @@ struct Answer {
   std::string qname;  // as asked, lower case, with the trailing dot
   std::uint16_t qtype = 0;
   int rcode = rcode::kServFail;
-  bool havedata = false;           // the answer RRset is present
-  std::vector<std::string> rdata;  // wire-format rdata, one per RR of the answer RRset
-  std::string canonname;           // after CNAMEs, when unbound followed some
-  std::uint32_t ttl = 0;           // answer RRset TTL, or the negative TTL (SOA minimum)
-  Outcome outcome;                 // DNSSEC validation outcome of this answer
+  bool havedata = false;             // the answer RRset is present
+  std::vector<std::string> rdata;    // wire-format rdata, one per RR of the answer RRset
+  std::string canonname;             // after CNAMEs, when unbound followed some
+  std::uint32_t ttl = 0;             // answer RRset TTL, or the negative TTL (SOA minimum)
+  Outcome outcome;                   // DNSSEC validation outcome of this answer
   std::vector<std::uint8_t> packet;  // the full answer packet (additional section, SOA)
 
   bool nxdomain() const { return rcode == rcode::kNxDomain; }

@@ -85,7 +85,8 @@ struct Probe : std::enable_shared_from_this<Probe> {
     boost::system::error_code ec;
     socket.close(ec);
     const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
     done(std::move(error), ms);
   }
 };
@@ -180,14 +181,17 @@ void HealthProber::probe(std::size_t index, std::function<void()> done) {
   p->timer.async_wait([p](boost::system::error_code e) {
     if (!e) p->finish("timeout");
   });
-  p->socket.async_send_to(asio::buffer(p->query), ep, [p](boost::system::error_code e, std::size_t) {
-    if (e) return p->finish("send: " + e.message());
-    p->socket.async_receive(asio::buffer(p->buf), [p](boost::system::error_code e2, std::size_t n) {
-      if (e2) return p->finish(e2 == asio::error::connection_refused ? "connection refused"
-                                                                     : "receive: " + e2.message());
-      p->finish(check_reply(p->buf.data(), n, p->id));
-    });
-  });
+  p->socket.async_send_to(
+      asio::buffer(p->query), ep, [p](boost::system::error_code e, std::size_t) {
+        if (e) return p->finish("send: " + e.message());
+        p->socket.async_receive(asio::buffer(p->buf), [p](boost::system::error_code e2,
+                                                          std::size_t n) {
+          if (e2)
+            return p->finish(e2 == asio::error::connection_refused ? "connection refused"
+                                                                   : "receive: " + e2.message());
+          p->finish(check_reply(p->buf.data(), n, p->id));
+        });
+      });
 }
 
 bool HealthProber::all_zones_reachable() const {

@@ -37,10 +37,10 @@ struct ServerHealth {
 
 class HealthProber : public std::enable_shared_from_this<HealthProber> {
  public:
-  static std::shared_ptr<HealthProber> create(boost::asio::io_context& io,
-                                              const std::vector<StubZone>& stubs,
-                                              std::chrono::milliseconds interval = kDefaultProbeInterval,
-                                              std::chrono::milliseconds timeout = kDefaultProbeTimeout);
+  static std::shared_ptr<HealthProber> create(
+      boost::asio::io_context& io, const std::vector<StubZone>& stubs,
+      std::chrono::milliseconds interval = kDefaultProbeInterval,
+      std::chrono::milliseconds timeout = kDefaultProbeTimeout);
   // Probes every server now, then every interval until stop().
   void start();
   void stop();

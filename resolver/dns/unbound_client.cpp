@@ -2,13 +2,13 @@
 
 #include <unbound.h>
 
+#include <ldns/ldns.h>
 #include <algorithm>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cctype>
 #include <fstream>
-#include <ldns/ldns.h>
 #include <unordered_map>
 
 #include "resolver/dns/packet.hpp"

@@ -74,5 +74,4 @@ class UnboundClient final : public Client {
   std::uint64_t queries_sent_ = 0;
 };
 
-
 }  // namespace speerd::dns

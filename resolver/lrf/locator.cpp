@@ -31,7 +31,8 @@ void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets,
   for (auto& t : result.targets) {
     const bool insecure = t.outcome.state == Security::insecure;
     const bool vouch = insecure && !allow_insecure_targets && vouched && vouched(t);
-    const bool ok = t.outcome.state == Security::secure || (allow_insecure_targets && insecure) || vouch;
+    const bool ok =
+        t.outcome.state == Security::secure || (allow_insecure_targets && insecure) || vouch;
     if (vouch) {
       result.notes.push_back("target " + t.host + " " + t.address + ":" + std::to_string(t.port) +
                              " is insecure; kept because the SED store provisions it");

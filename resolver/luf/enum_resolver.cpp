@@ -92,8 +92,8 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
       return false;
     }
     if (!a.answered() || st == dns::Security::indeterminate) {
-      stop(LufStatus::upstream_failure, "no answer for " + a.qname + " NAPTR in tree " +
-                                            tree().name + ": " + a.outcome.reason);
+      stop(LufStatus::upstream_failure,
+           "no answer for " + a.qname + " NAPTR in tree " + tree().name + ": " + a.outcome.reason);
       return false;
     }
     if (st == dns::Security::insecure && tree().policy == config::TreePolicy::require_secure &&
@@ -144,8 +144,8 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
       }
       if (r.kind == RuleKind::terminal_uri) {
         note(owner, r, r.uri_or_next);
-        result.uris.push_back({r.uri_or_next, r.record.order, r.record.preference,
-                               r.record.services, owner});
+        result.uris.push_back(
+            {r.uri_or_next, r.record.order, r.record.preference, r.record.services, owner});
         continue;
       }
       // Non-terminal: follow the replacement.
@@ -154,8 +154,9 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       if (!next.empty() && next.back() != '.') next.push_back('.');
       if (depth >= cfg->lookup.max_nonterminal_hops) {
-        note(owner, r, "skipped: non-terminal hop limit (" +
-                           std::to_string(cfg->lookup.max_nonterminal_hops) + ") reached");
+        note(owner, r,
+             "skipped: non-terminal hop limit (" +
+                 std::to_string(cfg->lookup.max_nonterminal_hops) + ") reached");
         continue;
       }
       if (visited->contains(next)) {
@@ -166,23 +167,22 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
       auto chain_visited = std::make_shared<std::set<std::string>>(*visited);
       chain_visited->insert(next);
       auto self = shared_from_this();
-      client.resolve(next, dns::rrtype::NAPTR,
-                     [self, rules, i, depth, visited, owner, then, chain_visited,
-                      next](dns::Answer a) {
-                       if (!self->account(a)) return;
-                       auto resume = [self, rules, i, depth, visited, owner, then] {
-                         self->expand(rules, i + 1, depth, visited, owner, then);
-                       };
-                       if (a.nxdomain() || a.nodata()) {
-                         self->result.notes.push_back(next + ": " + result_word(a) +
-                                                      " (non-terminal target)");
-                         return resume();
-                       }
-                       self->result.ttl = std::min(self->result.ttl, a.ttl);
-                       auto sub = std::make_shared<std::vector<RuleResult>>(
-                           select_rules_wire(a.rdata, self->aus, self->service, self->select));
-                       self->expand(sub, 0, depth + 1, chain_visited, next, resume);
-                     });
+      client.resolve(
+          next, dns::rrtype::NAPTR,
+          [self, rules, i, depth, visited, owner, then, chain_visited, next](dns::Answer a) {
+            if (!self->account(a)) return;
+            auto resume = [self, rules, i, depth, visited, owner, then] {
+              self->expand(rules, i + 1, depth, visited, owner, then);
+            };
+            if (a.nxdomain() || a.nodata()) {
+              self->result.notes.push_back(next + ": " + result_word(a) + " (non-terminal target)");
+              return resume();
+            }
+            self->result.ttl = std::min(self->result.ttl, a.ttl);
+            auto sub = std::make_shared<std::vector<RuleResult>>(
+                select_rules_wire(a.rdata, self->aus, self->service, self->select));
+            self->expand(sub, 0, depth + 1, chain_visited, next, resume);
+          });
       return;  // continues in the callback
     }
     then();
@@ -192,8 +192,8 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
     if (stopped) return;
     if (!result.uris.empty()) {
       result.status = LufStatus::found;
-      result.reason = "tree " + tree().name + " gave " + std::to_string(result.uris.size()) +
-                      " usable URI(s)";
+      result.reason =
+          "tree " + tree().name + " gave " + std::to_string(result.uris.size()) + " usable URI(s)";
       return finish();
     }
     // Records, but none usable for this service: try the next tree.
@@ -237,7 +237,8 @@ EnumResolver::EnumResolver(dns::Client& client, std::shared_ptr<const config::Re
     : client_(client), cfg_(std::move(cfg)) {}
 
 void EnumResolver::lookup(const E164Number& number, const EnumService& service,
-                          const std::vector<std::string>& trees, std::function<void(LufResult)> cb) {
+                          const std::vector<std::string>& trees,
+                          std::function<void(LufResult)> cb) {
   auto l = std::make_shared<Lookup>(client_, cfg_);
   l->number = number;
   l->aus = number.aus();
@@ -247,10 +248,10 @@ void EnumResolver::lookup(const E164Number& number, const EnumService& service,
   l->select.cache = l->regexps.get();
   for (const auto& t : cfg_->trees) {
     // A scope names trees by name or by suffix (the store keeps suffixes).
-    const bool allowed = trees.empty() || std::any_of(trees.begin(), trees.end(), [&](const std::string& s) {
-                           return s == t.name || s == t.suffix ||
-                                  (s + ".") == t.suffix;
-                         });
+    const bool allowed =
+        trees.empty() || std::any_of(trees.begin(), trees.end(), [&](const std::string& s) {
+          return s == t.name || s == t.suffix || (s + ".") == t.suffix;
+        });
     if (allowed) {
       l->trees.push_back(&t);
     }

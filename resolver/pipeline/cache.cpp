@@ -7,9 +7,13 @@ namespace speerd::pipeline {
 namespace {
 constexpr std::size_t kEntryOverhead = 160;  // list node, map node, shared_ptr control block
 
-std::size_t str_bytes(const std::string& s) { return sizeof(std::string) + s.capacity(); }
+std::size_t str_bytes(const std::string& s) {
+  return sizeof(std::string) + s.capacity();
+}
 
-std::size_t outcome_bytes(const dns::Outcome& o) { return sizeof(o) + o.reason.capacity(); }
+std::size_t outcome_bytes(const dns::Outcome& o) {
+  return sizeof(o) + o.reason.capacity();
+}
 
 std::size_t target_bytes(const Target& t) {
   return sizeof(Target) + t.host.capacity() + t.address.capacity() + t.transport.capacity() +

@@ -110,7 +110,9 @@ Pipeline::Pipeline(asio::io_context& io, dns::Client& dns,
       store_(options.store),
       alive_(std::make_shared<bool>(true)) {}
 
-Pipeline::~Pipeline() { *alive_ = false; }
+Pipeline::~Pipeline() {
+  *alive_ = false;
+}
 
 void Pipeline::deliver_now(Callback cb, LookupResult r) {
   ++(r.verdict == Verdict::route ? stats_.routed : stats_.rejected);
@@ -192,8 +194,8 @@ void Pipeline::start_lookup(const std::string& key, const luf::E164Number& numbe
       r.verdict = Verdict::reject;
       r.code = luf_code(luf.status);
       r.reason = luf.reason;
-      const bool negative = luf.status == luf::LufStatus::not_found ||
-                            luf.status == luf::LufStatus::no_usable;
+      const bool negative =
+          luf.status == luf::LufStatus::not_found || luf.status == luf::LufStatus::no_usable;
       cross_check(*f);
       return finish(f->key, std::move(f->result), negative);
     }
@@ -217,8 +219,8 @@ void Pipeline::locate_uris(const std::shared_ptr<Flight>& f, std::size_t i) {
     // No URI has usable targets: reject with the first URI's reason.
     r.verdict = Verdict::reject;
     r.code = f->first_failure_code.empty() ? reason::kNoTargets : f->first_failure_code;
-    r.reason = f->first_failure_reason.empty() ? "no URI has usable targets"
-                                               : f->first_failure_reason;
+    r.reason =
+        f->first_failure_reason.empty() ? "no URI has usable targets" : f->first_failure_reason;
     r.outcome = dns::weakest(f->luf.outcome, f->first_failure_outcome);
     cross_check(*f);
     return finish(f->key, std::move(r), false);
@@ -226,13 +228,11 @@ void Pipeline::locate_uris(const std::shared_ptr<Flight>& f, std::size_t i) {
   locator_.locate(r.uris[i].uri, [this, alive = alive_, f, i](lrf::LocateResult lr) {
     if (!*alive) return;
     const std::string& uri = f->result.uris[i].uri;
-    lrf::apply_insecure_policy(lr, cfg_->lookup.allow_insecure_targets,
-                               [&](const Target& t) {
-                                 const cc::DnsTarget d{uri, t.host, t.address, t.port, t.transport};
-                                 return std::any_of(
-                                     f->provisioned.begin(), f->provisioned.end(),
-                                     [&](const cc::ProvisionedTarget& p) { return cc::target_matches(d, p); });
-                               });
+    lrf::apply_insecure_policy(lr, cfg_->lookup.allow_insecure_targets, [&](const Target& t) {
+      const cc::DnsTarget d{uri, t.host, t.address, t.port, t.transport};
+      return std::any_of(f->provisioned.begin(), f->provisioned.end(),
+                         [&](const cc::ProvisionedTarget& p) { return cc::target_matches(d, p); });
+    });
     LookupResult& r = f->result;
     r.dnssec.insert(r.dnssec.end(), lr.steps.begin(), lr.steps.end());
     for (auto& n : lr.notes) r.notes.push_back(r.uris[i].uri + ": " + n);
@@ -327,7 +327,8 @@ void Pipeline::cross_check(Flight& f) {
   }
 }
 
-void Pipeline::start_route(const std::string& key, const std::string& uri, const ClientScope& scope) {
+void Pipeline::start_route(const std::string& key, const std::string& uri,
+                           const ClientScope& scope) {
   auto f = std::make_shared<Flight>();
   f->key = key;
   if (store_ != nullptr && scope.store_client != 0) {

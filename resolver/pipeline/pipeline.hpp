@@ -20,8 +20,8 @@
 
 #include "resolver/config/config.hpp"
 #include "resolver/dns/client.hpp"
-#include "resolver/luf/enum_resolver.hpp"
 #include "resolver/lrf/locator.hpp"
+#include "resolver/luf/enum_resolver.hpp"
 #include "resolver/pipeline/cache.hpp"
 #include "resolver/pipeline/result.hpp"
 #include "sed-store/crosscheck.hpp"
@@ -33,7 +33,7 @@ class Store;
 namespace speerd::pipeline {
 
 struct PipelineStats {
-  std::uint64_t lookups = 0;     // lookup() + route() calls
+  std::uint64_t lookups = 0;      // lookup() + route() calls
   std::uint64_t resolutions = 0;  // lookups that went to DNS (cache miss, not joined)
   std::uint64_t joined = 0;       // lookups that joined an identical one in flight
   std::uint64_t stale_served = 0;

@@ -4,7 +4,9 @@
 
 namespace speerd::pipeline {
 
-std::string_view to_string(Verdict v) { return v == Verdict::route ? "route" : "reject"; }
+std::string_view to_string(Verdict v) {
+  return v == Verdict::route ? "route" : "reject";
+}
 
 std::string_view to_string(StoreCheck c) {
   switch (c) {
@@ -30,8 +32,12 @@ nlohmann::json outcome_json(const dns::Outcome& o) {
 }  // namespace
 
 nlohmann::json to_json(const Target& t) {
-  return {{"host", t.host},         {"address", t.address},   {"port", t.port},
-          {"transport", t.transport}, {"priority", t.priority}, {"weight", t.weight},
+  return {{"host", t.host},
+          {"address", t.address},
+          {"port", t.port},
+          {"transport", t.transport},
+          {"priority", t.priority},
+          {"weight", t.weight},
           {"dnssec", outcome_json(t.outcome)}};
 }
 
@@ -55,8 +61,9 @@ nlohmann::json to_json(const LookupResult& r) {
   j["uri"] = r.uri;
   j["uris"] = nlohmann::json::array();
   for (const auto& u : r.uris) {
-    nlohmann::json uj{{"uri", u.uri},         {"order", u.order},   {"preference", u.preference},
-                      {"service", u.service}, {"status", u.status}, {"targets", nlohmann::json::array()}};
+    nlohmann::json uj{
+        {"uri", u.uri},         {"order", u.order},   {"preference", u.preference},
+        {"service", u.service}, {"status", u.status}, {"targets", nlohmann::json::array()}};
     for (const auto& t : u.targets) uj["targets"].push_back(to_json(t));
     j["uris"].push_back(std::move(uj));
   }

@@ -26,8 +26,8 @@ struct Step {
 
 // One next hop (session establishment data).
 struct Target {
-  std::string host;       // the host name (or the literal address)
-  std::string address;    // IPv4 or IPv6 literal
+  std::string host;     // the host name (or the literal address)
+  std::string address;  // IPv4 or IPv6 literal
   std::uint16_t port = 0;
   std::string transport;  // "udp", "tcp", "tls", "sctp", "ws", "wss"
   std::uint16_t priority = 0;
@@ -40,9 +40,9 @@ struct UriResult {
   std::string uri;
   std::uint16_t order = 0;
   std::uint16_t preference = 0;
-  std::string service;           // the NAPTR services field it came from
-  std::vector<Target> targets;   // empty when not resolved or unusable
-  std::string status;            // "used", "fallback", "unresolved", or why it is unusable
+  std::string service;          // the NAPTR services field it came from
+  std::vector<Target> targets;  // empty when not resolved or unusable
+  std::string status;           // "used", "fallback", "unresolved", or why it is unusable
 };
 
 enum class Verdict { route, reject };
@@ -97,9 +97,9 @@ std::string_view to_string(StoreCheck c);
 
 // What the asking client may see (from the store's client record).
 struct ClientScope {
-  std::string client_id;            // empty: local/admin use (speerctl), everything visible
-  std::vector<std::string> trees;   // tree names or suffixes the client may use; empty = all
-  std::int64_t store_client = 0;    // the client's id in the SED store; 0: no store check
+  std::string client_id;           // empty: local/admin use (speerctl), everything visible
+  std::vector<std::string> trees;  // tree names or suffixes the client may use; empty = all
+  std::int64_t store_client = 0;   // the client's id in the SED store; 0: no store check
 };
 
 struct LookupRequest {

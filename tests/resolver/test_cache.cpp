@@ -111,7 +111,8 @@ TEST_CASE("cache: the memory bound is respected") {
   s.max_bytes = 64 * 1024;
   ResultCache c(s);
   const std::string big(2000, 'x');
-  for (int i = 0; i < 1000; ++i) c.put("k" + std::to_string(i), result(100, dns::Outcome::secure(), "sip:" + big), false);
+  for (int i = 0; i < 1000; ++i)
+    c.put("k" + std::to_string(i), result(100, dns::Outcome::secure(), "sip:" + big), false);
   CHECK(c.bytes() <= s.max_bytes);
   CHECK(c.size() < 1000);
   CHECK(c.size() > 0);

@@ -37,7 +37,8 @@ TEST_CASE("config: a minimal file parses, with defaults and a normalised suffix"
 
 TEST_CASE("config: tree servers become stub zones") {
   auto r = load_resolver_config(write(
-      "stub.toml", std::string(kTree) + "servers = [\"127.0.0.1@5353\", \"::1\"]\npolicy = \"allow-insecure\"\n"));
+      "stub.toml", std::string(kTree) +
+                       "servers = [\"127.0.0.1@5353\", \"::1\"]\npolicy = \"allow-insecure\"\n"));
   REQUIRE(r);
   REQUIRE(r->dns.stubs.size() == 1);
   CHECK(r->dns.stubs[0].zone == "e164.arpa.");
@@ -45,18 +46,23 @@ TEST_CASE("config: tree servers become stub zones") {
 }
 
 TEST_CASE("config: errors name the bad key") {
-  CHECK_THAT(load_error(std::string(kTree) + "colour = \"red\"\n"), Catch::Contains("unknown key 'colour'"));
+  CHECK_THAT(load_error(std::string(kTree) + "colour = \"red\"\n"),
+             Catch::Contains("unknown key 'colour'"));
   CHECK_THAT(load_error(std::string("[lookup]\nmax_nonterminal_hops = 99\n") + kTree),
              Catch::Contains("max_nonterminal_hops") && Catch::Contains("out of range"));
   CHECK_THAT(load_error(std::string("[dns]\nqname_minimisation = \"yes\"\n") + kTree),
              Catch::Contains("qname_minimisation") && Catch::Contains("true or false"));
-  CHECK_THAT(load_error(std::string(kTree) + "policy = \"sometimes\"\n"), Catch::Contains("policy"));
-  CHECK_THAT(load_error(std::string(kTree) + "servers = [\"not-an-ip\"]\n"), Catch::Contains("not an IP"));
-  CHECK_THAT(load_error(std::string(kTree) + "servers = [\"127.0.0.1@99999\"]\n"), Catch::Contains("bad port"));
+  CHECK_THAT(load_error(std::string(kTree) + "policy = \"sometimes\"\n"),
+             Catch::Contains("policy"));
+  CHECK_THAT(load_error(std::string(kTree) + "servers = [\"not-an-ip\"]\n"),
+             Catch::Contains("not an IP"));
+  CHECK_THAT(load_error(std::string(kTree) + "servers = [\"127.0.0.1@99999\"]\n"),
+             Catch::Contains("bad port"));
   CHECK_THAT(load_error("[dns]\n"), Catch::Contains("at least one ENUM tree"));
   CHECK_THAT(load_error(std::string(kTree) + kTree), Catch::Contains("used twice"));
-  CHECK_THAT(load_error(std::string("[dns]\ntrust_anchor_files = [\"/nonexistent/ta.ds\"]\n") + kTree),
-             Catch::Contains("/nonexistent/ta.ds"));
+  CHECK_THAT(
+      load_error(std::string("[dns]\ntrust_anchor_files = [\"/nonexistent/ta.ds\"]\n") + kTree),
+      Catch::Contains("/nonexistent/ta.ds"));
   CHECK_THAT(load_error("this is not toml ="), Catch::Contains("c.toml"));
 }
 

@@ -82,7 +82,8 @@ TEST_CASE("LUF testbed: back-reference rewrite") {
 TEST_CASE("LUF testbed: order then preference; a higher order is superseded") {
   auto r = run("+12155551236");
   CHECK(r.status == LufStatus::found);
-  CHECK(uris(r) == std::vector<std::string>{"sip:a@good.peers.example", "sip:b@good.peers.example"});
+  CHECK(uris(r) ==
+        std::vector<std::string>{"sip:a@good.peers.example", "sip:b@good.peers.example"});
   CHECK(notes_contain(r, "sip:c@good.peers.example"));  // seen, and said why not used
 }
 
@@ -135,7 +136,7 @@ TEST_CASE("LUF testbed: a number that does not exist is a secure NXDOMAIN") {
   CHECK(r.status == LufStatus::not_found);
   CHECK(r.outcome.state == Security::secure);
   CHECK(r.negative);
-  CHECK(r.ttl > 0);  // from the SOA of the signed denial
+  CHECK(r.ttl > 0);              // from the SOA of the signed denial
   REQUIRE(r.steps.size() == 2);  // both trees asked
   CHECK(r.steps[0].result == "nxdomain");
   CHECK(r.steps[1].result == "nxdomain");
@@ -164,7 +165,8 @@ TEST_CASE("LUF testbed: a tampered NAPTR is bogus and does not fall through to t
 
 TEST_CASE("LUF testbed: an unsigned tree under require-secure is refused") {
   auto cfg = testbed_config();
-  cfg.trees = {tree("unsigned", "e164.unsigned.example.", speerd::config::TreePolicy::require_secure)};
+  cfg.trees = {
+      tree("unsigned", "e164.unsigned.example.", speerd::config::TreePolicy::require_secure)};
   auto r = run(cfg, "+12155551234");
   CHECK(r.status == LufStatus::insecure_refused);
   CHECK(r.outcome.state == Security::insecure);
@@ -173,7 +175,8 @@ TEST_CASE("LUF testbed: an unsigned tree under require-secure is refused") {
 
 TEST_CASE("LUF testbed: an unsigned tree under allow-insecure routes, marked insecure") {
   auto cfg = testbed_config();
-  cfg.trees = {tree("unsigned", "e164.unsigned.example.", speerd::config::TreePolicy::allow_insecure)};
+  cfg.trees = {
+      tree("unsigned", "e164.unsigned.example.", speerd::config::TreePolicy::allow_insecure)};
   auto r = run(cfg, "+12155551234");
   CHECK(r.status == LufStatus::found);
   CHECK(r.outcome.state == Security::insecure);
@@ -215,7 +218,9 @@ TEST_CASE("LUF testbed: a tree whose signatures have expired is bogus with EDE 7
   CHECK(*r.outcome.ede == speerd::dns::ede::kSignatureExpired);
 }
 
-TEST_CASE("LUF testbed: a trust-anchor change swaps the context; queries in flight finish on the old one") {
+TEST_CASE(
+    "LUF testbed: a trust-anchor change swaps the context; queries in flight finish on the old "
+    "one") {
   auto cfg = testbed_config();
   boost::asio::io_context io;
   auto client = speerd::dns::UnboundClient::create(io, cfg.dns);
@@ -231,7 +236,8 @@ TEST_CASE("LUF testbed: a trust-anchor change swaps the context; queries in flig
                                          "+12155551250", "+442071234567"};
   std::vector<LufResult> before;
   for (const auto& n : numbers) {
-    luf.lookup(*speerd::luf::parse_e164(n), *svc, {}, [&](LufResult r) { before.push_back(std::move(r)); });
+    luf.lookup(*speerd::luf::parse_e164(n), *svc, {},
+               [&](LufResult r) { before.push_back(std::move(r)); });
   }
   // New anchors: a wrong DS for e164.example. Lookups started from now on use
   // the new context; the five above are already in flight on the old one.
@@ -242,7 +248,8 @@ TEST_CASE("LUF testbed: a trust-anchor change swaps the context; queries in flig
       "0000000000000000000000000000000000000000000000000000000000000000"};
   REQUIRE((*client)->reconfigure(wrong));
   LufResult after;
-  luf.lookup(*speerd::luf::parse_e164("+12155551234"), *svc, {}, [&](LufResult r) { after = std::move(r); });
+  luf.lookup(*speerd::luf::parse_e164("+12155551234"), *svc, {},
+             [&](LufResult r) { after = std::move(r); });
   io.run();
   REQUIRE(before.size() == numbers.size());
   REQUIRE((*client)->queries_sent() >= numbers.size() + 1);

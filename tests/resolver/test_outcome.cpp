@@ -27,7 +27,8 @@ TEST_CASE("outcome: EDE codes derived from libunbound's why_bogus texts") {
   CHECK(ede_from_reason("validation failure <sip.bogus.example. A IN>: ECDSA signature "
                         "verification failed from 127.0.0.1") == ede::kDnssecBogus);
   CHECK(ede_from_reason("validation failure <x. A IN>: signature expired from 127.0.0.1 for key "
-                        "expired.example. while building chain of trust") == ede::kSignatureExpired);
+                        "expired.example. while building chain of trust") ==
+        ede::kSignatureExpired);
   CHECK(ede_from_reason("validation failure <x. A IN>: signature before inception date") ==
         ede::kSignatureNotYetValid);
   CHECK(ede_from_reason("validation failure <x. A IN>: no signatures from 127.0.0.1") ==

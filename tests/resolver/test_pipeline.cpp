@@ -30,8 +30,8 @@ struct Fixture {
     cfg->trees.push_back(t);
     cfg->cache.stale_window = 60;
     // +1234 -> sip:x@peer.example -> peer.example A 192.0.2.1 (no NAPTR, no SRV).
-    dns.answer("4.3.2.1.e164.test.", NAPTR, {R"(100 10 "u" "E2U+sip" "!^.*$!sip:x@peer.example!" .)"},
-               600);
+    dns.answer("4.3.2.1.e164.test.", NAPTR,
+               {R"(100 10 "u" "E2U+sip" "!^.*$!sip:x@peer.example!" .)"}, 600);
     dns.answer("peer.example.", A, {"192.0.2.1"}, 120);
   }
   Pipeline& pipeline() {
@@ -110,7 +110,8 @@ TEST_CASE("pipeline: a secure NXDOMAIN is cached with its negative TTL") {
 
 TEST_CASE("pipeline: bogus answers are never cached") {
   Fixture f;
-  f.dns.bogus("4.3.2.1.e164.test.", NAPTR, {R"(100 10 "u" "E2U+sip" "!^.*$!sip:evil@x.example!" .)"},
+  f.dns.bogus("4.3.2.1.e164.test.", NAPTR,
+              {R"(100 10 "u" "E2U+sip" "!^.*$!sip:evil@x.example!" .)"},
               "validation failure: signature crypto failed");
   auto r = f.lookup("+1234");
   CHECK(r.code == reason::kDnssecBogus);
@@ -171,7 +172,8 @@ TEST_CASE("pipeline: serve-stale only after upstream failure and only inside the
 TEST_CASE("pipeline: a bogus answer is never replaced by a stale one") {
   Fixture f;
   REQUIRE(f.lookup("+1234").verdict == Verdict::route);
-  f.dns.bogus("4.3.2.1.e164.test.", NAPTR, {R"(100 10 "u" "E2U+sip" "!^.*$!sip:evil@x.example!" .)"},
+  f.dns.bogus("4.3.2.1.e164.test.", NAPTR,
+              {R"(100 10 "u" "E2U+sip" "!^.*$!sip:evil@x.example!" .)"},
               "validation failure: signature crypto failed");
   f.now += 130s;
   auto r = f.lookup("+1234");

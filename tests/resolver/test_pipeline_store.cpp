@@ -173,7 +173,8 @@ TEST_CASE("pipeline store: an insecure target routes when the store provisions i
 TEST_CASE("pipeline store: route() cross-checks the URI's host") {
   Fixture f(config::StorePolicy::strict);
   LookupResult out;
-  f.pipeline().route({"sip:x@peer.example", {"c", {}, f.client_id}}, [&](LookupResult r) { out = std::move(r); });
+  f.pipeline().route({"sip:x@peer.example", {"c", {}, f.client_id}},
+                     [&](LookupResult r) { out = std::move(r); });
   f.io.run();
   CHECK(out.verdict == Verdict::route);
   CHECK(out.store.check == StoreCheck::match);

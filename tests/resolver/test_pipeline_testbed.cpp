@@ -24,7 +24,8 @@ struct Harness {
   std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now();
   std::unique_ptr<Pipeline> p;
 
-  explicit Harness(config::ResolverConfig c) : cfg(std::make_shared<config::ResolverConfig>(std::move(c))) {
+  explicit Harness(config::ResolverConfig c)
+      : cfg(std::make_shared<config::ResolverConfig>(std::move(c))) {
     auto made = dns::UnboundClient::create(io, cfg->dns);
     REQUIRE(made);
     client = std::move(*made);
@@ -118,9 +119,8 @@ TEST_CASE("pipeline testbed: identical concurrent lookups cost one resolution") 
   Harness many(cfg);
   int routed = 0;
   for (int i = 0; i < 25; ++i) {
-    many.p->lookup({"+12155551235", "", {}}, [&](LookupResult r) {
-      routed += r.verdict == Verdict::route ? 1 : 0;
-    });
+    many.p->lookup({"+12155551235", "", {}},
+                   [&](LookupResult r) { routed += r.verdict == Verdict::route ? 1 : 0; });
   }
   many.io.run();
   CHECK(routed == 25);
@@ -153,7 +153,8 @@ TEST_CASE("pipeline testbed: a secure NXDOMAIN is cached as a negative answer") 
 }
 
 // Failover needs a testbed of its own: it stops the authoritative servers.
-TEST_CASE("pipeline testbed: upstream failover, then cached and stale answers, then a clean error") {
+TEST_CASE(
+    "pipeline testbed: upstream failover, then cached and stale answers, then a clean error") {
   const char* src = std::getenv("SPEERD_SOURCE_DIR");
   REQUIRE(src != nullptr);
   const std::string tb = std::string(std::getenv("SPEERD_BINARY_DIR")) + "/testbed-failover";

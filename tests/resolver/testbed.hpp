@@ -18,7 +18,9 @@ inline std::filesystem::path testbed_dir() {
   return d;
 }
 
-inline std::filesystem::path testbed_config_path() { return testbed_dir() / "speerd.toml"; }
+inline std::filesystem::path testbed_config_path() {
+  return testbed_dir() / "speerd.toml";
+}
 
 // The testbed's generated configuration (trees private-a and private-b,
 // stubs for every zone, all trust anchors).

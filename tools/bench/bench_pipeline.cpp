@@ -78,8 +78,8 @@ Figures closed_loop(boost::asio::io_context& io, pl::Pipeline& p,
 }
 
 void print(const char* what, const Figures& f) {
-  std::printf("%-44s %10.0f lookups/s  p50 %8.1f us  p99 %8.1f us  (n=%zu, not routed=%zu)\n",
-              what, f.per_second, f.p50_us, f.p99_us, f.n, f.failed);
+  std::printf("%-44s %10.0f lookups/s  p50 %8.1f us  p99 %8.1f us  (n=%zu, not routed=%zu)\n", what,
+              f.per_second, f.p50_us, f.p99_us, f.n, f.failed);
 }
 
 double resolve_us(boost::asio::io_context& io, speerd::dns::Client& c,
@@ -127,9 +127,11 @@ int main(int argc, char** argv) {
     if (!client) return std::fprintf(stderr, "%s\n", client.error().c_str()), 1;
     pl::Pipeline p(io, **client, cfg);
     closed_loop(io, p, numbers, static_cast<int>(numbers.size()), 0.5);  // fill
-    print("warm (speerd cache hit), full lookup", closed_loop(io, p, numbers, concurrency, seconds));
+    print("warm (speerd cache hit), full lookup",
+          closed_loop(io, p, numbers, concurrency, seconds));
   }
-  if (all || mode == "cold") {  // Cold speerd cache, warm libunbound cache: the pipeline's own work.
+  if (all ||
+      mode == "cold") {  // Cold speerd cache, warm libunbound cache: the pipeline's own work.
     boost::asio::io_context io;
     auto client = speerd::dns::UnboundClient::create(io, cfg->dns);
     if (!client) return 1;
@@ -140,9 +142,10 @@ int main(int argc, char** argv) {
     print("cold speerd cache, warm libunbound cache",
           closed_loop(io, p, numbers, concurrency, seconds));
   }
-  if (all || mode == "critical-path") {  // Fully cold: a fresh libunbound context per lookup (DNSKEYs, DS, every
-     // name fetched from the authoritative servers). Compare with the DNS
-     // round trips on the lookup's critical path, measured the same way.
+  if (all || mode == "critical-path") {  // Fully cold: a fresh libunbound context per lookup
+                                         // (DNSKEYs, DS, every
+    // name fetched from the authoritative servers). Compare with the DNS
+    // round trips on the lookup's critical path, measured the same way.
     const std::string number = "+12155551234";
     std::vector<double> full, path;
     for (int i = 0; i < cold_rounds; ++i) {
@@ -188,7 +191,8 @@ int main(int argc, char** argv) {
       return v[v.size() / 2];
     };
     const double f = med(full), q = med(path);
-    std::printf("cold lookup (fresh libunbound context), median over %d: %.0f us\n", cold_rounds, f);
+    std::printf("cold lookup (fresh libunbound context), median over %d: %.0f us\n", cold_rounds,
+                f);
     std::printf("DNS round trips on its critical path, measured alone:  %.0f us\n", q);
     std::printf("ratio cold lookup / critical-path DNS: %.2fx\n", f / q);
   }

@@ -13,12 +13,12 @@ namespace speerctl {
 // Exit codes that scripts can rely on (documented in README.md).
 namespace exit_code {
 inline constexpr int kOk = 0;
-inline constexpr int kRejected = 1;     // the lookup ran and does not route (bogus, not found, ...)
-inline constexpr int kUsage = 2;        // bad arguments or bad input data
-inline constexpr int kConfig = 3;       // configuration, trust-anchor or store cannot be used
-inline constexpr int kNotFound = 4;     // the named object does not exist
-inline constexpr int kConflict = 5;     // the object exists already / is still referenced
-inline constexpr int kInternal = 70;    // a bug: please report
+inline constexpr int kRejected = 1;   // the lookup ran and does not route (bogus, not found, ...)
+inline constexpr int kUsage = 2;      // bad arguments or bad input data
+inline constexpr int kConfig = 3;     // configuration, trust-anchor or store cannot be used
+inline constexpr int kNotFound = 4;   // the named object does not exist
+inline constexpr int kConflict = 5;   // the object exists already / is still referenced
+inline constexpr int kInternal = 70;  // a bug: please report
 }  // namespace exit_code
 
 // Thrown by a command's callback to end with an exit code and a one-line

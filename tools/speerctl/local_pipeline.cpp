@@ -24,7 +24,8 @@ pl::LookupResult run_local(const LocalOptions& options, Request kind, const std:
   std::unique_ptr<speerd::store::Store> store;
   pl::ClientScope scope;
   if (!options.client.empty()) {
-    if (options.store_uri.empty()) throw Exit(exit_code::kUsage, "--client needs --store (or SPEERD_STORE)");
+    if (options.store_uri.empty())
+      throw Exit(exit_code::kUsage, "--client needs --store (or SPEERD_STORE)");
     auto opened = speerd::store::open_store(options.store_uri);
     if (!opened) throw Exit(exit_code::kConfig, "store: " + opened.error().message);
     store = std::move(*opened);
@@ -37,7 +38,8 @@ pl::LookupResult run_local(const LocalOptions& options, Request kind, const std:
         scope.store_client = c.id;
       }
     }
-    if (scope.store_client == 0) throw Exit(exit_code::kNotFound, "no client named '" + options.client + "'");
+    if (scope.store_client == 0)
+      throw Exit(exit_code::kNotFound, "no client named '" + options.client + "'");
   }
   pl::PipelineOptions popts;
   popts.store = store.get();

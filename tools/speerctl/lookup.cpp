@@ -68,7 +68,9 @@ void register_lookup(CLI::App& app) {
   auto* r = app.add_subcommand("route", "Locate the next hops of a SIP URI (RFC 3263), local mode");
   r->add_option("uri", route->input, "sip: or sips: URI")->required();
   add_common(r, *route);
-  r->callback([route] { report(run_local(route->local, Request::route, route->input, ""), *route, false); });
+  r->callback([route] {
+    report(run_local(route->local, Request::route, route->input, ""), *route, false);
+  });
 }
 
 }  // namespace speerctl
