@@ -1,10 +1,13 @@
 #include "resolver/daemon/logging.hpp"
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <mutex>
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
@@ -47,23 +50,60 @@ void JsonFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_b
   append(dest, "\n");
 }
 
-Expected<bool> setup_logging(const server::LogSection& log) {
-  std::shared_ptr<spdlog::logger> logger;
-  try {
-    if (log.file.empty()) {
-      logger = std::make_shared<spdlog::logger>("speerd",
-                                                std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    } else {
-      logger = std::make_shared<spdlog::logger>(
-          "speerd", std::make_shared<spdlog::sinks::basic_file_sink_mt>(log.file, false));
+namespace {
+
+// A file (or stderr) that can be reopened while other threads log.
+class ReopenableSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  ~ReopenableSink() override { close(); }
+
+  Expected<bool> open(const std::string& path) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    FILE* f = stderr;
+    if (!path.empty()) {
+      f = std::fopen(path.c_str(), "a");
+      if (!f) return fail("[log] file: cannot open " + path + ": " + std::strerror(errno));
     }
-  } catch (const std::exception& e) {
-    return fail("[log] file: " + std::string(e.what()));
+    close();
+    file_ = f;
+    return true;
   }
-  logger->set_formatter(std::make_unique<JsonFormatter>());
-  logger->set_level(spdlog::level::from_str(log.level));
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t buf;
+    formatter_->format(msg, buf);
+    std::fwrite(buf.data(), 1, buf.size(), file_);
+  }
+  void flush_() override { std::fflush(file_); }
+
+ private:
+  void close() {
+    if (file_ && file_ != stderr) std::fclose(file_);
+    file_ = nullptr;
+  }
+  FILE* file_ = stderr;
+};
+
+std::mutex setup_mutex;
+std::shared_ptr<ReopenableSink> the_sink;
+
+}  // namespace
+
+Expected<bool> setup_logging(const server::LogSection& log) {
+  std::lock_guard<std::mutex> lock(setup_mutex);
+  if (!the_sink) {
+    auto sink = std::make_shared<ReopenableSink>();
+    if (auto r = sink->open(log.file); !r) return r;
+    sink->set_formatter(std::make_unique<JsonFormatter>());
+    auto logger = std::make_shared<spdlog::logger>("speerd", sink);
+    logger->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+    the_sink = sink;
+  } else if (auto r = the_sink->open(log.file); !r) {
+    return r;
+  }
+  spdlog::default_logger_raw()->set_level(spdlog::level::from_str(log.level));
   return true;
 }
 

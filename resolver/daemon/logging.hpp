@@ -21,8 +21,10 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
-// Installs the default logger from [log] (stderr, or a file that is
-// reopened on every call, so SIGHUP also serves log rotation).
+// Installs the default logger from [log] on the first call. Later calls
+// (SIGHUP) reopen the file or switch to stderr and set the level on the same
+// logger: threads hold the default logger by raw pointer, so it is never
+// replaced while speerd runs. Reopening also serves log rotation.
 Expected<bool> setup_logging(const server::LogSection& log);
 
 }  // namespace speerd::daemon
