@@ -220,10 +220,35 @@ constexpr const char* kDs =
     "example. 3600 IN DS 56021 13 2 "
     "2c2ffbe76679e6146c7caafa943beab6ce58fa547922a2cec0199e559cd356a5";
 
-// Feeds every corpus probe (argv cannot hold NUL: those are skipped) into the
-// {} of each command; each run must end with 0 (then the store is put back),
-// 2, 3, 4 or 5, never a crash or an internal error, and a failed one must
-// leave the store as it was.
+// One probe of each class in the corpus (the library tests run the whole
+// corpus through every field; here it is every CLI argument, and a process
+// per run): quotes and comment markers, statement separators and injected
+// statements, LIKE wildcards, look-alike digits, control bytes, bytes that are
+// not UTF-8, shell syntax, overlong text. argv cannot carry NUL.
+std::vector<std::string> cli_corpus() {
+  return {"'",
+          "' OR 1=1 --",
+          "'); DROP TABLE client; --",
+          "1; DELETE FROM audit",
+          "--",
+          "%_%",
+          "121555512_4",
+          "\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93",  // fullwidth 123
+          "\xd9\xa3\xd9\xa3",                      // Arabic-Indic 33
+          "\x1b[31mred",
+          "a\nb",
+          "\xff\xfe",
+          "$(id)",
+          "NULL",
+          "-1",
+          "0",
+          std::string(100'000, 'A'),
+          std::string(16, '1')};
+}
+
+// Feeds every probe into the {} of each command; each run must end with 0
+// (then the store is put back), 2, 3, 4 or 5, never a crash or an internal
+// error, and a failed one must leave the store as it was.
 void probe_commands(TestStore& ts, const std::vector<std::vector<std::string>>& commands) {
   auto s = ts.open();
   load_base(*s);
@@ -231,8 +256,7 @@ void probe_commands(TestStore& ts, const std::vector<std::vector<std::string>>& 
   std::size_t accepted = 0;
   std::size_t rejected = 0;
   for (const auto& cmd : commands) {
-    for (const auto& probe : injection_corpus()) {
-      if (probe.find('\0') != std::string::npos) continue;
+    for (const auto& probe : cli_corpus()) {
       std::vector<std::string> args;
       for (const auto& a : cmd) args.push_back(a == "{}" ? probe : a);
       std::string shown;
@@ -489,8 +513,8 @@ TEST_CASE("speerctl: a PostgreSQL role without write rights reads but cannot wri
   CHECK(s->info()->destination_groups == 2);
 }
 
-TEMPLATE_TEST_CASE("speerctl: injection corpus through client and dest-group arguments",
-                   "[speerctl][attack]", Sqlite, Postgres) {
+TEMPLATE_TEST_CASE("speerctl: injection probes through client arguments", "[speerctl][attack]",
+                   Sqlite, Postgres) {
   TestStore ts(TestType::value);
   probe_commands(ts, {
                          {"client", "add", "{}", "--cert-name", "CN=probe"},
@@ -505,14 +529,25 @@ TEMPLATE_TEST_CASE("speerctl: injection corpus through client and dest-group arg
                          {"client", "update", "{}", "--disable"},
                          {"client", "remove", "{}"},
                          {"client", "show", "{}"},
-                         {"dest-group", "add", "{}"},
-                         {"dest-group", "add", "probe", "--description", "{}"},
-                         {"dest-group", "remove", "{}"},
                      });
 }
 
-TEMPLATE_TEST_CASE("speerctl: injection corpus through number and route-group arguments",
+TEMPLATE_TEST_CASE("speerctl: injection probes through dest-group and offer arguments",
                    "[speerctl][attack]", Sqlite, Postgres) {
+  TestStore ts(TestType::value);
+  probe_commands(ts, {
+                         {"dest-group", "add", "{}"},
+                         {"dest-group", "add", "probe", "--description", "{}"},
+                         {"dest-group", "remove", "{}"},
+                         {"offer", "add", "rg-base", "{}"},
+                         {"offer", "add", "{}", "client-two"},
+                         {"offer", "remove", "rg-base", "{}"},
+                         {"offer", "list", "--client", "{}"},
+                     });
+}
+
+TEMPLATE_TEST_CASE("speerctl: injection probes through number arguments", "[speerctl][attack]",
+                   Sqlite, Postgres) {
   TestStore ts(TestType::value);
   probe_commands(ts, {
                          {"number", "add", "dg-base", "{}"},
@@ -523,6 +558,13 @@ TEMPLATE_TEST_CASE("speerctl: injection corpus through number and route-group ar
                          {"number", "list", "--dest-group", "{}"},
                          {"number", "find", "{}", "--client", "client-one"},
                          {"number", "find", "4930123456", "--client", "{}"},
+                     });
+}
+
+TEMPLATE_TEST_CASE("speerctl: injection probes through route-group arguments", "[speerctl][attack]",
+                   Sqlite, Postgres) {
+  TestStore ts(TestType::value);
+  probe_commands(ts, {
                          {"route-group", "add", "{}"},
                          {"route-group", "add", "probe-rg", "--dest-group", "{}"},
                          {"route-group", "add", "probe-rg", "--priority", "{}"},
@@ -533,10 +575,8 @@ TEMPLATE_TEST_CASE("speerctl: injection corpus through number and route-group ar
                      });
 }
 
-TEMPLATE_TEST_CASE(
-    "speerctl: injection corpus through sed, offer, trust-anchor, import, export "
-    "and audit arguments",
-    "[speerctl][attack]", Sqlite, Postgres) {
+TEMPLATE_TEST_CASE("speerctl: injection probes through sed arguments", "[speerctl][attack]", Sqlite,
+                   Postgres) {
   TestStore ts(TestType::value);
   probe_commands(ts, {
                          {"sed", "add", "rg-base", "--host", "{}"},
@@ -546,9 +586,15 @@ TEMPLATE_TEST_CASE(
                          {"sed", "add", "{}", "--host", "h.example"},
                          {"sed", "remove", "{}"},
                          {"sed", "list", "--route-group", "{}"},
-                         {"offer", "add", "rg-base", "{}"},
-                         {"offer", "add", "{}", "client-two"},
-                         {"offer", "remove", "rg-base", "{}"},
+                     });
+}
+
+TEMPLATE_TEST_CASE(
+    "speerctl: injection probes through trust-anchor, import, export and audit "
+    "arguments",
+    "[speerctl][attack]", Sqlite, Postgres) {
+  TestStore ts(TestType::value);
+  probe_commands(ts, {
                          {"trust-anchor", "add", "{}", kDs},
                          {"trust-anchor", "add", "example.", "{}"},
                          {"trust-anchor", "remove", "{}"},
