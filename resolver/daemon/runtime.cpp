@@ -45,10 +45,11 @@ Expected<std::shared_ptr<const Config>> Runtime::with_anchors(std::shared_ptr<co
 server::ServerHooks::ServiceFactory Runtime::service_factory(std::shared_ptr<const Config> cfg) {
   auto resolver = std::make_shared<const config::ResolverConfig>(cfg->resolver);
   auto pipelines = pipelines_;
-  return [resolver, pipelines](
+  const auto uri = cfg->server.store.uri;
+  return [resolver, pipelines, uri](
              boost::asio::io_context& io,
              std::size_t index) -> Expected<std::shared_ptr<pipeline::LookupService>> {
-    auto p = ShardPipeline::create(io, resolver);
+    auto p = ShardPipeline::create(io, resolver, uri);
     if (!p) return fail(p.error());
     pipelines->with([&](auto& v) {
       if (v.size() <= index) v.resize(index + 1);

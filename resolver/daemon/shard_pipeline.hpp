@@ -1,5 +1,6 @@
-// One shard's pipeline: its own libunbound context (UnboundClient) and the
-// Pipeline (with its cache) on top, both on the shard's io_context.
+// One shard's pipeline: its own libunbound context (UnboundClient), its own
+// connection to the SED store, and the Pipeline (with its cache) on top, all
+// used only on the shard's io_context thread.
 #pragma once
 
 #include <memory>
@@ -10,13 +11,15 @@
 #include "resolver/config/config.hpp"
 #include "resolver/dns/unbound_client.hpp"
 #include "resolver/pipeline/pipeline.hpp"
+#include "sed-store/store.hpp"
 
 namespace speerd::daemon {
 
 class ShardPipeline final : public pipeline::LookupService {
  public:
   static Expected<std::shared_ptr<ShardPipeline>> create(
-      boost::asio::io_context& io, std::shared_ptr<const config::ResolverConfig> cfg);
+      boost::asio::io_context& io, std::shared_ptr<const config::ResolverConfig> cfg,
+      const std::string& store_uri);
 
   void lookup(const pipeline::LookupRequest& req, Callback cb) override {
     pipeline_->lookup(req, std::move(cb));
@@ -28,7 +31,9 @@ class ShardPipeline final : public pipeline::LookupService {
 
  private:
   ShardPipeline() = default;
-  std::unique_ptr<dns::UnboundClient> dns_;  // outlives pipeline_
+  // Declared before pipeline_ so that both outlive it.
+  std::unique_ptr<dns::UnboundClient> dns_;
+  std::unique_ptr<store::Store> store_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
 };
 

@@ -14,6 +14,7 @@
 #include "resolver/config/config.hpp"
 #include "resolver/dns/unbound_client.hpp"
 #include "resolver/pipeline/pipeline.hpp"
+#include "sed-store/store.hpp"
 #include "tests/server/support/daemon_process.hpp"
 #include "tests/server/support/harness.hpp"
 #include "tests/server/support/openapi_check.hpp"
@@ -36,17 +37,36 @@ ClientOptions client(const std::string& name) {
   return o;
 }
 
-// The same lookup run in this process, through the same pipeline code.
+// The store's id of the client called `name`.
+std::int64_t client_id(const std::string& store_uri, const std::string& name) {
+  auto s = speerd::store::open_store(store_uri);
+  REQUIRE(s);
+  auto clients = (*s)->list_clients();
+  REQUIRE(clients);
+  for (const auto& c : *clients) {
+    if (c.name == name) return c.id;
+  }
+  FAIL("no client " << name << " in " << store_uri);
+  return 0;
+}
+
+// The same lookup run in this process, through the same pipeline code and
+// the same SED store.
 speerd::pipeline::LookupResult in_process(const std::string& number,
-                                          speerd::pipeline::ClientScope scope) {
+                                          speerd::pipeline::ClientScope scope,
+                                          const std::string& store_uri) {
   auto cfg = speerd::config::load_resolver_config(std::string(std::getenv("SPEERD_TESTBED")) +
                                                   "/speerd.toml");
   REQUIRE(cfg);
+  auto store = speerd::store::open_store(store_uri);
+  REQUIRE(store);
   boost::asio::io_context io;
   auto dns = speerd::dns::UnboundClient::create(io, cfg->dns);
   REQUIRE(dns);
-  speerd::pipeline::Pipeline p(io, **dns,
-                               std::make_shared<const speerd::config::ResolverConfig>(*cfg));
+  speerd::pipeline::PipelineOptions options;
+  options.store = store->get();
+  speerd::pipeline::Pipeline p(
+      io, **dns, std::make_shared<const speerd::config::ResolverConfig>(*cfg), options);
   speerd::pipeline::LookupResult out;
   p.lookup({number, "", scope}, [&](speerd::pipeline::LookupResult r) { out = std::move(r); });
   io.run();
@@ -105,8 +125,10 @@ TEST_CASE("daemon: a lookup over mTLS gives what the pipeline gives in-process")
   REQUIRE(r);
   CHECK(r->status == 200);
   check_openapi(*r, "/v1/lookup");
-  const auto local = in_process("+12155551234", {"sbc-a", {"private-a"}});
+  const auto local = in_process(
+      "+12155551234", {"sbc-a", {"private-a"}, client_id(d.store_uri, "sbc-a")}, d.store_uri);
   CHECK(local.verdict == speerd::pipeline::Verdict::route);
+  CHECK(local.store.check == speerd::pipeline::StoreCheck::no_record);
   const auto diff = json::diff(comparable(speerd::pipeline::to_json(local)), comparable(r->json()));
   INFO(diff.dump());
   CHECK(diff.empty());
@@ -142,6 +164,48 @@ TEST_CASE("daemon: a lookup over mTLS gives what the pipeline gives in-process")
   auto [ms, metrics] = http_get(d.admin_port, "/metrics");
   CHECK(metrics.find("speerd_dnssec_outcomes_total{state=\"bogus\"} 1") != std::string::npos);
   CHECK(metrics.find("speerd_upstream_servers{state=\"up\"}") != std::string::npos);
+}
+
+TEST_CASE("daemon: every API answer carries the store's cross-check for its client") {
+  DaemonProcess d("store-check");
+  REQUIRE(d.start());
+  TestClient a(d.api_port, client("client-a"));
+  TestClient b(d.api_port, client("client-b"));
+  auto check_of = [&](TestClient& c) -> std::string {
+    auto r = c.get(kRouted);
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    return r->json()["store"]["check"].get<std::string>();
+  };
+  // Nothing provisioned for +1215...: no record, for either client.
+  CHECK(check_of(a) == "no-record");
+  CHECK(check_of(b) == "no-record");
+
+  // sbc-a is offered the route group DNS agrees with; sbc-b one that points
+  // elsewhere. The default policy (advisory) flags a mismatch and routes.
+  const std::string st =
+      " --store " + d.store_uri + " --actor tests >>" + d.dir + "/speerctl.log 2>&1";
+  const std::string ctl = speerctl_binary() + " ";
+  for (const std::string cmd :
+       {"dest-group add dg-1215", "number add dg-1215 1215 --kind prefix",
+        "route-group add rg-good --dest-group dg-1215",
+        "sed add rg-good --uri sip:alice@good.peers.example", "offer add rg-good sbc-a",
+        "route-group add rg-other --dest-group dg-1215",
+        "sed add rg-other --host elsewhere.example", "offer add rg-other sbc-b"}) {
+    INFO(cmd);
+    REQUIRE(run(ctl + cmd + st) == 0);
+  }
+  // The daemon polls the store every 200 ms and drops its caches on a change.
+  std::string seen;
+  for (int i = 0; i < 50 && seen != "match"; ++i) {
+    seen = check_of(a);
+    if (seen != "match") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(seen == "match");
+  auto rb = b.get(kRouted);
+  REQUIRE(rb);
+  CHECK(rb->json()["store"]["check"] == "mismatch");
+  CHECK(rb->json()["verdict"] == "route");
 }
 
 TEST_CASE("daemon: a client disabled in the store is refused once the store changes") {
