@@ -54,8 +54,13 @@ std::optional<ResultCache::Hit> ResultCache::get(const std::string& key, bool al
   if (now < e.expires) {
     lru_.splice(lru_.begin(), lru_, it->second);
     ++stats_.hits;
-    const auto left = std::chrono::duration_cast<std::chrono::seconds>(e.expires - now).count();
-    return Hit{e.result, false, static_cast<std::uint32_t>(std::max<long long>(1, left))};
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(e.expires - now).count();
+    const auto left = static_cast<std::uint32_t>(std::max<long long>(1, secs));
+    if (e.result->ttl != left) {
+      if (e.result.use_count() != 1) e.result = std::make_shared<LookupResult>(*e.result);
+      e.result->ttl = left;
+    }
+    return Hit{e.result, false, left};
   }
   if (now >= e.stale_until) {
     remove(it->second);
@@ -88,6 +93,7 @@ bool ResultCache::put(const std::string& key, const LookupResult& result, bool n
   e.key = key;
   auto stored = std::make_shared<LookupResult>(result);
   stored->cached = true;
+  stored->ttl = ttl;
   // Notes are for traces of the lookup that made them; a hit is not traced,
   // and every hit copies the result.
   stored->notes.clear();

@@ -24,6 +24,8 @@ class ResultCache {
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
   struct Hit {
+    // A fresh hit's result has `cached` set and `ttl` = the seconds left; a
+    // stale hit's keeps the TTL it was cached with.
     std::shared_ptr<const LookupResult> result;
     bool stale = false;
     std::uint32_t remaining_ttl = 0;  // seconds left before expiry (0 when stale)
@@ -41,7 +43,10 @@ class ResultCache {
   explicit ResultCache(config::CacheSettings settings, Clock clock = nullptr);
 
   // A fresh entry, or (allow_stale) one expired no longer ago than the stale
-  // window. Fresh hits move the entry to the front of the LRU list.
+  // window. Fresh hits move the entry to the front of the LRU list. A hit
+  // costs no copy of the result while its remaining TTL stays the same
+  // second; when it changes, the result is updated in place if nobody holds
+  // it any more, or else copied once (holders keep what they were given).
   std::optional<Hit> get(const std::string& key, bool allow_stale = false);
 
   // Caches `result` under `key` for min(result.ttl, cap) seconds, where cap is
@@ -66,7 +71,7 @@ class ResultCache {
  private:
   struct Entry {
     std::string key;
-    std::shared_ptr<const LookupResult> result;
+    std::shared_ptr<LookupResult> result;  // handed out as const
     std::chrono::steady_clock::time_point expires;
     std::chrono::steady_clock::time_point stale_until;
     std::size_t bytes = 0;

@@ -14,13 +14,13 @@ namespace asio = boost::asio;
 
 namespace {
 
-LookupResult bad_input(std::string what) {
-  LookupResult r;
-  r.verdict = Verdict::reject;
-  r.code = reason::kBadInput;
-  r.reason = std::move(what);
-  r.outcome = dns::Outcome::indeterminate("no DNS step was run");
-  r.outcome.ede.reset();
+ResultPtr bad_input(std::string what) {
+  auto r = std::make_shared<LookupResult>();
+  r->verdict = Verdict::reject;
+  r->code = reason::kBadInput;
+  r->reason = std::move(what);
+  r->outcome = dns::Outcome::indeterminate("no DNS step was run");
+  r->outcome.ede.reset();
   return r;
 }
 
@@ -114,8 +114,8 @@ Pipeline::~Pipeline() {
   *alive_ = false;
 }
 
-void Pipeline::deliver_now(Callback cb, LookupResult r) {
-  ++(r.verdict == Verdict::route ? stats_.routed : stats_.rejected);
+void Pipeline::deliver_now(Callback cb, ResultPtr r) {
+  ++(r->verdict == Verdict::route ? stats_.routed : stats_.rejected);
   asio::post(io_, [cb = std::move(cb), r = std::move(r)]() mutable { cb(std::move(r)); });
 }
 
@@ -136,11 +136,7 @@ void Pipeline::lookup(const LookupRequest& req, Callback cb) {
   if (!service) return deliver_now(std::move(cb), bad_input("bad service: " + service.error()));
 
   const std::string key = cache_key(req.scope, "lookup", number->aus(), luf::to_string(*service));
-  if (auto hit = cache_.get(key)) {
-    LookupResult r = *hit->result;
-    r.ttl = hit->remaining_ttl;
-    return deliver_now(std::move(cb), std::move(r));
-  }
+  if (auto hit = cache_.get(key)) return deliver_now(std::move(cb), std::move(hit->result));
   if (join(key, cb)) return;
   inflight_[key].push_back(std::move(cb));
   ++stats_.resolutions;
@@ -150,11 +146,7 @@ void Pipeline::lookup(const LookupRequest& req, Callback cb) {
 void Pipeline::route(const RouteRequest& req, Callback cb) {
   ++stats_.lookups;
   const std::string key = cache_key(req.scope, "route", req.uri, "");
-  if (auto hit = cache_.get(key)) {
-    LookupResult r = *hit->result;
-    r.ttl = hit->remaining_ttl;
-    return deliver_now(std::move(cb), std::move(r));
-  }
+  if (auto hit = cache_.get(key)) return deliver_now(std::move(cb), std::move(hit->result));
   if (join(key, cb)) return;
   inflight_[key].push_back(std::move(cb));
   ++stats_.resolutions;
@@ -393,13 +385,8 @@ void Pipeline::finish(const std::string& key, LookupResult r, bool negative) {
   if (it == inflight_.end()) return;
   auto waiters = std::move(it->second);
   inflight_.erase(it);
-  for (std::size_t i = 0; i < waiters.size(); ++i) {
-    if (i + 1 == waiters.size()) {
-      deliver_now(std::move(waiters[i]), std::move(r));
-    } else {
-      deliver_now(std::move(waiters[i]), r);
-    }
-  }
+  const auto shared = std::make_shared<const LookupResult>(std::move(r));
+  for (auto& w : waiters) deliver_now(std::move(w), shared);
 }
 
 std::size_t Pipeline::drop_cache(const std::function<bool(const std::string&)>& pred) {

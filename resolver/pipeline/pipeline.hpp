@@ -79,7 +79,7 @@ class Pipeline final : public LookupService {
   void locate_uris(const std::shared_ptr<Flight>& f, std::size_t i);
   void finish(const std::string& key, LookupResult r, bool negative);
   bool join(const std::string& key, Callback& cb);
-  void deliver_now(Callback cb, LookupResult r);
+  void deliver_now(Callback cb, ResultPtr r);
 
   boost::asio::io_context& io_;
   dns::Client& dns_;

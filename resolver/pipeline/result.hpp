@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -113,11 +114,17 @@ struct RouteRequest {
   ClientScope scope;
 };
 
+// A delivered result is shared and immutable: a cache hit hands out the
+// cached result itself (its ttl and cached flag already right for this
+// second) instead of copying it, and every waiter of one resolution gets the
+// same object. Front ends read it; whoever needs to change it copies it.
+using ResultPtr = std::shared_ptr<const LookupResult>;
+
 // The pipeline as front ends see it. One instance per event-loop thread;
 // callbacks run on that thread.
 class LookupService {
  public:
-  using Callback = std::function<void(LookupResult)>;
+  using Callback = std::function<void(ResultPtr)>;
   virtual ~LookupService() = default;
   virtual void lookup(const LookupRequest& req, Callback cb) = 0;
   virtual void route(const RouteRequest& req, Callback cb) = 0;

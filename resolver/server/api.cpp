@@ -217,9 +217,9 @@ void Api::lookup(const QueryParams& q, const ClientRecord& client, std::string b
   }
   lr.scope = client.scope;
   service_->lookup(lr, [self = shared_from_this(), buffer = std::move(buffer),
-                        done = std::move(done)](LookupResult r) mutable {
-    self->count_result(Endpoint::lookup, r);
-    done(result_response(r, std::move(buffer)));
+                        done = std::move(done)](pipeline::ResultPtr r) mutable {
+    self->count_result(Endpoint::lookup, *r);
+    done(result_response(*r, std::move(buffer)));
   });
 }
 
@@ -231,9 +231,9 @@ void Api::route(const QueryParams& q, const ClientRecord& client, std::string bu
   rr.uri = std::move(*uri);
   rr.scope = client.scope;
   service_->route(rr, [self = shared_from_this(), buffer = std::move(buffer),
-                       done = std::move(done)](LookupResult r) mutable {
-    self->count_result(Endpoint::route, r);
-    done(result_response(r, std::move(buffer)));
+                       done = std::move(done)](pipeline::ResultPtr r) mutable {
+    self->count_result(Endpoint::route, *r);
+    done(result_response(*r, std::move(buffer)));
   });
 }
 
@@ -241,7 +241,7 @@ namespace {
 
 // Collects a batch's results in request order; answers when the last arrives.
 struct BatchState {
-  std::vector<LookupResult> results;
+  std::vector<pipeline::ResultPtr> results;
   std::size_t pending = 0;
   Api::Done done;
 };
@@ -297,15 +297,15 @@ void Api::batch(const ApiRequest& req, const ClientRecord& client, const LimitsS
   state->results.resize(numbers.size());
   state->pending = numbers.size();
   state->done = std::move(done);
-  auto complete = [self = shared_from_this(), state](std::size_t i, LookupResult r) {
-    self->count_result(Endpoint::batch, r);
+  auto complete = [self = shared_from_this(), state](std::size_t i, pipeline::ResultPtr r) {
+    self->count_result(Endpoint::batch, *r);
     state->results[i] = std::move(r);
     if (--state->pending > 0) return;
     Response resp;
     resp.body = "{\"results\":[";
     for (std::size_t k = 0; k < state->results.size(); ++k) {
       if (k) resp.body.push_back(',');
-      write_json(state->results[k], resp.body);
+      write_json(*state->results[k], resp.body);
     }
     resp.body += "]}";
     auto d = std::move(state->done);
@@ -313,10 +313,10 @@ void Api::batch(const ApiRequest& req, const ClientRecord& client, const LimitsS
   };
   for (std::size_t i = 0; i < numbers.size(); ++i) {
     if (auto e = check_number(numbers[i])) {
-      LookupResult bad;
-      bad.code = pipeline::reason::kBadInput;
-      bad.reason = *e;
-      bad.number = numbers[i];
+      auto bad = std::make_shared<LookupResult>();
+      bad->code = pipeline::reason::kBadInput;
+      bad->reason = *e;
+      bad->number = numbers[i];
       complete(i, std::move(bad));
       continue;
     }
@@ -324,7 +324,7 @@ void Api::batch(const ApiRequest& req, const ClientRecord& client, const LimitsS
     lr.number = std::move(numbers[i]);
     lr.service = service;
     lr.scope = client.scope;
-    service_->lookup(lr, [complete, i](LookupResult r) { complete(i, std::move(r)); });
+    service_->lookup(lr, [complete, i](pipeline::ResultPtr r) { complete(i, std::move(r)); });
   }
 }
 

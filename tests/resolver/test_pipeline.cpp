@@ -46,9 +46,9 @@ struct Fixture {
   LookupResult lookup(const std::string& number) {
     LookupResult out;
     int calls = 0;
-    pipeline().lookup({number, "", {}}, [&](LookupResult r) {
+    pipeline().lookup({number, "", {}}, [&](ResultPtr r) {
       ++calls;
-      out = std::move(r);
+      out = *r;
     });
     io.restart();
     io.run();
@@ -126,8 +126,8 @@ TEST_CASE("pipeline: identical concurrent lookups share one resolution") {
   auto& p = f.pipeline();
   int done = 0;
   for (int i = 0; i < 50; ++i) {
-    p.lookup({"+1234", "", {}}, [&](LookupResult r) {
-      CHECK(r.verdict == Verdict::route);
+    p.lookup({"+1234", "", {}}, [&](ResultPtr r) {
+      CHECK(r->verdict == Verdict::route);
       ++done;
     });
   }
@@ -143,10 +143,10 @@ TEST_CASE("pipeline: different clients do not share cache entries") {
   Fixture f;
   auto& p = f.pipeline();
   LookupResult a, b;
-  p.lookup({"+1234", "", {"client-a", {}}}, [&](LookupResult r) { a = std::move(r); });
+  p.lookup({"+1234", "", {"client-a", {}}}, [&](ResultPtr r) { a = *r; });
   f.io.run();
   f.io.restart();
-  p.lookup({"+1234", "", {"client-b", {}}}, [&](LookupResult r) { b = std::move(r); });
+  p.lookup({"+1234", "", {"client-b", {}}}, [&](ResultPtr r) { b = *r; });
   f.io.run();
   CHECK_FALSE(b.cached);
   CHECK(p.stats().resolutions == 2);
@@ -221,7 +221,7 @@ TEST_CASE("pipeline: insecure targets route only where policy allows") {
 TEST_CASE("pipeline: route() locates a URI alone") {
   Fixture f;
   LookupResult out;
-  f.pipeline().route({"sip:x@peer.example", {}}, [&](LookupResult r) { out = std::move(r); });
+  f.pipeline().route({"sip:x@peer.example", {}}, [&](ResultPtr r) { out = *r; });
   f.io.run();
   CHECK(out.verdict == Verdict::route);
   CHECK(out.targets.at(0).address == "192.0.2.1");

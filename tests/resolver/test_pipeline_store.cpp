@@ -90,7 +90,7 @@ struct Fixture : StoreFixture {
   LookupResult lookup(const std::string& number, std::int64_t client) {
     LookupResult out;
     pipeline().lookup({number, "", {"c" + std::to_string(client), {}, client}},
-                      [&](LookupResult r) { out = std::move(r); });
+                      [&](ResultPtr r) { out = *r; });
     io.restart();
     io.run();
     return out;
@@ -174,7 +174,7 @@ TEST_CASE("pipeline store: route() cross-checks the URI's host") {
   Fixture f(config::StorePolicy::strict);
   LookupResult out;
   f.pipeline().route({"sip:x@peer.example", {"c", {}, f.client_id}},
-                     [&](LookupResult r) { out = std::move(r); });
+                     [&](ResultPtr r) { out = *r; });
   f.io.run();
   CHECK(out.verdict == Verdict::route);
   CHECK(out.store.check == StoreCheck::match);

@@ -36,7 +36,7 @@ struct Harness {
   }
   LookupResult lookup(const std::string& number) {
     LookupResult out;
-    p->lookup({number, "", {}}, [&](LookupResult r) { out = std::move(r); });
+    p->lookup({number, "", {}}, [&](ResultPtr r) { out = *r; });
     io.restart();
     io.run();
     return out;
@@ -120,7 +120,7 @@ TEST_CASE("pipeline testbed: identical concurrent lookups cost one resolution") 
   int routed = 0;
   for (int i = 0; i < 25; ++i) {
     many.p->lookup({"+12155551235", "", {}},
-                   [&](LookupResult r) { routed += r.verdict == Verdict::route ? 1 : 0; });
+                   [&](ResultPtr r) { routed += r->verdict == Verdict::route ? 1 : 0; });
   }
   many.io.run();
   CHECK(routed == 25);

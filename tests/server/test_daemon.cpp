@@ -68,7 +68,7 @@ speerd::pipeline::LookupResult in_process(const std::string& number,
   speerd::pipeline::Pipeline p(
       io, **dns, std::make_shared<const speerd::config::ResolverConfig>(*cfg), options);
   speerd::pipeline::LookupResult out;
-  p.lookup({number, "", scope}, [&](speerd::pipeline::LookupResult r) { out = std::move(r); });
+  p.lookup({number, "", scope}, [&](speerd::pipeline::ResultPtr r) { out = *r; });
   io.run();
   return out;
 }

@@ -59,10 +59,10 @@ Figures closed_loop(boost::asio::io_context& io, pl::Pipeline& p,
   std::function<void()> issue = [&] {
     const auto t0 = Clock::now();
     const std::string& n = numbers[next++ % numbers.size()];
-    p.lookup({n, "", {}}, [&, t0](pl::LookupResult r) {
+    p.lookup({n, "", {}}, [&, t0](pl::ResultPtr r) {
       const auto t1 = Clock::now();
       lat.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-      if (r.verdict != pl::Verdict::route) ++failed;
+      if (r->verdict != pl::Verdict::route) ++failed;
       if (!stopping && t1 < end) {
         issue();
       } else {
@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
         if (!client) return 1;
         pl::Pipeline p(io, **client, cfg);
         const auto t0 = Clock::now();
-        p.lookup({number, "", {}}, [](pl::LookupResult) {});
+        p.lookup({number, "", {}}, [](pl::ResultPtr) {});
         io.run();
         full.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
       }

@@ -45,7 +45,7 @@ pl::LookupResult run_local(const LocalOptions& options, Request kind, const std:
   popts.store = store.get();
   pl::Pipeline pipeline(io, **client, shared, popts);
   pl::LookupResult out;
-  auto cb = [&out](pl::LookupResult r) { out = std::move(r); };
+  auto cb = [&out](pl::ResultPtr r) { out = *r; };
   if (kind == Request::lookup) {
     pipeline.lookup({input, service, scope}, cb);
   } else {

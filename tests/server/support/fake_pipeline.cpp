@@ -98,7 +98,7 @@ LookupResult FakeData::answer(const pipeline::RouteRequest& r) {
 
 void FakePipeline::lookup(const pipeline::LookupRequest& req, Callback cb) {
   ++data_->lookups;
-  auto result = data_->answer(req);
+  auto result = std::make_shared<const LookupResult>(data_->answer(req));
   if (req.number == kSlowNumber) {
     auto timer = std::make_shared<boost::asio::steady_timer>(io_, data_->slow_delay);
     timer->async_wait([timer, cb = std::move(cb), result = std::move(result)](auto) mutable {
@@ -113,7 +113,8 @@ void FakePipeline::lookup(const pipeline::LookupRequest& req, Callback cb) {
 void FakePipeline::route(const pipeline::RouteRequest& req, Callback cb) {
   ++data_->lookups;
   boost::asio::post(
-      io_, [cb = std::move(cb), result = data_->answer(req)]() mutable { cb(std::move(result)); });
+      io_, [cb = std::move(cb), result = std::make_shared<const LookupResult>(
+                                    data_->answer(req))]() mutable { cb(std::move(result)); });
 }
 
 }  // namespace speerd::test
