@@ -53,6 +53,38 @@ TEST_CASE("cache: an entry lives for its TTL, then expires") {
   CHECK_FALSE(c.get("k"));
 }
 
+TEST_CASE("cache: a hit is the cached result itself, its TTL counting down; holders keep theirs") {
+  FakeClock clk;
+  ResultCache c(settings(), clk.fn());
+  REQUIRE(c.put("k", result(100), false));
+  auto first = c.get("k");
+  auto second = c.get("k");
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(first->result == second->result);  // no copy within the same second
+  CHECK(first->result->ttl == 100);
+  CHECK(first->result->uri == "sip:a@b.example");
+
+  clk.now += 30s;
+  auto later = c.get("k");
+  REQUIRE(later);
+  CHECK(later->result->ttl == 70);
+  CHECK(later->result->uri == "sip:a@b.example");
+  CHECK(first->result->ttl == 100);  // held by first and second: copied, not changed
+  CHECK(later->result != first->result);
+
+  // Nobody holds the result any more: updated in place.
+  const LookupResult* before = later->result.get();
+  first.reset();
+  second.reset();
+  later.reset();
+  clk.now += 10s;
+  auto again = c.get("k");
+  REQUIRE(again);
+  CHECK(again->result.get() == before);
+  CHECK(again->result->ttl == 60);
+}
+
 TEST_CASE("cache: TTLs are capped, negative answers by their own cap") {
   FakeClock clk;
   ResultCache c(settings(), clk.fn());
