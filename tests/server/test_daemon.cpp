@@ -208,6 +208,45 @@ TEST_CASE("daemon: every API answer carries the store's cross-check for its clie
   CHECK(rb->json()["verdict"] == "route");
 }
 
+TEST_CASE("daemon: trust anchors added with speerctl are loaded from the store") {
+  DaemonProcess d("anchors");
+  d.drop_resolver_lines("trust_anchor_files");
+  d.write_config("");
+  REQUIRE(d.start());
+  TestClient a(d.api_port, client("client-a"));
+  // No anchor at all: nothing is secure, and the tree requires secure.
+  auto before = a.get(kRouted);
+  REQUIRE(before);
+  CHECK(before->json()["verdict"] == "reject");
+  CHECK(before->json()["code"] == "insecure-not-allowed");
+  CHECK(http_get(d.admin_port, "/readyz").first != 200);
+
+  const std::string anchors = std::string(std::getenv("SPEERD_TESTBED")) + "/anchors/";
+  const std::string st =
+      " --store " + d.store_uri + " --actor tests >>" + d.dir + "/speerctl.log 2>&1";
+  for (const std::string zone : {"e164.example", "peers.example"}) {
+    REQUIRE(run(speerctl_binary() + " trust-anchor add " + zone + ". --file " + anchors + zone +
+                ".ds" + st) == 0);
+  }
+  // The store poll sees the change and swaps every shard's libunbound context.
+  CHECK(d.log_has({"store-change", "trust_anchors", "changed"}));
+  std::string verdict;
+  for (int i = 0; i < 100 && verdict != "route"; ++i) {
+    auto r = a.get(kRouted);
+    REQUIRE(r);
+    verdict = r->json()["verdict"].get<std::string>();
+    if (verdict != "route") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(verdict == "route");
+  auto after = a.get(kRouted);
+  REQUIRE(after);
+  CHECK(after->json()["outcome"]["state"] == "secure");
+  // The damaged record stays bogus under the store's anchors too.
+  auto bogus = a.get(kBogus);
+  REQUIRE(bogus);
+  CHECK(bogus->json()["code"] == "dnssec-bogus");
+}
+
 TEST_CASE("daemon: a client disabled in the store is refused once the store changes") {
   DaemonProcess d("disable");
   REQUIRE(d.start());

@@ -102,6 +102,15 @@ void DaemonProcess::write_config(const std::string& server_toml) {
   fs::rename(config + ".new", config);  // a reload never sees half a file
 }
 
+void DaemonProcess::drop_resolver_lines(const std::string& prefix) {
+  std::istringstream in(resolver_toml_);
+  std::string out, line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) != 0) out += line + "\n";
+  }
+  resolver_toml_ = out;
+}
+
 bool DaemonProcess::start() {
   const std::string bin = speerd_binary();
   std::vector<std::string> args = {bin, "--config", config};

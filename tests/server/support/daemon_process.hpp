@@ -31,6 +31,9 @@ class DaemonProcess {
                std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
   std::string log() const;
   void write_config(const std::string& server_toml);  // replaces the daemon sections
+  // Drops every line of the testbed's resolver sections that starts with
+  // `prefix` (e.g. "trust_anchor_files"); takes effect at the next write_config.
+  void drop_resolver_lines(const std::string& prefix);
 
   std::string dir, config, store_uri;
   std::uint16_t api_port = 0, admin_port = 0;
