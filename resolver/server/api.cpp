@@ -115,6 +115,28 @@ Response result_response(const LookupResult& r, std::string buffer) {
   return resp;
 }
 
+Response Api::rendered_response(const pipeline::ResultPtr& r, std::string buffer) {
+  if (is_bad_input(*r)) return result_response(*r, std::move(buffer));
+  const auto h = reinterpret_cast<std::uintptr_t>(r.get()) / alignof(LookupResult);
+  Rendered& slot = rendered_[h % kRenderedSlots];
+  if (slot.result != r) {
+    slot.result.reset();
+    slot.body.clear();
+    write_json(*r, slot.body);
+    if (slot.body.size() > kMaxRenderedBytes) {
+      Response resp;
+      resp.body = std::move(slot.body);
+      slot.body = std::string();
+      return resp;
+    }
+    slot.result = r;
+  }
+  Response resp;
+  resp.body = std::move(buffer);
+  resp.body.assign(slot.body);
+  return resp;
+}
+
 Response Api::error(Endpoint, ErrorCode code, std::string_view message) {
   metrics_.inc(Metric::errors, L(code));
   Response r;
@@ -219,7 +241,7 @@ void Api::lookup(const QueryParams& q, const ClientRecord& client, std::string b
   service_->lookup(lr, [self = shared_from_this(), buffer = std::move(buffer),
                         done = std::move(done)](pipeline::ResultPtr r) mutable {
     self->count_result(Endpoint::lookup, *r);
-    done(result_response(*r, std::move(buffer)));
+    done(self->rendered_response(r, std::move(buffer)));
   });
 }
 
@@ -233,7 +255,7 @@ void Api::route(const QueryParams& q, const ClientRecord& client, std::string bu
   service_->route(rr, [self = shared_from_this(), buffer = std::move(buffer),
                        done = std::move(done)](pipeline::ResultPtr r) mutable {
     self->count_result(Endpoint::route, *r);
-    done(result_response(*r, std::move(buffer)));
+    done(self->rendered_response(r, std::move(buffer)));
   });
 }
 

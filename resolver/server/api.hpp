@@ -9,6 +9,7 @@
 // The contract is resolver/server/openapi.yaml.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -72,6 +73,19 @@ class Api : public std::enable_shared_from_this<Api> {
   void count_result(Endpoint ep, const pipeline::LookupResult& r);
   Done finish(Endpoint ep, Done done);
   Response error(Endpoint ep, ErrorCode code, std::string_view message);
+  Response rendered_response(const pipeline::ResultPtr& r, std::string buffer);
+
+  // The JSON of recently answered results, by object: a cached result is one
+  // immutable object, answered many times (its ttl changes make a new
+  // object, see ResultCache::get), so its JSON is written once. Direct-mapped
+  // and bounded: kRenderedSlots bodies of at most kMaxRenderedBytes each.
+  struct Rendered {
+    pipeline::ResultPtr result;
+    std::string body;
+  };
+  static constexpr std::size_t kRenderedSlots = 512;
+  static constexpr std::size_t kMaxRenderedBytes = 16 * 1024;
+  std::array<Rendered, kRenderedSlots> rendered_;
 
   std::shared_ptr<pipeline::LookupService> service_;
   RateLimiter& limiter_;

@@ -208,6 +208,26 @@ TEST_CASE("daemon: every API answer carries the store's cross-check for its clie
   CHECK(rb->json()["verdict"] == "route");
 }
 
+TEST_CASE("daemon: a cached answer counts its TTL down between requests") {
+  // The cache hands out one shared result and the API keeps its JSON: both
+  // must still show the TTL left now, not the TTL of the first answer.
+  DaemonProcess d("ttl");
+  REQUIRE(d.start());
+  TestClient a(d.api_port, client("client-a"));
+  auto first = a.get(kRouted);
+  REQUIRE(first);
+  auto second = a.get(kRouted);
+  REQUIRE(second);
+  CHECK(second->json()["cached"] == true);
+  const auto ttl = second->json()["ttl"].get<int>();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto later = a.get(kRouted);
+  REQUIRE(later);
+  CHECK(later->json()["cached"] == true);
+  CHECK(later->json()["ttl"].get<int>() <= ttl - 2);
+  CHECK(later->json()["ttl"].get<int>() >= ttl - 3);
+}
+
 TEST_CASE("daemon: trust anchors added with speerctl are loaded from the store") {
   DaemonProcess d("anchors");
   d.drop_resolver_lines("trust_anchor_files");
