@@ -95,7 +95,7 @@ bool ResultCache::put(const std::string& key, const LookupResult& result, bool n
   stored->cached = true;
   stored->ttl = ttl;
   // Notes are for traces of the lookup that made them; a hit is not traced,
-  // and every hit copies the result.
+  // and the cached copy is kept small.
   stored->notes.clear();
   stored->notes.shrink_to_fit();
   e.result = std::move(stored);
