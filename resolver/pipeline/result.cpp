@@ -41,17 +41,17 @@ nlohmann::json to_json(const Target& t) {
           {"dnssec", outcome_json(t.outcome)}};
 }
 
-nlohmann::json to_json(const Step& s) {
+nlohmann::json to_json(const Step& s, JsonForm form) {
   nlohmann::json j = outcome_json(s.outcome);
   j["name"] = s.name;
   j["type"] = s.type;
   j["result"] = s.result;
   j["ttl"] = s.ttl;
-  if (!s.detail.empty()) j["detail"] = s.detail;
+  if (form == JsonForm::full && !s.detail.empty()) j["detail"] = s.detail;
   return j;
 }
 
-nlohmann::json to_json(const LookupResult& r) {
+nlohmann::json to_json(const LookupResult& r, JsonForm form) {
   nlohmann::json j;
   j["verdict"] = to_string(r.verdict);
   j["code"] = r.code;
@@ -61,10 +61,15 @@ nlohmann::json to_json(const LookupResult& r) {
   j["uri"] = r.uri;
   j["uris"] = nlohmann::json::array();
   for (const auto& u : r.uris) {
-    nlohmann::json uj{
-        {"uri", u.uri},         {"order", u.order},   {"preference", u.preference},
-        {"service", u.service}, {"status", u.status}, {"targets", nlohmann::json::array()}};
-    for (const auto& t : u.targets) uj["targets"].push_back(to_json(t));
+    nlohmann::json uj{{"uri", u.uri},
+                      {"order", u.order},
+                      {"preference", u.preference},
+                      {"service", u.service},
+                      {"status", u.status}};
+    if (form == JsonForm::full) {
+      uj["targets"] = nlohmann::json::array();
+      for (const auto& t : u.targets) uj["targets"].push_back(to_json(t));
+    }
     j["uris"].push_back(std::move(uj));
   }
   j["targets"] = nlohmann::json::array();
@@ -72,7 +77,7 @@ nlohmann::json to_json(const LookupResult& r) {
   j["ttl"] = r.ttl;
   j["outcome"] = outcome_json(r.outcome);
   j["dnssec"] = nlohmann::json::array();
-  for (const auto& s : r.dnssec) j["dnssec"].push_back(to_json(s));
+  for (const auto& s : r.dnssec) j["dnssec"].push_back(to_json(s, form));
   nlohmann::json store{{"check", to_string(r.store.check)}};
   if (!r.store.record_id.empty()) store["record"] = r.store.record_id;
   if (!r.store.detail.empty()) store["detail"] = r.store.detail;

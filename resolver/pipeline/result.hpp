@@ -90,9 +90,15 @@ struct LookupResult {
   bool stale = false;   // served stale (upstreams failing, inside the stale window)
 };
 
-nlohmann::json to_json(const LookupResult& r);
+// The two JSON forms of a result. `api` is what API clients get: every field
+// of the contract (resolver/server/openapi.yaml) but no step `detail` (the
+// records behind a step: operator trace material) and no per-URI `targets`
+// (the used URI's targets are the result's `targets`; other URIs have none).
+// `full` adds both, for speerctl.
+enum class JsonForm { api, full };
+nlohmann::json to_json(const LookupResult& r, JsonForm form = JsonForm::api);
 nlohmann::json to_json(const Target& t);
-nlohmann::json to_json(const Step& s);
+nlohmann::json to_json(const Step& s, JsonForm form = JsonForm::full);
 std::string_view to_string(Verdict v);
 std::string_view to_string(StoreCheck c);
 

@@ -168,10 +168,10 @@ void write_targets(const std::vector<pipeline::Target>& ts, Sink& out) {
   out.ch(']');
 }
 
+// The API form (pipeline::JsonForm::api): no step detail, no per-URI targets.
 void write_step(const pipeline::Step& s, Sink& out) {
-  // Sorted: detail, ede, name, reason, result, state, ttl, type.
+  // Sorted: ede, name, reason, result, state, ttl, type.
   Obj o(out);
-  if (!s.detail.empty()) o.str("detail", s.detail);
   if (s.outcome.ede) o.num("ede", *s.outcome.ede);
   o.str("name", s.name);
   if (!s.outcome.reason.empty()) o.str("reason", s.outcome.reason);
@@ -188,8 +188,6 @@ void write_uri(const pipeline::UriResult& u, Sink& out) {
   o.num("preference", u.preference);
   o.str("service", u.service);
   o.str("status", u.status);
-  o.key("targets");
-  write_targets(u.targets, out);
   o.str("uri", u.uri);
   o.close();
 }

@@ -238,7 +238,9 @@ TEST_CASE("result writer: byte for byte what to_json(r).dump() gives") {
   LookupResult r;
   r.verdict = Verdict::route;
   r.code = reason::kRouted;
-  r.reason = "quote \" backslash \\ tab \t newline \n bell \x07 del \x7f e\xcc\x81 \xe2\x82\xac \xf0\x9f\x98\x80";
+  r.reason =
+      "quote \" backslash \\ tab \t newline \n bell \x07 del \x7f e\xcc\x81 \xe2\x82\xac "
+      "\xf0\x9f\x98\x80";
   r.number = "+12155551234";
   r.tree = "private-a";
   r.uri = "sip:alice@good.peers.example";
@@ -285,6 +287,14 @@ TEST_CASE("result writer: byte for byte what to_json(r).dump() gives") {
   r.number.clear();
   r.tree.clear();
   same(r);
+  // The API form leaves out what only operators need; speerctl's full form has it.
+  const auto api = to_json(r);
+  const auto full = to_json(r, JsonForm::full);
+  CHECK_FALSE(api["dnssec"][1].contains("detail"));
+  CHECK(full["dnssec"][1]["detail"] == s2.detail);
+  CHECK_FALSE(api["uris"][0].contains("targets"));
+  CHECK(full["uris"][0]["targets"].size() == 1);
+  CHECK(api["targets"].size() == 2);
   // Not UTF-8: both replace it and stay valid JSON.
   LookupResult bad;
   bad.reason = "\xff\xfe";

@@ -28,7 +28,7 @@ void add_common(CLI::App* cmd, Opts& o) {
 
 void report(const speerd::pipeline::LookupResult& r, const Opts& o, bool verbose) {
   if (o.json) {
-    auto j = speerd::pipeline::to_json(r);
+    auto j = speerd::pipeline::to_json(r, speerd::pipeline::JsonForm::full);
     if (verbose) j["notes"] = r.notes;
     std::cout << j.dump(2) << "\n";
   } else {
