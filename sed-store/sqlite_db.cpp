@@ -1,15 +1,21 @@
 // The SQLite backend: one file, WAL mode, busy timeout, one connection per
-// Store. Before SQLite opens an existing file it is checked byte by byte (a
-// plain read) to be an SQLite database carrying speerd's application id, so a
-// file that is not a speerd store is never modified, not even by the switch to
-// WAL mode.
+// Store. Before a connection changes anything in an existing file, the file
+// is checked to be an SQLite database carrying speerd's application id (read
+// through SQLite itself), so a file that is not a speerd store is never
+// modified, not even by the switch to WAL mode.
+//
+// The file is never opened with a descriptor of our own: closing any
+// descriptor of a file drops every POSIX lock this process holds on it,
+// including those of this process's other SQLite connections (SQLite's "How
+// To Corrupt" 2.2). A writer in another process, seeing no readers, then
+// checkpoints and resets the WAL under them: they go on reading an old
+// snapshot (seen: a daemon that no longer saw store changes).
 #include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <array>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <vector>
 
 #include "sed-store/db.hpp"
@@ -21,9 +27,7 @@ namespace {
 
 // PRAGMA application_id of a speerd store (set by migration 0001): "SPRD".
 constexpr std::uint32_t kApplicationId = 0x53505244;
-constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};
-constexpr std::size_t kHeaderBytes = 100;
-constexpr std::size_t kApplicationIdOffset = 68;
+constexpr std::size_t kHeaderBytes = 100;  // an SQLite file is at least its header
 
 // Classifies an SQLite result code for the Store's error policy.
 Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
@@ -289,8 +293,8 @@ class SqliteDb final : public Db {
   std::array<sqlite3_stmt*, 4> tx_stmts_{};
 };
 
-// Reads the first bytes of an existing file and says why it is not a speerd
-// store, or "" when it looks like one. Never writes.
+// Says from its metadata why an existing path cannot be a speerd store, or
+// "" when it may be one. Opens nothing.
 std::string check_file(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return "";  // caller handles "does not exist"
@@ -298,21 +302,31 @@ std::string check_file(const std::string& path) {
   if (S_ISDIR(st.st_mode)) return q + " is a directory, not a speerd store";
   if (!S_ISREG(st.st_mode)) return q + " is not a regular file";
   if (st.st_size == 0) return q + " is an empty file, not a speerd store";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return q + " cannot be read";
-  std::array<char, kHeaderBytes> header{};
-  in.read(header.data(), header.size());
-  if (static_cast<std::size_t>(in.gcount()) < kHeaderBytes ||
-      std::string_view(header.data(), kSqliteMagic.size()) != kSqliteMagic) {
+  if (static_cast<std::size_t>(st.st_size) < kHeaderBytes) {
     return q + " is not a speerd store (not an SQLite database)";
   }
-  std::uint32_t app = 0;
-  for (std::size_t i = 0; i < 4; ++i) {
-    app = (app << 8) | static_cast<unsigned char>(header[kApplicationIdOffset + i]);
+  return "";
+}
+
+// Reads the header of a file SQLite has opened (nothing is written before
+// this passes) and says why it is not a speerd store, or "". Other errors
+// (I/O, permissions) are left to the first real statement.
+std::string check_header(sqlite3* db, const std::string& path) {
+  const std::string q = validate::quote(path);
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &s, nullptr);
+  std::int64_t app = 0;
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) app = sqlite3_column_int64(s, 0);
   }
-  if (app != kApplicationId) {
+  sqlite3_finalize(s);
+  if ((rc & 0xff) == SQLITE_NOTADB) return q + " is not a speerd store (not an SQLite database)";
+  if (rc != SQLITE_ROW) return "";
+  const auto id = static_cast<std::uint32_t>(app);
+  if (id != kApplicationId) {
     return q + " is an SQLite database but not a speerd store (application id " +
-           std::to_string(app) + ")";
+           std::to_string(id) + ")";
   }
   return "";
 }
@@ -344,6 +358,12 @@ Result<std::unique_ptr<Db>> open_sqlite(std::string_view path_view, const OpenOp
     Error e = sqlite_error(raw, rc, "cannot open " + validate::quote(path));
     sqlite3_close_v2(raw);
     return e;
+  }
+  if (exists) {
+    if (std::string why = check_header(raw, path); !why.empty()) {
+      sqlite3_close_v2(raw);
+      return make_error(ErrorCode::not_a_store, std::move(why));
+    }
   }
   auto db = std::make_unique<SqliteDb>(raw, path, !exists);
   if (auto ok = db->configure(); !ok) return ok.error();

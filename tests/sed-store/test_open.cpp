@@ -82,6 +82,33 @@ TEST_CASE("sqlite: files that are not a speerd store are refused and untouched",
   expect_refused(dir / "a-directory", ErrorCode::not_a_store, "directory");
 }
 
+TEST_CASE("sqlite: a long-lived connection sees other processes' writes after more opens",
+          "[open]") {
+  // speerd keeps one connection for polling and opens more (one per shard,
+  // at start and at every reload) while speerctl, another process, writes.
+  // Opening must not cost the first connection its locks: with them gone,
+  // the writer takes itself for the last user, checkpoints and deletes the
+  // WAL as it closes, and the poller goes on reading an old snapshot. The
+  // writer here is the sqlite3 shell (a fresh process, like speerctl; a
+  // fork() would inherit this process's SQLite state).
+  TestStore ts(Backend::sqlite);
+  auto poller = ts.open();
+  auto before = poller->change_counter();
+  REQUIRE(before);
+  std::vector<std::unique_ptr<Store>> shards;  // like speerd's: opened and kept
+  for (int round = 1; round <= 3; ++round) {
+    shards.push_back(ts.open());
+    { auto other = ts.open(); }  // and one opened and closed
+    const std::string cmd = "sqlite3 '" + ts.path().string() +
+                            "' 'UPDATE store_meta SET change_counter = change_counter + 1 "
+                            "WHERE id = 1' >/dev/null 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    auto now = poller->change_counter();
+    REQUIRE(now);
+    CHECK(*now == *before + static_cast<std::uint64_t>(round));
+  }
+}
+
 TEST_CASE("sqlite: a missing file is created only on request", "[open]") {
   TestStore ts(Backend::sqlite);
   auto missing = open_store(ts.uri());
