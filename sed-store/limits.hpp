@@ -68,7 +68,7 @@ inline constexpr std::size_t kMaxAuditRows = 100'000;
 // past the memory map (Debian's SQLite caps it at 2 GB) come from the page
 // cache, which grows to this size only as pages are read (per connection).
 inline constexpr int kSqliteBusyTimeoutMs = 10'000;
-inline constexpr std::int64_t kSqliteCacheKiB = 1024 * 1024;
+inline constexpr std::int64_t kSqliteCacheKiB = std::int64_t{1024} * 1024;
 inline constexpr std::int64_t kSqliteMmapBytes = std::int64_t{16} << 30;
 
 // SED lists a Store keeps per (destination group, client) between writes

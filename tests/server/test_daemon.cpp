@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -28,13 +29,20 @@ const std::string kRouted = "/v1/lookup?number=+12155551234";
 const std::string kBogus = "/v1/lookup?number=+12155551299";  // NAPTR changed after signing
 
 ClientOptions client(const std::string& name) {
-  ClientOptions o;
-  o.ca = pki("ca.crt");
-  if (!name.empty()) {
-    o.cert = pki(name + ".crt");
-    o.key = pki(name + ".key");
+  return client_options(name);
+}
+
+// Calls read() every 100 ms, up to `tries` times, until it gives `want`;
+// returns the last value read (the daemon polls its store every 200 ms).
+std::string poll_until(const std::function<std::string()>& read, const std::string& want,
+                       int tries = 100) {
+  std::string seen;
+  for (int i = 0; i < tries; ++i) {
+    seen = read();
+    if (seen == want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return o;
+  return seen;
 }
 
 // The store's id of the client called `name`.
@@ -195,12 +203,7 @@ TEST_CASE("daemon: every API answer carries the store's cross-check for its clie
     REQUIRE(run(ctl + cmd + st) == 0);
   }
   // The daemon polls the store every 200 ms and drops its caches on a change.
-  std::string seen;
-  for (int i = 0; i < 50 && seen != "match"; ++i) {
-    seen = check_of(a);
-    if (seen != "match") std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  CHECK(seen == "match");
+  CHECK(poll_until([&] { return check_of(a); }, "match", 50) == "match");
   auto rb = b.get(kRouted);
   REQUIRE(rb);
   CHECK(rb->json()["store"]["check"] == "mismatch");
@@ -249,14 +252,12 @@ TEST_CASE("daemon: trust anchors added with speerctl are loaded from the store")
   }
   // The store poll sees the change and swaps every shard's libunbound context.
   CHECK(d.log_has({"store-change", "trust_anchors", "changed"}));
-  std::string verdict;
-  for (int i = 0; i < 100 && verdict != "route"; ++i) {
+  const auto verdict_of = [&]() -> std::string {
     auto r = a.get(kRouted);
     REQUIRE(r);
-    verdict = r->json()["verdict"].get<std::string>();
-    if (verdict != "route") std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  CHECK(verdict == "route");
+    return r->json()["verdict"].get<std::string>();
+  };
+  CHECK(poll_until(verdict_of, "route") == "route");
   auto after = a.get(kRouted);
   REQUIRE(after);
   CHECK(after->json()["outcome"]["state"] == "secure");

@@ -152,7 +152,7 @@ Harness::~Harness() {
   server.reset();
 }
 
-ClientOptions Harness::client(const std::string& name) const {
+ClientOptions client_options(const std::string& name) {
   ClientOptions o;
   o.ca = pki("ca.crt");
   if (!name.empty()) {
@@ -160,6 +160,10 @@ ClientOptions Harness::client(const std::string& name) const {
     o.key = pki(name + ".key");
   }
   return o;
+}
+
+ClientOptions Harness::client(const std::string& name) const {
+  return client_options(name);
 }
 
 std::string Harness::admin_get(const std::string& path) {

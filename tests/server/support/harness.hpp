@@ -39,6 +39,9 @@ server::ServerConfig test_config();
 // The directory: every mkpki client except client-unknown (stranger.example).
 std::unique_ptr<server::ClientDirectory> test_directory();
 
+// Client TLS options with the test PKI: "client-a", ...; "" = no certificate.
+ClientOptions client_options(const std::string& name);
+
 class Harness {
  public:
   explicit Harness(std::function<void(server::ServerConfig&)> tweak = {});
