@@ -4,12 +4,14 @@
 //             --connections 32 --duration 10 [--rate 20000] [--path /v1/lookup?number=+12155551234]
 //   bench_api ... --handshakes [--resume] --connections 8 --duration 5
 //
-// Lookup mode: keep-alive connections, one request in flight each; reports
-// lookups/s and latency percentiles. With --rate the load is paced (total
-// requests/s spread over the connections) and latency is measured from each
-// request's scheduled time, so a stall is not hidden by sending later.
-// Handshake mode: each operation is connect + TLS handshake + one request +
-// close; --resume offers the previous connection's session ticket.
+// Lookup mode (lookup_load.cpp): keep-alive connections, one request in
+// flight each; reports lookups/s and latency percentiles. With --rate the
+// load is paced (total requests/s spread over the connections) and latency
+// is measured from each request's scheduled time, so a stall is not hidden
+// by sending later.
+// Handshake mode (Asio here): each operation is connect + TLS handshake +
+// one request + close; --resume offers the previous connection's session
+// ticket.
 // A benchmark, not a test: nothing here asserts anything.
 #include <algorithm>
 #include <atomic>
@@ -28,13 +30,15 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "tools/bench/lookup_load.hpp"
+
 namespace {
 
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using asio::ip::tcp;
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
+using speerd::bench::Clock;
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -45,7 +49,7 @@ struct Options {
   int threads = 1;
   double duration = 10;
   long count = 0;     // stop after this many operations in total (0: duration only)
-  double rate = 0;    // total requests/s (0: as fast as answers come)
+  double rate = 0;    // lookups: total requests/s (0: as fast as answers come)
   double warmup = 1;  // seconds not counted
   bool handshakes = false;
   bool resume = false;
@@ -62,7 +66,7 @@ std::atomic<long> g_started{0};
 
 class Worker;
 
-// One connection; in lookup mode it lives for the whole run.
+// One handshake-mode connection slot: connect, handshake, one lookup, close, again.
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
   Conn(Worker& w, int index);
@@ -71,7 +75,6 @@ class Conn : public std::enable_shared_from_this<Conn> {
  private:
   void connect();
   void handshake();
-  void schedule();
   void send();
   void read();
   void on_read(std::size_t n);
@@ -86,7 +89,6 @@ class Conn : public std::enable_shared_from_this<Conn> {
   std::string in_;
   char buf_[16384];
   Clock::time_point scheduled_;
-  Clock::duration interval_{};
   std::size_t need_ = 0;
 };
 
@@ -130,15 +132,9 @@ class Worker {
 
 Conn::Conn(Worker& w, int index) : w_(w), index_(index), timer_(w.io_) {
   request_ = "GET " + w.o_.path + " HTTP/1.1\r\nHost: " + w.o_.host + "\r\n\r\n";
-  if (w.o_.rate > 0) {
-    interval_ = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(w.o_.connections / w.o_.rate));
-  }
 }
 
 void Conn::start() {
-  // Spread paced connections over one interval.
-  scheduled_ = Clock::now() + interval_ * index_ / std::max(1, w_.o_.connections);
   connect();
 }
 
@@ -147,10 +143,8 @@ void Conn::connect() {
   static const unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
   SSL_set_alpn_protos(s_->native_handle(), alpn, sizeof alpn);
   if (w_.o_.resume && w_.session_) SSL_set_session(s_->native_handle(), w_.session_);
-  if (w_.o_.handshakes) {
-    scheduled_ = Clock::now();
-    ++g_started;
-  }
+  scheduled_ = Clock::now();
+  ++g_started;
   s_->next_layer().async_connect(w_.ep_, [self = shared_from_this()](const error_code& ec) {
     if (ec) return self->fail("connect", ec);
     self->s_->next_layer().set_option(tcp::no_delay(true));
@@ -161,28 +155,11 @@ void Conn::connect() {
 void Conn::handshake() {
   s_->async_handshake(ssl::stream_base::client, [self = shared_from_this()](const error_code& ec) {
     if (ec) return self->fail("handshake", ec);
-    if (self->w_.o_.handshakes) return self->send();
-    self->schedule();
-  });
-}
-
-void Conn::schedule() {
-  if (!w_.running()) return;
-  if (interval_ == Clock::duration{}) {
-    scheduled_ = Clock::now();
-    return send();
-  }
-  scheduled_ += interval_;
-  const auto now = Clock::now();
-  if (scheduled_ <= now) return send();  // behind: send now, latency counts from schedule
-  timer_.expires_at(scheduled_);
-  timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (!ec) self->send();
+    self->send();
   });
 }
 
 void Conn::send() {
-  if (!w_.o_.handshakes) ++g_started;
   asio::async_write(*s_, asio::buffer(request_),
                     [self = shared_from_this()](const error_code& ec, std::size_t) {
                       if (ec) return self->fail("write", ec);
@@ -218,7 +195,6 @@ void Conn::on_read(std::size_t n) {
 void Conn::done_one(bool ok) {
   const bool resumed = SSL_session_reused(s_->native_handle()) == 1;
   w_.record(scheduled_, ok, resumed);
-  if (!w_.o_.handshakes) return schedule();
   if (w_.o_.resume) {
     if (SSL_SESSION* s = SSL_get1_session(s_->native_handle())) {
       if (w_.session_) SSL_SESSION_free(w_.session_);
@@ -295,6 +271,35 @@ int main(int argc, char** argv) {
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));
   const auto end =
       warm + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
+  if (!o.handshakes) {
+    speerd::bench::LookupLoadOptions lo;
+    lo.host = o.host == "localhost" ? "127.0.0.1" : o.host;
+    lo.port = o.port;
+    lo.path = o.path;
+    lo.connections = o.connections;
+    lo.threads = o.threads;
+    lo.count = o.count;
+    lo.rate = o.rate;
+    lo.warm = warm;
+    lo.end = end;
+    auto st = speerd::bench::run_lookup_load(lo, ctx.native_handle());
+    const double seconds =
+        std::chrono::duration<double>(std::min(Clock::now(), end) - warm).count();
+    if (seconds <= 0) {
+      std::fprintf(stderr, "bench_api: the run ended before the warm-up did (--warmup)\n");
+      return 1;
+    }
+    const double p50 = percentile(st.latency_us, 0.50);
+    const double p99 = percentile(st.latency_us, 0.99);
+    const double p999 = percentile(st.latency_us, 0.999);
+    std::printf(
+        "mode=lookups connections=%d threads=%d rate=%s seconds=%.1f lookups=%ld "
+        "lookups_per_s=%.0f errors=%ld p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f reconnects=%ld\n",
+        o.connections, o.threads,
+        o.rate > 0 ? std::to_string(static_cast<long>(o.rate)).c_str() : "max", seconds, st.ok,
+        st.ok / seconds, st.errors, p50, p99, p999, st.reconnects);
+    return st.errors > 0 && st.ok == 0 ? 1 : 0;
+  }
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> threads;
   const int per = std::max(1, o.connections / std::max(1, o.threads));
@@ -318,19 +323,10 @@ int main(int argc, char** argv) {
   }
   const double p50 = percentile(all.latency_us, 0.50);
   const double p99 = percentile(all.latency_us, 0.99);
-  const double p999 = percentile(all.latency_us, 0.999);
-  if (o.handshakes) {
-    std::printf(
-        "mode=handshakes resume=%s connections=%d seconds=%.1f handshakes=%ld "
-        "handshakes_per_s=%.0f resumed=%ld errors=%ld p50_ms=%.3f p99_ms=%.3f\n",
-        o.resume ? "yes" : "no", o.connections, seconds, all.ok, all.ok / seconds, all.resumed,
-        all.errors, p50, p99);
-  } else {
-    std::printf(
-        "mode=lookups connections=%d rate=%s seconds=%.1f lookups=%ld lookups_per_s=%.0f "
-        "errors=%ld p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f\n",
-        o.connections, o.rate > 0 ? std::to_string(static_cast<long>(o.rate)).c_str() : "max",
-        seconds, all.ok, all.ok / seconds, all.errors, p50, p99, p999);
-  }
+  std::printf(
+      "mode=handshakes resume=%s connections=%d seconds=%.1f handshakes=%ld "
+      "handshakes_per_s=%.0f resumed=%ld errors=%ld p50_ms=%.3f p99_ms=%.3f\n",
+      o.resume ? "yes" : "no", o.connections, seconds, all.ok, all.ok / seconds, all.resumed,
+      all.errors, p50, p99);
   return all.errors > 0 && all.ok == 0 ? 1 : 0;
 }
