@@ -297,7 +297,7 @@ int main(int argc, char** argv) {
         "lookups_per_s=%.0f errors=%ld p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f reconnects=%ld\n",
         o.connections, o.threads,
         o.rate > 0 ? std::to_string(static_cast<long>(o.rate)).c_str() : "max", seconds, st.ok,
-        st.ok / seconds, st.errors, p50, p99, p999, st.reconnects);
+        static_cast<double>(st.ok) / seconds, st.errors, p50, p99, p999, st.reconnects);
     return st.errors > 0 && st.ok == 0 ? 1 : 0;
   }
   std::vector<std::unique_ptr<Worker>> workers;

@@ -27,7 +27,7 @@ using std::chrono::nanoseconds;
 
 // A connection that failed is opened again after this pause, not in a spin.
 constexpr std::chrono::milliseconds kRetryPause{100};
-// In-flight requests sent before the end may answer this long after it.
+// Requests in flight when sending ends may answer this long after.
 constexpr std::chrono::seconds kGrace{2};
 
 std::atomic<long> g_started{0};
@@ -274,9 +274,11 @@ void Loop::run() {
     if (!open(c)) c.retry_at = Clock::now() + kRetryPause;
   }
   epoll_event events[64];
+  Clock::time_point stopped = Clock::time_point::max();  // when sending ended
   for (;;) {
     auto now = Clock::now();
     const bool sending = may_send(now);
+    if (!sending) stopped = std::min(stopped, now);
     bool in_flight = false;
     auto wake = sending ? o_.end : now + kGrace;
     for (auto& c : conns_) {
@@ -305,7 +307,7 @@ void Loop::run() {
       in_flight = in_flight || c.busy;
     }
     if (!sending && !in_flight) return;
-    if (!sending && now >= o_.end + kGrace) return;
+    if (!sending && now >= stopped + kGrace) return;  // answers still missing count as none
     const auto wait = std::max(nanoseconds(0), duration_cast<nanoseconds>(wake - now));
     timespec ts{static_cast<time_t>(wait.count() / 1000000000),
                 static_cast<long>(wait.count() % 1000000000)};
@@ -328,6 +330,7 @@ LoadStats run_lookup_load(const LookupLoadOptions& o, SSL_CTX* ctx) {
     first += n;
   }
   std::vector<std::thread> running;
+  running.reserve(loops.size());
   for (auto& l : loops) running.emplace_back([&l] { l->run(); });
   for (auto& t : running) t.join();
   LoadStats all;
