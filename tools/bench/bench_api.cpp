@@ -53,6 +53,7 @@ struct Options {
   double warmup = 1;  // seconds not counted
   bool handshakes = false;
   bool resume = false;
+  std::string latency_log;  // lookups: write every answer's schedule and latency here
 };
 
 struct Stats {
@@ -222,6 +223,22 @@ void Conn::fail(const char* what, const error_code& ec) {
   });
 }
 
+bool write_latency_log(const std::string& path, std::vector<speerd::bench::Sample>& samples) {
+  std::sort(samples.begin(), samples.end(),
+            [](const auto& a, const auto& b) { return a.scheduled_us < b.scheduled_us; });
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) {
+    std::fprintf(stderr, "bench_api: cannot write %s\n", path.c_str());
+    return false;
+  }
+  std::fprintf(f, "# scheduled_ms latency_ms connection\n");
+  for (const auto& s : samples) {
+    std::fprintf(f, "%.3f %.3f %d\n", static_cast<double>(s.scheduled_us) / 1000.0,
+                 s.latency_us / 1000.0, s.connection);
+  }
+  return std::fclose(f) == 0;
+}
+
 double percentile(std::vector<std::uint32_t>& v, double p) {
   if (v.empty()) return 0;
   const std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(p * (v.size() - 1)));
@@ -249,6 +266,9 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "seconds not counted")->capture_default_str();
   app.add_flag("--handshakes", o.handshakes, "measure new connections (handshake + 1 request)");
   app.add_flag("--resume", o.resume, "with --handshakes: resume TLS sessions");
+  app.add_option("--latency-log", o.latency_log,
+                 "lookups: write 'scheduled_ms latency_ms connection' per answer to this file, "
+                 "in schedule order (to see whether slow answers come alone or together)");
   CLI11_PARSE(app, argc, argv);
   if (o.host != "127.0.0.1" && o.host != "::1" && o.host != "localhost") {
     std::fprintf(stderr, "bench_api: loopback only\n");
@@ -282,7 +302,9 @@ int main(int argc, char** argv) {
     lo.rate = o.rate;
     lo.warm = warm;
     lo.end = end;
+    lo.keep_samples = !o.latency_log.empty();
     auto st = speerd::bench::run_lookup_load(lo, ctx.native_handle());
+    if (lo.keep_samples && !write_latency_log(o.latency_log, st.samples)) return 1;
     const double seconds =
         std::chrono::duration<double>(std::min(Clock::now(), end) - warm).count();
     if (seconds <= 0) {

@@ -53,7 +53,7 @@ struct Conn {
 class Loop {
  public:
   Loop(const LookupLoadOptions& o, SSL_CTX* ctx, int first, int n)
-      : o_(o), ctx_(ctx), conns_(static_cast<std::size_t>(n)) {
+      : o_(o), ctx_(ctx), conns_(static_cast<std::size_t>(n)), first_(first) {
     request_ = "GET " + o.path + " HTTP/1.1\r\nHost: " + o.host + "\r\n\r\n";
     if (o.rate > 0) {
       interval_ =
@@ -93,6 +93,7 @@ class Loop {
   const LookupLoadOptions& o_;
   SSL_CTX* ctx_;
   std::vector<Conn> conns_;
+  int first_;  // index of conns_[0] among all connections
   std::string request_;
   Clock::duration interval_{};
   int ep_ = -1;
@@ -242,6 +243,11 @@ void Loop::answered(Conn& c, bool ok) {
       ++stats.ok;
       stats.latency_us.push_back(
           static_cast<std::uint32_t>(duration_cast<microseconds>(now - c.sched).count()));
+      if (o_.keep_samples) {
+        stats.samples.push_back({duration_cast<microseconds>(c.sched - o_.warm).count(),
+                                 stats.latency_us.back(),
+                                 first_ + static_cast<int>(&c - conns_.data())});
+      }
     } else {
       ++stats.errors;
     }
@@ -340,6 +346,7 @@ LoadStats run_lookup_load(const LookupLoadOptions& o, SSL_CTX* ctx) {
     all.reconnects += l->stats.reconnects;
     all.latency_us.insert(all.latency_us.end(), l->stats.latency_us.begin(),
                           l->stats.latency_us.end());
+    all.samples.insert(all.samples.end(), l->stats.samples.begin(), l->stats.samples.end());
   }
   return all;
 }

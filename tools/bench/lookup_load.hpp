@@ -26,10 +26,19 @@ struct LookupLoadOptions {
   std::string path;
   int connections = 32;
   int threads = 1;
-  long count = 0;          // stop after this many requests in total (0: until `end`)
-  double rate = 0;         // total requests/s, paced (0: closed loop)
-  Clock::time_point warm;  // answers before this are not counted
-  Clock::time_point end;   // no request is sent after this
+  long count = 0;             // stop after this many requests in total (0: until `end`)
+  double rate = 0;            // total requests/s, paced (0: closed loop)
+  Clock::time_point warm;     // answers before this are not counted
+  Clock::time_point end;      // no request is sent after this
+  bool keep_samples = false;  // fill LoadStats::samples
+};
+
+// One counted answer, for a latency log: when it was scheduled (from the
+// end of the warm-up), how long it took, on which connection.
+struct Sample {
+  std::int64_t scheduled_us;
+  std::uint32_t latency_us;
+  int connection;
 };
 
 struct LoadStats {
@@ -37,6 +46,7 @@ struct LoadStats {
   long ok = 0;
   long errors = 0;
   long reconnects = 0;
+  std::vector<Sample> samples;  // with keep_samples: every counted answer
 };
 
 // Runs the load on `threads` threads and returns what they counted. With a
