@@ -1,6 +1,7 @@
 // Internal: the Store implementation, written once against detail::Db and
 // shared by both backends. sql_store.cpp: opening, schema, lookups, listings;
-// sql_store_write.cpp: apply() and its per-change handlers.
+// sql_store_write.cpp: apply(); sql_store_writer.hpp and
+// sql_store_write_*.cpp: its per-change handlers.
 #pragma once
 
 #include <memory>
