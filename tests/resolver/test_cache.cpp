@@ -53,7 +53,7 @@ TEST_CASE("cache: an entry lives for its TTL, then expires") {
   CHECK_FALSE(c.get("k"));
 }
 
-TEST_CASE("cache: a hit is the cached result itself, its TTL counting down; holders keep theirs") {
+TEST_CASE("cache: a hit is the cached result itself, its TTL counting down, holders keep theirs") {
   FakeClock clk;
   ResultCache c(settings(), clk.fn());
   REQUIRE(c.put("k", result(100), false));

@@ -79,7 +79,7 @@ TEST_CASE("LUF testbed: back-reference rewrite") {
   CHECK(uris(r) == std::vector<std::string>{"sip:2155551235@good.peers.example"});
 }
 
-TEST_CASE("LUF testbed: order then preference; a higher order is superseded") {
+TEST_CASE("LUF testbed: order then preference, a higher order is superseded") {
   auto r = run("+12155551236");
   CHECK(r.status == LufStatus::found);
   CHECK(uris(r) ==
@@ -219,7 +219,7 @@ TEST_CASE("LUF testbed: a tree whose signatures have expired is bogus with EDE 7
 }
 
 TEST_CASE(
-    "LUF testbed: a trust-anchor change swaps the context; queries in flight finish on the old "
+    "LUF testbed: a trust-anchor change swaps the context, queries in flight finish on the old "
     "one") {
   auto cfg = testbed_config();
   boost::asio::io_context io;

@@ -243,7 +243,7 @@ namespace speerd::store::test {
 // The cluster layout of DESIGN.md: speerctl writes to the primary, nodes read
 // from a streaming replica (tools/testbed/postgres start-replica).
 TEST_CASE(
-    "postgresql: a replica serves lookups and refuses writes; a multi-host URI finds "
+    "postgresql: a replica serves lookups and refuses writes, a multi-host URI finds "
     "the writer",
     "[open][cluster]") {
   const std::string dir = pg_env("SPEERD_PG_DIR");

@@ -32,7 +32,7 @@ bool has_metric(Harness& h, const std::string& line) {
 }  // namespace
 
 TEST_CASE(
-    "slowloris: silent, half-handshake and half-request connections are cut; others are served") {
+    "slowloris: silent, half-handshake and half-request connections are cut, others are served") {
   Harness h;  // handshake 400 ms, idle 600 ms, request 500 ms
   std::vector<std::unique_ptr<TestClient>> silent, half_hello, half_request, idle;
   for (int i = 0; i < 20; ++i) {

@@ -34,7 +34,7 @@ TEST_CASE("numeric IPv4 host: used as is, no DNS, UDP on 5060 for sip:") {
   CHECK(r.ttl == kNoDnsTtl);
 }
 
-TEST_CASE("numeric host: sips: means TLS on 5061; port and transport from the URI") {
+TEST_CASE("numeric host: sips: means TLS on 5061, port and transport from the URI") {
   Harness h;
   CHECK(hops(h.run("sips:192.0.2.7")) == std::vector<std::string>{"tls 192.0.2.7 192.0.2.7 5061"});
   CHECK(hops(h.run("sip:192.0.2.7:5070;transport=tcp")) ==

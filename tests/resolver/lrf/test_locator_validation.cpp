@@ -36,7 +36,7 @@ TEST_CASE("bogus NAPTR: reject with the reason and EDE, no SRV fallback") {
   CHECK(r.steps[0].outcome.state == Security::bogus);
 }
 
-TEST_CASE("expired signatures: EDE 7; missing signatures: EDE 10") {
+TEST_CASE("expired signatures: EDE 7, missing signatures: EDE 10") {
   Harness h;
   h.dns.bogus("expired.example.", rrtype::NAPTR, {R"(10 50 "s" "SIP+D2T" "" _sip._tcp.x.)"},
               "validation failure <expired.example. NAPTR IN>: signature expired from 127.0.0.1");
@@ -50,7 +50,7 @@ TEST_CASE("expired signatures: EDE 7; missing signatures: EDE 10") {
   CHECK(s.outcome.ede == speerd::dns::ede::kRrsigsMissing);
 }
 
-TEST_CASE("NAPTR SERVFAIL: upstream failure, no fallback; NXDOMAIN: not found") {
+TEST_CASE("NAPTR SERVFAIL: upstream failure, no fallback, NXDOMAIN: not found") {
   Harness h;
   h.dns.servfail("down.example.", rrtype::NAPTR);
   auto r = h.run("sip:x@down.example");
@@ -111,7 +111,7 @@ TEST_CASE("address lookup fails (SERVFAIL) for the only target: upstream failure
   CHECK(notes_contain(r, "a.example.net. A dropped: servfail"));
 }
 
-TEST_CASE("insecure steps are marked, not dropped; the policy helper applies the setting") {
+TEST_CASE("insecure steps are marked, not dropped, the policy helper applies the setting") {
   Harness h;
   good_domain(h.dns, "example.net.", Outcome::insecure());
   auto r = h.run("sip:alice@example.net");

@@ -127,7 +127,7 @@ TEST_CASE("LRF testbed: good.peers.example NAPTR -> SRV -> A/AAAA for every tran
   CHECK(r.targets[3].priority == 20);
 }
 
-TEST_CASE("LRF testbed: one transport at a time through ;transport=") {
+TEST_CASE("LRF testbed: one transport at a time through the transport= parameter") {
   Testbed tb;
   auto tcp = tb.run("sip:good.peers.example;transport=tcp");
   CHECK(hops(tcp) == std::vector<std::string>{"tcp sip1.good.peers.example 127.0.0.11 5060",
@@ -205,7 +205,7 @@ TEST_CASE("LRF testbed: SRV priorities and weights (reproducible by seed)") {
   CHECK(sip1_first < 150);
 }
 
-TEST_CASE("LRF testbed: explicit port -> A/AAAA only; numeric host -> no DNS") {
+TEST_CASE("LRF testbed: explicit port -> A/AAAA only, numeric host -> no DNS") {
   Testbed tb;
   auto r = tb.run("sip:sip1.good.peers.example:5080;transport=tcp");
   INFO(describe(r));
@@ -262,7 +262,7 @@ TEST_CASE("LRF testbed: SRV target \".\" -> service not available") {
   CHECK(r.outcome.state == Security::secure);
 }
 
-TEST_CASE("LRF testbed: insecure peer domain -> insecure targets; policy decides") {
+TEST_CASE("LRF testbed: insecure peer domain -> insecure targets, policy decides") {
   auto r = locate("sip:x@insecure.peers.example");
   INFO(describe(r));
   REQUIRE(r.routable());

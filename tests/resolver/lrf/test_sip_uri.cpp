@@ -37,7 +37,7 @@ TEST_CASE("SIP URI: user, domain, no port") {
   CHECK_FALSE(u.numeric_host());
 }
 
-TEST_CASE("SIP URI: scheme is case-insensitive; sips; no user part") {
+TEST_CASE("SIP URI: scheme is case-insensitive, sips, no user part") {
   CHECK(ok("SIP:example.com").scheme == Scheme::sip);
   CHECK(ok("SiPs:example.com").scheme == Scheme::sips);
   auto u = ok("sips:example.com");
@@ -152,7 +152,7 @@ TEST_CASE("SIP URI: length limit") {
   CHECK_THAT(err("sip:" + longuser + "@example.com"), Catch::Contains("longer than 1024"));
 }
 
-TEST_CASE("effective_transport: scheme and ;transport= (RFC 5630, RFC 7118)") {
+TEST_CASE("effective_transport: scheme and the transport= parameter (RFC 5630, RFC 7118)") {
   auto t = [](const std::string& uri) {
     auto u = parse_sip_uri(uri);
     REQUIRE(u);
