@@ -14,7 +14,8 @@ namespace speerd::server {
 
 enum class ErrorCode : std::uint8_t {
   bad_request,             // 400 malformed query string, JSON, or missing parameter
-  bad_input,               // 400 the number or URI is not valid (the pipeline says why)
+  bad_input,               // 400 the service or URI is not valid (the pipeline says why)
+  bad_number,              // 400 a number speerd cannot read as E.164 (the message says the form)
   no_such_endpoint,        // 404
   method_not_allowed,      // 405 (with Allow)
   unsupported_media_type,  // 415 POST body that is not application/json
@@ -35,6 +36,7 @@ struct ErrorInfo {
 inline constexpr std::array<ErrorInfo, static_cast<std::size_t>(ErrorCode::kCount)> kErrors = {{
     {"bad-request", 400},
     {"bad-input", 400},
+    {"bad-number", 400},
     {"no-such-endpoint", 404},
     {"method-not-allowed", 405},
     {"unsupported-media-type", 415},

@@ -323,6 +323,8 @@ TEMPLATE_TEST_CASE("speerctl: every store command group, end to end", "[speerctl
   CHECK(clients[0]["name"] == "sbc-a");
   CHECK(clients[0]["trees"] == nlohmann::json::array({"e164.arpa.", "e164.example."}));
   CHECK(clients[0]["rate"] == 50);
+  CHECK(clients[1]["rate"].is_null());  // added without --rate: [limits] applies
+  CHECK(clients[1]["rate_source"] == "config");
   CHECK(clients[1]["enabled"] == true);
   CHECK(clients[1]["description"] == "O'Reilly; --");
   CHECK(json({"client", "show", "sbc-b"}).size() == 1);
