@@ -15,7 +15,7 @@ LookupResult bogus() {
   r.verdict = Verdict::reject;
   r.code = reason::kDnssecBogus;
   r.reason = "NAPTR signature does not verify";
-  r.outcome = dns::Outcome::bogus("signature crypto failed", dns::ede::kDnssecBogus);
+  r.outcome = dns::Outcome::bogus("signature crypto failed");
   r.ttl = 3600;
   r.notes = {"a note for traces"};
   return r;
