@@ -571,10 +571,10 @@ Result<ExportReport> export_all(Store& store, std::ostream& out, Format format) 
       f["spki_pin"] = c.spki_pin;
       f["rate"] = c.rate.from_config() ? Json("") : Json(c.rate.per_second);
       f["burst"] = c.rate.from_config() ? Json("") : Json(c.rate.burst);
-      f["options"] = c.options;
       f["enabled"] = c.enabled;
       f["trees"] = c.trees;
       f["description"] = c.description;
+      f["options"] = c.options;  // last: rows of schema 1 end before it
       w.write("client", f);
     }
     auto groups = store.list_destination_groups();

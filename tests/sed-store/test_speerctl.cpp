@@ -185,10 +185,15 @@ class Baseline {
       u.cert_name = it->second.cert_name;
       u.spki_pin = it->second.spki_pin;
       u.trees = it->second.trees;
-      u.rate_per_second = it->second.rate.per_second;
-      u.burst = it->second.rate.burst;
+      if (it->second.rate.from_config()) {
+        u.rate_from_config = true;
+      } else {
+        u.rate_per_second = it->second.rate.per_second;
+        u.burst = it->second.rate.burst;
+      }
       u.enabled = it->second.enabled;
       u.description = it->second.description;
+      u.options = it->second.options;
       undo.push_back(u);
     }
     must_apply(s_, undo);
