@@ -252,6 +252,41 @@ TEST_CASE(
   CHECK(limited(a) == "never limited");
 }
 
+TEST_CASE(
+    "sbe-cost: a schema 1 store migrates, and its clients keep their rate, trees and offers") {
+  DaemonProcess d("sbe-migrate");
+  const std::string db = d.dir + "/v1.db";
+  const std::string src = std::string(std::getenv("SPEERD_SOURCE_DIR"));
+  {
+    std::ofstream sql(d.dir + "/v1.sql");
+    sql << "BEGIN;\n.read " << src << "/sed-store/migrations/sqlite/0001_initial.sql\n"
+        << "INSERT INTO schema_version VALUES (1, '0001_initial', '2026-01-01T00:00:00Z');\n"
+        << "INSERT INTO client (name, cert_name, spki_pin, rate_per_second, burst, enabled, "
+           "description) VALUES ('old', 'CN=old', NULL, 100, 200, 1, 'added by 0.x');\n"
+        << "INSERT INTO client_tree VALUES (1, 'e164.arpa.');\n"
+        << "INSERT INTO route_group (name, priority, enabled, description) VALUES ('rg', 10, 1, "
+           "'');\nINSERT INTO peering_offer (route_group_id, client_id) VALUES (1, 1);\nCOMMIT;\n";
+  }
+  REQUIRE(run("sqlite3 " + db + " <" + d.dir + "/v1.sql") == 0);
+  const std::string st = " --store sqlite:" + db;
+  REQUIRE(run(speerctl_binary() + " store migrate" + st + " >/dev/null") == 0);
+  REQUIRE(run(speerctl_binary() + " client list --json" + st + " >" + d.dir + "/list.json") == 0);
+  std::ifstream in(d.dir + "/list.json");
+  const auto clients = json::parse(in, nullptr, false);
+  REQUIRE(clients.is_array());
+  REQUIRE(clients.size() == 1);
+  CHECK(clients[0]["rate"] == 100);  // what existing records keep
+  CHECK(clients[0]["burst"] == 200);
+  CHECK(clients[0]["rate_source"] == "client");
+  CHECK(clients[0]["trees"] == json::array({"e164.arpa."}));
+  CHECK(clients[0]["options"] == "");
+  CHECK(run(speerctl_binary() + " offer list" + st + " | grep -q 'rg *old'") == 0);
+  CHECK(run("test \"$(sqlite3 " + db + " 'PRAGMA foreign_key_check')\" = ''") == 0);
+  REQUIRE(run(speerctl_binary() + " client update old --rate-from-config --actor t" + st +
+              " >/dev/null") == 0);
+  CHECK(run(speerctl_binary() + " client show old" + st + " | grep -q 'from config'") == 0);
+}
+
 TEST_CASE("sbe-cost: a dial plan turns national numbers into E.164, others get bad-number") {
   DaemonProcess d("sbe-dialplan");
   REQUIRE(speerctl(d,
