@@ -45,9 +45,13 @@ ResultPtr FailureCache::get(const std::string& key) {
 
 void FailureCache::put(const std::string& key, const LookupResult& r) {
   if (!enabled() || !is_failure(r)) return;
+  const auto now = clock_();
   std::uint32_t strikes = 1;
   if (auto it = index_.find(key); it != index_.end()) {
-    strikes = it->second->strikes + 1;
+    // The failure persists when it comes back within failure_max_ttl of the
+    // last one's end; a failure long after starts over.
+    const auto persisting = it->second->expires + std::chrono::seconds(settings_.failure_max_ttl);
+    if (now < persisting) strikes = it->second->strikes + 1;
     remove(it->second);
   }
   // min_ttl * 2^(strikes-1), capped (the shift is bounded before it overflows).
@@ -55,7 +59,6 @@ void FailureCache::put(const std::string& key, const LookupResult& r) {
                               << std::min<std::uint32_t>(strikes - 1, 20);
   const auto ttl = static_cast<std::uint32_t>(std::min<std::uint64_t>(
       grown, std::max(settings_.failure_max_ttl, settings_.failure_min_ttl)));
-  const auto now = clock_();
   Entry e;
   e.key = key;
   auto stored = std::make_shared<LookupResult>(r);

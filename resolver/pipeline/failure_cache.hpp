@@ -6,7 +6,8 @@
 // without DNS work: a flood of bogus lookups (RFC 6404 section 4) costs what
 // a cached answer costs.
 //
-// The k-th failure in a row of one key is kept for
+// The k-th failure in a row of one key (each within failure_max_ttl of the
+// end of the one before) is kept for
 //   min([cache] failure_min_ttl * 2^(k-1), [cache] failure_max_ttl)
 // seconds. A result that is not a failure drops the key's entry (and its
 // count). Entries are also dropped by drop_cache (every store change, and

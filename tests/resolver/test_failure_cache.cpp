@@ -95,6 +95,11 @@ TEST_CASE("failure cache: the time kept doubles while the failure persists, up t
   CHECK(c.get("k") == nullptr);
   CHECK(c.stats().expiries == 5);
 
+  // A failure long after the last one ended starts over.
+  f.now += std::chrono::seconds(f.settings.failure_max_ttl);
+  c.put("k", bogus());
+  CHECK(c.get("k")->ttl == 5);
+
   // A success starts the key over.
   c.forget("k");
   CHECK(c.stats().entries == 0);
