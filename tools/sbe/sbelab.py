@@ -42,8 +42,29 @@ def sh(args, **kw):
 
 
 def free_ports(n):
-    out = sh(["python3", os.path.join(SOURCE, "tools/testbed/tbtool.py"), "freeports", str(n)])
-    return [int(p) for p in out.split()]
+    """n distinct ports free for both UDP and TCP on 127.0.0.1 (as
+    tools/testbed/tbtool.py freeports: sockets held until all are chosen)."""
+    held, ports = [], []
+    try:
+        for _ in range(200):
+            if len(ports) == n:
+                break
+            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            tcp.bind(("127.0.0.1", 0))
+            port = tcp.getsockname()[1]
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            held += [tcp, udp]
+            try:
+                udp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            ports.append(port)
+    finally:
+        for s in held:
+            s.close()
+    if len(ports) != n:
+        raise LabError("could not find %d free ports" % n)
+    return ports
 
 
 def wait_for(what, check, timeout=20.0, step=0.05):
