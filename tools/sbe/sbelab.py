@@ -162,7 +162,7 @@ class Lab:
 
     # --- creation ----------------------------------------------------------
     def create(self, store_csv, policy="store-authoritative", idle_timeout_ms=60000,
-               speerd_threads=1, kamailio_children=2, speerd_workers=2):
+               speerd_threads=1, kamailio_children=2, speerd_workers=2, shm_mb=64):
         """Fresh lab folder, testbed, PKI, store. `store_csv` is speerctl
         import CSV without the client row (offers name the client 'sbe')."""
         if os.path.exists(self.dir):
@@ -191,6 +191,7 @@ class Lab:
         self.state.update(api_port=api, admin_port=admin, sip_port=sip, policy=policy,
                           idle_timeout_ms=idle_timeout_ms, speerd_threads=speerd_threads,
                           kamailio_children=kamailio_children, speerd_workers=speerd_workers,
+                          shm_mb=shm_mb,
                           server_cert="server", uas={})
         shutil.copy(self.pki("crl.pem"), self.pki("crl-active.pem"))
         self.save()
@@ -296,13 +297,15 @@ class Lab:
         return total
 
     # --- sipp UAS ----------------------------------------------------------
-    def start_uas(self, name, scenario, extra=()):
+    def start_uas(self, name, scenario, extra=(), trace=True):
+        """A sipp UAS; with `trace`, its message log counts the INVITEs."""
         port = free_ports(1)[0]
         log = self.path("uas-%s.msg" % name)
         out = open(self.path("uas-%s.out" % name), "w")
+        tr = ["-trace_msg", "-message_file", log, "-message_overwrite", "false"] if trace else []
         p = subprocess.Popen(
-            ["sipp", "-sf", scenario, "-i", "127.0.0.1", "-p", str(port), "-nostdin",
-             "-trace_msg", "-message_file", log, "-message_overwrite", "false"] + list(extra),
+            ["sipp", "-sf", scenario, "-i", "127.0.0.1", "-p", str(port), "-nostdin"] + tr +
+            list(extra),
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
         self.state["uas"][name] = {"pid": p.pid, "port": port, "log": log}
@@ -334,7 +337,7 @@ class Lab:
         s = self.state
         return [
             "kamailio", "-f", os.path.join(SOURCE, "conf/kamailio-speerd.cfg"), "-DD", "-E",
-            "-m", "64", "-M", "8", "-Y", self.path("kamailio-run"),
+            "-m", str(s.get("shm_mb", 64)), "-M", "8", "-Y", self.path("kamailio-run"),
             "-A", "SBE_LISTEN=udp:127.0.0.1:%d" % s["sip_port"],
             "-A", "SBE_LISTEN_TCP=tcp:127.0.0.1:%d" % s["sip_port"],
             "-A", "SBE_CHILDREN=%d" % s["kamailio_children"],
@@ -362,7 +365,8 @@ class Lab:
         wait_for("Kamailio to answer OPTIONS", ready)
 
     # --- calls -------------------------------------------------------------
-    def call(self, number, expect, calls=1, rate=10, limit=None, timeout=20, extra=()):
+    def call(self, number, expect, calls=1, rate=10, limit=None, timeout=20, extra=(),
+             trace=True):
         """Runs a sipp UAC: `calls` INVITEs to `number` (a '%d' in it is
         replaced by the call number), each expected to get final answer
         `expect` (200: the call is set up, ACKed and ended with BYE).
@@ -371,6 +375,11 @@ class Lab:
         if not os.path.exists(scen):
             with open(scen, "w") as f:
                 f.write(uac_scenario(expect))
+        if number is None:  # the number from -inf's first field ([field0])
+            scen = self.path("uac-%d-inf.xml" % expect)
+            with open(scen, "w") as f:
+                f.write(uac_scenario(expect).replace("[service]", "[field0]"))
+            number = "-"
         n = self.state.get("uac_runs", 0) + 1
         self.state["uac_runs"] = n
         self.save()
@@ -378,9 +387,10 @@ class Lab:
         port = free_ports(1)[0]
         args = ["sipp", "127.0.0.1:%d" % self.state["sip_port"], "-sf", scen, "-s", number,
                 "-i", "127.0.0.1", "-p", str(port), "-m", str(calls), "-r", str(rate),
-                "-nostdin", "-timeout", "%ds" % timeout, "-timeout_error",
-                "-trace_msg", "-message_file", log, "-trace_err",
+                "-nostdin", "-timeout", "%ds" % timeout, "-timeout_error", "-trace_err",
                 "-error_file", log + ".err"] + (["-l", str(limit)] if limit else []) + list(extra)
+        if trace:
+            args += ["-trace_msg", "-message_file", log]
         p = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=timeout + 30)
         return p.returncode, p.stdout, log
