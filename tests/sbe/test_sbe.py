@@ -15,6 +15,8 @@ runs them one at a time (RESOURCE_LOCK).
 
 import os
 import signal
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -41,11 +43,11 @@ class Case:
     def invites(self):
         return {n: self.lab.invites_at(n) for n in ("a", "b", "c")}
 
-    def expect_call(self, number, code, went_to, calls=1):
+    def expect_call(self, number, code, went_to, calls=1, rate=10):
         """`calls` calls to `number` get final answer `code`; `went_to` maps
         each UAS to the INVITEs it must have received for them (others: 0)."""
         before = self.invites()
-        rc, out, log = self.lab.call(number, code, calls=calls)
+        rc, out, log = self.lab.call(number, code, calls=calls, rate=rate)
         if rc != 0:
             raise Failed("calls to %s did not all get %d (sipp exit %d):\n%s\n%s\nKamailio:\n%s" % (
                 number, code, rc, self.lab.tail(os.path.basename(log) + ".err"),
@@ -95,6 +97,48 @@ def case_routed(c):
     before = c.lab.metric("speerd_lookups_total")
     c.expect_call("+12155551234", 200, {"a": 1})
     check(c.lab.metric("speerd_lookups_total") - before == 1, "not one lookup for one call")
+
+
+def case_keep_alive(c):
+    """Calls reuse each async worker's TLS connection: at most one handshake
+    per worker for 20 calls (none when the connections are still open)."""
+    before = c.lab.metric("speerd_tls_handshakes_total")
+    lookups = c.lab.metric("speerd_lookups_total")
+    c.expect_call("+12155551234", 200, {"a": 20}, calls=20, rate=50)
+    hs = c.lab.metric("speerd_tls_handshakes_total") - before
+    check(c.lab.metric("speerd_lookups_total") - lookups == 20, "not one lookup per call")
+    check(hs <= c.lab.state["speerd_workers"], "%d TLS handshakes for 20 calls" % hs)
+
+
+def case_tls12_refused(c):
+    """A speerd stand-in that offers at most TLS 1.2 (same certificate):
+    Kamailio does not talk to it -> 503."""
+    lab = c.lab
+    lab.stop_speerd()
+    out = open(lab.path("s_server.log"), "w")
+    srv = subprocess.Popen(
+        ["openssl", "s_server", "-accept", "127.0.0.1:%d" % lab.state["api_port"], "-tls1_2",
+         "-cert", lab.pki("server.crt"), "-key", lab.pki("server.key"), "-CAfile",
+         lab.pki("ca.crt"), "-Verify", "1", "-www", "-naccept", "5"],
+        stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        sbelab.wait_for("openssl s_server", lambda: port_open(lab.state["api_port"]), 10)
+        c.expect_call("+12155551234", 503, {})
+        log = lab.tail("s_server.log")
+        check("unsupported protocol" in log or "version" in log,
+              "s_server saw no protocol version refusal:\n" + log)
+    finally:
+        sbelab.stop_pid(srv.pid)
+        lab.start_speerd()
+    c.expect_call("+12155551234", 200, {"a": 1})
+
+
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close()
+        return True
+    except OSError:
+        return False
 
 
 def case_number_forms(c):
