@@ -71,7 +71,10 @@ def provision(ports):
         "dest-group,dg-ca,UAS c then a\nnumber,dg-ca,12155557002\n"
         "route-group,rg-ca,10,true,dg-ca,c then a\n"
         "sed,rg-ca,10,,127.0.0.1,%d,udp\nsed,rg-ca,20,,127.0.0.1,%d,udp\noffer,rg-ca,sbe\n"
-        % (a, b, c, c, a))
+        "dest-group,dg-tls,TLS first\nnumber,dg-tls,12155557003\n"
+        "route-group,rg-tls,10,true,dg-tls,tls then a\n"
+        "sed,rg-tls,10,,127.0.0.1,%d,tls\nsed,rg-tls,20,,127.0.0.1,%d,udp\noffer,rg-tls,sbe\n"
+        % (a, b, c, c, a, a, a))
 
 
 def start(lab):
@@ -154,6 +157,11 @@ def case_number_forms(c):
 def case_target_order(c):
     """The first target is relayed; the second is not tried when the first answers."""
     c.expect_call("+12155557002", 200, {"c": 1})
+
+
+def case_unusable_transport_skipped(c):
+    """A first target over TLS, which this SBE does not send: the next one."""
+    c.expect_call("+12155557003", 200, {"a": 1})
 
 
 def case_failover(c):
