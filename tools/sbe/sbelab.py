@@ -228,7 +228,7 @@ class Lab:
         s = self.state
         with open(os.path.join(s["testbed"], "speerd.toml")) as f:
             resolver = f.read()
-        resolver = resolver.replace("[dns]\n", "[dns]\nquery_timeout_ms = 1500\n", 1)
+        resolver = resolver.replace("[dns]\n", "[dns]\nquery_timeout_ms = 800\n", 1)
         resolver = resolver.replace(
             "[lookup]\n", '[lookup]\nstore_policy = "%s"\n' % s["policy"], 1)
         cert = s["server_cert"]
