@@ -246,20 +246,35 @@ def case_speerd_hung(c):
         result = {}
         # As many hung calls as there are async workers, plus one queued.
         workers = c.lab.state["speerd_workers"]
+        tm0 = tm_stats(c.lab)
         t = threading.Thread(target=lambda: result.update(
             r=c.lab.call("+12155551234", 503, calls=workers + 1, rate=100)))
         t.start()
-        time.sleep(0.3)
-        # While every async worker waits on speerd: a SIP worker answers.
+        # Once Kamailio holds all the calls and has answered none of them,
+        # every async worker waits on speerd: a SIP worker still answers.
+        sbelab.wait_for("Kamailio to take the calls",
+                        lambda: tm_stats(c.lab)["total"] - tm0["total"] >= workers + 1, 10)
         check(sbelab.sip_options(c.lab.state["sip_port"], 1.0) == 200,
               "OPTIONS not answered while speerd hangs")
-        check(t.is_alive(), "the hung calls were answered before speerd's timeout")
+        check(tm_stats(c.lab)["5xx"] == tm0["5xx"],
+              "the hung calls were answered before the OPTIONS was")
         t.join()
         rc, out, log = result["r"]
         check(rc == 0, "hung speerd: calls did not all get 503:\n" + out[-1500:])
     finally:
         os.kill(pid, signal.SIGCONT)
     c.expect_call("+12155551234", 200, {"a": 1})
+
+
+def tm_stats(lab):
+    """Kamailio's transaction counters (kamcmd tm.stats on the lab's socket)."""
+    out = sbelab.sh(["kamcmd", "-s", "unix:" + lab.path("kamailio-run/kamailio_ctl"), "tm.stats"])
+    stats = {}
+    for line in out.splitlines():
+        k, _, v = line.strip().partition(":")
+        if v.strip().isdigit():
+            stats[k] = int(v)
+    return stats
 
 
 def case_speerd_restart(c):
