@@ -160,7 +160,8 @@ def case_target_order(c):
 
 
 def case_unusable_transport_skipped(c):
-    """A first target over TLS, which this SBE does not send: the next one."""
+    """A first target over TLS, which this SBE does not send (SBE_TRANSPORTS):
+    the call goes to the next one."""
     c.expect_call("+12155557003", 200, {"a": 1})
 
 
