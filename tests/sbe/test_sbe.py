@@ -52,11 +52,17 @@ class Case:
             raise Failed("calls to %s did not all get %d (sipp exit %d):\n%s\n%s\nKamailio:\n%s" % (
                 number, code, rc, self.lab.tail(os.path.basename(log) + ".err"),
                 self.lab.tail(os.path.basename(log), 1500), self.lab.tail("kamailio.log", 1500)))
-        # The UAS logs a message when it has it; the call is over by now.
-        after = self.invites()
-        got = {n: after[n] - before[n] for n in after}
-        want = {n: went_to.get(n, 0) for n in after}
-        check(got == want, "%s: INVITEs at the UAS %s, expected %s" % (number, got, want))
+        want = {n: went_to.get(n, 0) for n in before}
+
+        def got():
+            after = self.invites()
+            return {n: after[n] - before[n] for n in after}
+
+        # The calls are over; give a UAS's log a moment to reach the disk.
+        until = time.monotonic() + 2
+        while got() != want and time.monotonic() < until:
+            time.sleep(0.05)
+        check(got() == want, "%s: INVITEs at the UAS %s, expected %s" % (number, got(), want))
 
 
 def provision(ports):
