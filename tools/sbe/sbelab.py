@@ -265,6 +265,13 @@ class Lab:
         stop_pid(self.state.get("speerd_pid"))
         self.state["speerd_pid"] = None
         self.save()
+        self.check_sanitizers()
+
+    def check_sanitizers(self):
+        """A sanitizer report from speerd (ASan builds) fails the lab."""
+        err = self.tail("speerd.stderr", 10 ** 7)
+        if "Sanitizer" in err or "runtime error:" in err:
+            raise LabError("speerd sanitizer report:\n" + err[-4000:])
 
     def restart_speerd(self, **changes):
         self.stop_speerd()
@@ -415,6 +422,7 @@ class Lab:
         if s.get("testbed"):
             subprocess.run([os.path.join(SOURCE, "tools/testbed/testbed"), "stop", s["testbed"]],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.check_sanitizers()
 
 
 def uac_scenario(expect):
