@@ -281,7 +281,9 @@ void Pipeline::locate_uris(const std::shared_ptr<Flight>& f, std::size_t i) {
     }
     u.status = lr.code + ": " + lr.reason;
     if (f->first_failure_code.empty()) {
-      f->first_failure_code = lr.code;
+      // A URI from ENUM (or the SED) that the LRF cannot use (a tel: URI,
+      // say) is not the client's bad input: no targets.
+      f->first_failure_code = lr.code == reason::kBadInput ? reason::kNoTargets : lr.code;
       f->first_failure_reason = u.uri + ": " + lr.reason;
       f->first_failure_outcome = lr.outcome;
     }
