@@ -89,10 +89,10 @@ struct Walk : std::enable_shared_from_this<Walk> {
   void next() {
     if (i >= names.size() || i >= kMaxDiagnosisLabels) return fallback();
     auto self = shared_from_this();
-    dns->resolve(names[i], kDs, [self](Answer ds) { self->on_ds(std::move(ds)); });
+    dns->resolve(names[i], kDs, [self](const Answer& ds) { self->on_ds(ds); });
   }
 
-  void on_ds(Answer ds) {
+  void on_ds(const Answer& ds) {
     const std::string& z = names[i];
     if (ds.outcome.state != Security::secure) return fallback();  // cannot tell more
     if (ds.havedata) {
@@ -129,7 +129,7 @@ struct Walk : std::enable_shared_from_this<Walk> {
     if (ds.nxdomain()) return fallback();
     // Secure NODATA for DS: an unsigned delegation if z is a zone cut.
     auto self = shared_from_this();
-    dns->resolve(z, kNs, [self](Answer ns) {
+    dns->resolve(z, kNs, [self](const Answer& ns) {
       if (ns.havedata) {
         const std::string& cut = self->names[self->i];
         return self->finish("unsigned delegation: the parent zone proves that " + cut +
@@ -163,7 +163,7 @@ std::vector<std::string> anchor_owners(const std::vector<std::string>& anchors,
 }
 
 void explain_insecure(std::shared_ptr<Client> dns,
-                      std::shared_ptr<const std::vector<std::string>> anchors, Answer answer,
+                      const std::shared_ptr<const std::vector<std::string>>& anchors, Answer answer,
                       std::function<void(Answer)> done) {
   const std::string qname = lower_fqdn(answer.qname);
   std::string covering;

@@ -40,7 +40,7 @@ std::vector<std::string> anchor_owners(const std::vector<std::string>& anchors,
 // explanation (its own answers are not explained again). `done` gets the
 // answer with its outcome's reason (and EDE code, where one fits) filled in.
 void explain_insecure(std::shared_ptr<Client> dns,
-                      std::shared_ptr<const std::vector<std::string>> anchors, Answer answer,
+                      const std::shared_ptr<const std::vector<std::string>>& anchors, Answer answer,
                       std::function<void(Answer)> done);
 
 }  // namespace speerd::dns
