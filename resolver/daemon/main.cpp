@@ -69,9 +69,8 @@ int run(const std::string& file) {
       [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
-          auto c = d::load_config(file);
-          // Reopen the log (rotation) with the new [log], when it parses.
-          if (c) (void)d::setup_logging((*c)->server.log);
+          // Reopens the log (rotation); [log] changes only with an
+          // accepted reload (Runtime::reload).
           (void)(*rt)->reload();
           signals.async_wait(on_signal);
           return;
