@@ -20,10 +20,13 @@ struct AddClient {
   std::string cert_name;  // empty: none
   std::string spki_pin;   // empty: none
   std::vector<std::string> trees;
-  std::optional<std::uint32_t> rate_per_second;  // unset: kDefaultRatePerSecond
-  std::optional<std::uint32_t> burst;            // unset: kDefaultBurst
+  // Unset: no rate of its own, [limits] applies. A burst needs a rate; a
+  // rate without a burst gets a burst of twice the rate.
+  std::optional<std::uint32_t> rate_per_second;
+  std::optional<std::uint32_t> burst;
   bool enabled = true;
   std::string description;
+  std::string options;  // enum/client_options.hpp text; "" = none
 };
 
 // Only the fields that are set change. An empty string clears cert_name or
@@ -35,8 +38,10 @@ struct UpdateClient {
   std::optional<std::vector<std::string>> trees;
   std::optional<std::uint32_t> rate_per_second;
   std::optional<std::uint32_t> burst;
+  bool rate_from_config = false;  // drop the client's own rate: [limits] applies
   std::optional<bool> enabled;
   std::optional<std::string> description;
+  std::optional<std::string> options;  // replaces the stored options ("" clears them)
 };
 
 struct RemoveClient {
@@ -136,11 +141,19 @@ struct RemoveTrustAnchor {
   Id id = 0;
 };
 
+// Drops cached answers for a number ("+12155551234") or a zone (every
+// cached answer whose ENUM name or target lies in it) on every node: the
+// store records it in the audit log and bumps the change counter, which
+// every node polls (`speerctl cache flush`). Changes no data.
+struct FlushCache {
+  std::string target;
+};
+
 using Change =
     std::variant<AddClient, UpdateClient, RemoveClient, AddDestinationGroup, RemoveDestinationGroup,
                  AddIdentifier, RemoveIdentifier, AddRouteGroup, UpdateRouteGroup, RemoveRouteGroup,
                  AttachDestination, DetachDestination, AddSed, RemoveSed, AddOffer, RemoveOffer,
-                 AddTrustAnchor, SetTrustAnchorState, RemoveTrustAnchor>;
+                 AddTrustAnchor, SetTrustAnchorState, RemoveTrustAnchor, FlushCache>;
 
 // Who writes (recorded in every audit row of the transaction).
 struct WriteContext {

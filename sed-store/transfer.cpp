@@ -38,7 +38,8 @@ const std::vector<RowType>& row_types() {
   static const std::vector<RowType> kTypes{
       {RowKind::client,
        "client",
-       {"name", "cert_name", "spki_pin", "rate", "burst", "enabled", "trees", "description"},
+       {"name", "cert_name", "spki_pin", "rate", "burst", "enabled", "trees", "description",
+        "options"},
        {"name"},
        {"trees"}},
       {RowKind::dest_group, "dest-group", {"name", "description"}, {"name"}, {}},
@@ -172,6 +173,10 @@ Result<RawRow> raw_from_csv(std::string_view line, std::size_t line_no) {
   if (type == nullptr) {
     return invalid("line " + std::to_string(line_no) + ", field 1 (type): unknown row type" +
                    known_types());
+  }
+  // A client row written before schema 2 has no options field: it has none.
+  if (type->kind == RowKind::client && fields->size() == type->fields.size()) {
+    fields->emplace_back();
   }
   if (fields->size() != type->fields.size() + 1) {
     std::string names;
@@ -315,12 +320,14 @@ Result<Change> to_change(const RawRow& row, std::size_t line, Format format) {
       c.name = r.text("name");
       c.cert_name = r.text("cert_name");
       c.spki_pin = r.text("spki_pin");
+      // Empty rate and burst: the client follows [limits].
       auto rate = r.u32("rate");
       if (!rate) return rate.error();
       auto burst = r.u32("burst");
       if (!burst) return burst.error();
       c.rate_per_second = *rate;
       c.burst = *burst;
+      c.options = r.text("options");
       auto enabled = r.boolean("enabled", true);
       if (!enabled) return enabled.error();
       c.enabled = *enabled;
@@ -568,11 +575,12 @@ Result<ExportReport> export_all(Store& store, std::ostream& out, Format format) 
       f["name"] = c.name;
       f["cert_name"] = c.cert_name;
       f["spki_pin"] = c.spki_pin;
-      f["rate"] = c.rate.per_second;
-      f["burst"] = c.rate.burst;
+      f["rate"] = c.rate.from_config() ? Json("") : Json(c.rate.per_second);
+      f["burst"] = c.rate.from_config() ? Json("") : Json(c.rate.burst);
       f["enabled"] = c.enabled;
       f["trees"] = c.trees;
       f["description"] = c.description;
+      f["options"] = c.options;  // last: rows of schema 1 end before it
       w.write("client", f);
     }
     auto groups = store.list_destination_groups();

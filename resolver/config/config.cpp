@@ -275,6 +275,12 @@ Expected<bool> parse_cache(const toml::value& root, ResolverConfig& cfg) {
   SPEERD_TRY(t.integer("max_ttl", c.max_ttl, 0, 7 * 86400));
   SPEERD_TRY(t.integer("negative_max_ttl", c.negative_max_ttl, 0, 86400));
   SPEERD_TRY(t.integer("stale_window", c.stale_window, 0, 86400));
+  SPEERD_TRY(t.integer("failure_min_ttl", c.failure_min_ttl, 0, 3600));
+  SPEERD_TRY(t.integer("failure_max_ttl", c.failure_max_ttl, 1, 3600));
+  SPEERD_TRY(t.integer("failure_max_entries", c.failure_max_entries, 0, 10'000'000));
+  if (c.failure_min_ttl > c.failure_max_ttl) {
+    return fail("[cache] failure_min_ttl: larger than failure_max_ttl");
+  }
   return t.no_unknown_keys();
 }
 

@@ -69,6 +69,12 @@ struct CacheSettings {
   std::uint32_t negative_max_ttl = 300;  // seconds; cap for negative answers
   std::uint32_t stale_window = 300;      // seconds after expiry a validated answer may be
                                          // served while upstreams fail; 0 = never
+  // The failure cache (resolver/pipeline/failure_cache.hpp): bogus and
+  // indeterminate outcomes, kept failure_min_ttl seconds, doubling while the
+  // failure persists, at most failure_max_ttl. failure_min_ttl 0: off.
+  std::uint32_t failure_min_ttl = 5;
+  std::uint32_t failure_max_ttl = 300;
+  std::size_t failure_max_entries = 10000;
 };
 
 struct ResolverConfig {

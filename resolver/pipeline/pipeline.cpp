@@ -16,10 +16,15 @@ namespace asio = boost::asio;
 
 namespace {
 
-ResultPtr bad_input(std::string what) {
+// What a number must look like (the bad-number message).
+constexpr const char* kNumberForm =
+    "number must be E.164: '+', the country code and the number, 1 to 15 digits in all "
+    "(e.g. +12155551234)";
+
+ResultPtr bad_input(std::string what, const char* code = reason::kBadInput) {
   auto r = std::make_shared<LookupResult>();
   r->verdict = Verdict::reject;
-  r->code = reason::kBadInput;
+  r->code = code;
   r->reason = std::move(what);
   r->outcome = dns::Outcome::indeterminate("no DNS step was run");
   r->outcome.ede.reset();
@@ -124,7 +129,8 @@ Pipeline::Pipeline(asio::io_context& io, dns::Client& dns,
       cfg_(std::move(cfg)),
       luf_(dns_, cfg_, options.tree_dns),
       locator_(dns_, io.get_executor(), options.locator),
-      cache_(cfg_->cache, std::move(options.clock)),
+      cache_(cfg_->cache, options.clock),
+      failures_(cfg_->cache, std::move(options.clock)),
       store_(options.store),
       alive_(std::make_shared<bool>(true)) {}
 
@@ -148,7 +154,11 @@ bool Pipeline::join(const std::string& key, Callback& cb) {
 void Pipeline::lookup(const LookupRequest& req, Callback cb) {
   ++stats_.lookups;
   auto number = luf::parse_e164(req.number);
-  if (!number) return deliver_now(std::move(cb), bad_input("bad number: " + number.error()));
+  if (!number) {
+    return deliver_now(
+        std::move(cb),
+        bad_input(std::string(kNumberForm) + " (" + number.error() + ")", reason::kBadNumber));
+  }
   const std::string& service_text = req.service.empty() ? cfg_->lookup.service : req.service;
   auto service = luf::parse_enumservice(service_text);
   if (!service) return deliver_now(std::move(cb), bad_input("bad service: " + service.error()));
@@ -158,6 +168,7 @@ void Pipeline::lookup(const LookupRequest& req, Callback cb) {
   const std::string key = cache_key(req.scope, "lookup", number->aus(),
                                     req.service.empty() ? "(default)" : luf::to_string(*service));
   if (auto hit = cache_.get(key)) return deliver_now(std::move(cb), std::move(hit->result));
+  if (auto failed = failures_.get(key)) return deliver_now(std::move(cb), std::move(failed));
   if (join(key, cb)) return;
   inflight_[key].push_back(std::move(cb));
   ++stats_.resolutions;
@@ -169,6 +180,7 @@ void Pipeline::route(const RouteRequest& req, Callback cb) {
   if (req.scope.no_access()) return deliver_now(std::move(cb), no_access(req.scope, {}));
   const std::string key = cache_key(req.scope, "route", req.uri, "");
   if (auto hit = cache_.get(key)) return deliver_now(std::move(cb), std::move(hit->result));
+  if (auto failed = failures_.get(key)) return deliver_now(std::move(cb), std::move(failed));
   if (join(key, cb)) return;
   inflight_[key].push_back(std::move(cb));
   ++stats_.resolutions;
@@ -494,6 +506,11 @@ void Pipeline::finish(const std::string& key, LookupResult r, bool negative) {
   } else if (r.code != reason::kBadInput) {
     cache_.put(key, r, negative);
   }
+  if (FailureCache::is_failure(r)) {
+    failures_.put(key, r);
+  } else if (!r.stale) {
+    failures_.forget(key);
+  }
   auto it = inflight_.find(key);
   if (it == inflight_.end()) return;
   auto waiters = std::move(it->second);
@@ -503,12 +520,13 @@ void Pipeline::finish(const std::string& key, LookupResult r, bool negative) {
 }
 
 std::size_t Pipeline::drop_cache(const std::function<bool(const std::string&)>& pred) {
+  const auto failures = failures_.erase_if(pred);
   if (!pred) {
     const auto n = cache_.size();
     cache_.clear();
-    return n;
+    return n + failures;
   }
-  return cache_.erase_if(pred);
+  return cache_.erase_if(pred) + failures;
 }
 
 }  // namespace speerd::pipeline

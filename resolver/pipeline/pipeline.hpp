@@ -24,6 +24,7 @@
 #include "resolver/lrf/locator.hpp"
 #include "resolver/luf/enum_resolver.hpp"
 #include "resolver/pipeline/cache.hpp"
+#include "resolver/pipeline/failure_cache.hpp"
 #include "resolver/pipeline/result.hpp"
 #include "sed-store/crosscheck.hpp"
 
@@ -65,12 +66,18 @@ class Pipeline final : public LookupService {
 
   void lookup(const LookupRequest& req, Callback cb) override;
   void route(const RouteRequest& req, Callback cb) override;
+  bool failure_cache_stats(FailureCacheStats& out) const override {
+    out = failures_.stats();
+    return true;
+  }
 
   // Drops cached results whose key matches (store changes); all when null.
+  // Cached failures too.
   std::size_t drop_cache(const std::function<bool(const std::string&)>& pred = nullptr);
 
   const PipelineStats& stats() const { return stats_; }
   const ResultCache& cache() const { return cache_; }
+  const FailureCache& failure_cache() const { return failures_; }
   const config::ResolverConfig& config() const { return *cfg_; }
 
  private:
@@ -93,6 +100,7 @@ class Pipeline final : public LookupService {
   luf::EnumResolver luf_;
   lrf::Locator locator_;
   ResultCache cache_;
+  FailureCache failures_;
   store::Store* store_;
   std::unordered_map<std::string, std::vector<Callback>> inflight_;
   PipelineStats stats_;

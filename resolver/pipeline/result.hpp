@@ -67,6 +67,7 @@ inline constexpr const char* kNoTargets = "no-targets";
 inline constexpr const char* kStoreMismatch = "store-mismatch";
 inline constexpr const char* kUpstreamFailure = "upstream-failure";
 inline constexpr const char* kBadInput = "bad-input";
+inline constexpr const char* kBadNumber = "bad-number";  // not readable as E.164
 }  // namespace reason
 
 struct LookupResult {
@@ -88,6 +89,10 @@ struct LookupResult {
   std::vector<std::string> notes;
   bool cached = false;  // served from the cache
   bool stale = false;   // served stale (upstreams failing, inside the stale window)
+  // A bogus or indeterminate outcome served from the failure cache
+  // (failure_cache.hpp): it never routes, and says how old it is.
+  bool failure_cached = false;
+  std::uint32_t age = 0;  // seconds since this result was resolved (cached answers)
 };
 
 // The two JSON forms of a result. `api` is what API clients get: every field
@@ -136,12 +141,17 @@ using ResultPtr = std::shared_ptr<const LookupResult>;
 
 // The pipeline as front ends see it. One instance per event-loop thread;
 // callbacks run on that thread.
+struct FailureCacheStats;
+
 class LookupService {
  public:
   using Callback = std::function<void(ResultPtr)>;
   virtual ~LookupService() = default;
   virtual void lookup(const LookupRequest& req, Callback cb) = 0;
   virtual void route(const RouteRequest& req, Callback cb) = 0;
+  // The failure cache's counters (failure_cache.hpp), for /metrics; a
+  // service without one reports false.
+  virtual bool failure_cache_stats(FailureCacheStats& /*out*/) const { return false; }
 };
 
 }  // namespace speerd::pipeline

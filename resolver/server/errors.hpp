@@ -14,7 +14,8 @@ namespace speerd::server {
 
 enum class ErrorCode : std::uint8_t {
   bad_request,             // 400 malformed query string, JSON, or missing parameter
-  bad_input,               // 400 the number or URI is not valid (the pipeline says why)
+  bad_input,               // 400 the service or URI is not valid (the pipeline says why)
+  bad_number,              // 400 a number speerd cannot read as E.164 (the message says the form)
   forbidden,               // 403 valid certificate, but no enabled client (then closed)
   no_such_endpoint,        // 404
   method_not_allowed,      // 405 (with Allow)
@@ -37,6 +38,7 @@ struct ErrorInfo {
 inline constexpr std::array<ErrorInfo, static_cast<std::size_t>(ErrorCode::kCount)> kErrors = {{
     {"bad-request", 400},
     {"bad-input", 400},
+    {"bad-number", 400},
     {"forbidden", 403},
     {"no-such-endpoint", 404},
     {"method-not-allowed", 405},

@@ -116,6 +116,19 @@ const std::vector<MetricDef>& metric_table() {
        "Configured authoritative servers (stub zones) answering the health probe, or not.",
        {"state"},
        {{"up", "down"}}},
+      {Metric::failure_cache_entries,
+       "speerd_failure_cache_entries",
+       T::gauge,
+       "Failure-cache entries held (bogus and indeterminate outcomes, with their backoff).",
+       {}},
+      {Metric::failure_cache,
+       "speerd_failure_cache_events_total",
+       T::counter,
+       "Failure cache: lookups answered from it (hit), failures stored (insert), entries found "
+       "expired (expiry), entries dropped by a success, a store change or a flush (drop). Counts "
+       "of the pipelines serving now (a pipeline rebuilt by a reload starts at 0).",
+       {"event"},
+       {{"hit", "insert", "expiry", "drop"}}},
   };
   return table;
 }

@@ -20,20 +20,22 @@ enum class MetricType { counter, gauge, histogram };
 
 // Families, in table order.
 enum class Metric : std::uint8_t {
-  requests,              // {endpoint, status}
-  lookups,               // {endpoint, verdict}
-  request_seconds,       // histogram {endpoint}
-  dnssec,                // {state}
-  cache,                 // {result}
-  rate_limited,          // {endpoint}
-  errors,                // {code}
-  connections_open,      // gauge
-  connections_accepted,  // counter
-  connections_refused,   // {reason}
-  connections_closed,    // {reason}
-  handshakes,            // {kind}
-  config_reloads,        // {result}
-  upstream_servers,      // gauge {state}
+  requests,               // {endpoint, status}
+  lookups,                // {endpoint, verdict}
+  request_seconds,        // histogram {endpoint}
+  dnssec,                 // {state}
+  cache,                  // {result}
+  rate_limited,           // {endpoint}
+  errors,                 // {code}
+  connections_open,       // gauge
+  connections_accepted,   // counter
+  connections_refused,    // {reason}
+  connections_closed,     // {reason}
+  handshakes,             // {kind}
+  config_reloads,         // {result}
+  upstream_servers,       // gauge {state}
+  failure_cache_entries,  // gauge
+  failure_cache,          // {event}
   kCount
 };
 
@@ -69,6 +71,7 @@ enum class Closed : std::uint8_t {
 enum class Handshake : std::uint8_t { full, resumed };
 enum class ReloadLabel : std::uint8_t { ok, failed };
 enum class UpstreamLabel : std::uint8_t { up, down };
+enum class FailureCacheLabel : std::uint8_t { hit, insert, expiry, drop };
 
 struct MetricDef {
   Metric id;

@@ -135,8 +135,10 @@ const std::vector<Setting>& settings() {
        "Numbers in one POST /v1/lookup; more gets 413 batch-too-large.", 1, 10000},
       {"limits", "rate_per_second",
        S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.rate_per_second; }},
-       "Per-client token bucket: lookups per second (one token per number, batches included), "
-       "unless the client's store record sets its own. Beyond it: 429 with Retry-After.",
+       "Per-client token bucket: lookups per second (one token per number, batches included) for "
+       "every client whose store record has no rate of its own (speerctl client add without "
+       "--rate); each such client has its own bucket of this size, not a share of a total, and "
+       "a reload reaches them. A stored rate wins. Beyond it: 429 with Retry-After.",
        1, 100000000},
       {"limits", "rate_burst",
        S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.rate_burst; }},

@@ -35,8 +35,8 @@ struct StoreFixture {
     REQUIRE(s);
     db = std::move(*s);
     std::vector<store::Change> changes{
-        store::AddClient{"sbe-a", "sbe-a.example", "", {}, {}, {}, true, ""},
-        store::AddClient{"sbe-b", "sbe-b.example", "", {}, {}, {}, true, ""},
+        store::AddClient{"sbe-a", "sbe-a.example", "", {}, {}, {}, true, "", ""},
+        store::AddClient{"sbe-b", "sbe-b.example", "", {}, {}, {}, true, "", ""},
         store::AddDestinationGroup{"dg-1215", ""},
         store::AddIdentifier{"dg-1215", store::IdentifierKind::prefix, "1215", ""},
         store::AddRouteGroup{"rg-peer", 10, true, "", {"dg-1215"}},

@@ -185,10 +185,15 @@ class Baseline {
       u.cert_name = it->second.cert_name;
       u.spki_pin = it->second.spki_pin;
       u.trees = it->second.trees;
-      u.rate_per_second = it->second.rate.per_second;
-      u.burst = it->second.rate.burst;
+      if (it->second.rate.from_config()) {
+        u.rate_from_config = true;
+      } else {
+        u.rate_per_second = it->second.rate.per_second;
+        u.burst = it->second.rate.burst;
+      }
       u.enabled = it->second.enabled;
       u.description = it->second.description;
+      u.options = it->second.options;
       undo.push_back(u);
     }
     must_apply(s_, undo);
@@ -323,6 +328,8 @@ TEMPLATE_TEST_CASE("speerctl: every store command group, end to end", "[speerctl
   CHECK(clients[0]["name"] == "sbc-a");
   CHECK(clients[0]["trees"] == nlohmann::json::array({"e164.arpa.", "e164.example."}));
   CHECK(clients[0]["rate"] == 50);
+  CHECK(clients[1]["rate"].is_null());  // added without --rate: [limits] applies
+  CHECK(clients[1]["rate_source"] == "config");
   CHECK(clients[1]["enabled"] == true);
   CHECK(clients[1]["description"] == "O'Reilly; --");
   CHECK(json({"client", "show", "sbc-b"}).size() == 1);

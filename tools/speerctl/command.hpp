@@ -38,6 +38,7 @@ void register_lookup(CLI::App& app);
 // SED store groups (sed-store/; one file each: store_cmd.cpp, client_cmd.cpp, ...).
 void register_store(CLI::App& app);
 void register_client(CLI::App& app);
+void register_cache(CLI::App& app);
 void register_dest_group(CLI::App& app);
 void register_number(CLI::App& app);
 void register_route_group(CLI::App& app);

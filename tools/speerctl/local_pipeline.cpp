@@ -63,7 +63,8 @@ pl::LookupResult run_local(const LocalOptions& options, Request kind, const std:
     pipeline.route({input, scope}, cb);
   }
   io.run();
-  if (out.code == pl::reason::kBadInput) throw Exit(exit_code::kUsage, out.reason);
+  if (out.code == pl::reason::kBadInput || out.code == pl::reason::kBadNumber)
+    throw Exit(exit_code::kUsage, out.reason);
   return out;
 }
 

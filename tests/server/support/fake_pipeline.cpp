@@ -72,7 +72,7 @@ LookupResult FakeData::answer(const pipeline::LookupRequest& r) {
   }
   if (r.number == "+1") {
     LookupResult bad;
-    bad.code = pipeline::reason::kBadInput;
+    bad.code = pipeline::reason::kBadNumber;
     bad.reason = "not an E.164 number: too short";
     return bad;
   }
