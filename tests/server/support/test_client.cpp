@@ -16,7 +16,7 @@ using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
 TestClient::TestClient(std::uint16_t port, ClientOptions options)
-    : port_(port), ctx_(asio::ssl::context::tls_client) {
+    : port_(port), address_(options.address), ctx_(asio::ssl::context::tls_client) {
   ctx_.set_verify_mode(asio::ssl::verify_peer);
   if (!options.ca.empty()) ctx_.load_verify_file(options.ca);
   if (!options.cert.empty()) {
@@ -67,7 +67,7 @@ Expected<bool> TestClient::connect(std::chrono::milliseconds timeout) {
   if (connected_) return true;
   bool done = false;
   error_code result;
-  const asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port_);
+  const asio::ip::tcp::endpoint ep(asio::ip::make_address(address_), port_);
   stream_->next_layer().async_connect(ep, [&](const error_code& ec) {
     result = ec;
     done = true;
