@@ -19,7 +19,7 @@ void check(bool ok) {
   if (!ok) __builtin_trap();
 }
 
-Expected<EnumService> parsed(std::string_view field) {
+speerd::Expected<EnumService> parsed(std::string_view field) {
   auto s = parse_enumservice(field);
   if (!s) {
     check(!s.error().empty());

@@ -16,7 +16,7 @@ Checks, in order:
   - right after READY=1 (no retry) a lookup over mTLS routes and is DNSSEC-secure,
     a bogus name is rejected, /healthz answers, and /readyz becomes 200;
   - SIGHUP: RELOADING=1 then READY=1 with STATUS=reloaded;
-  - SIGHUP with a broken file: READY=1 with STATUS naming the bad key, and the
+  - SIGHUP with a broken file: READY=1 with STATUS naming the bad section, and the
     old configuration keeps serving;
   - SIGTERM: STOPPING=1, then exit status 0.
 Exit 0 iff all hold; every failure is printed.
@@ -157,8 +157,8 @@ def main():
     store = "sqlite:%s/store.db" % d
     for cmd in (["store", "init"],
                 ["client", "add", "sbc-a", "--cert-name", "sbc-a.example", "--rate", "100000",
-                 "--burst", "100000"]):
-        r = run([a.speerctl] + cmd + ["--store", store, "--actor", "tests"])
+                 "--burst", "100000", "--actor", "tests"]):
+        r = run([a.speerctl] + cmd + ["--store", store])
         if not check(r.returncode == 0, "speerctl " + " ".join(cmd) + " " + r.stderr.strip()):
             return 1
     config = d + "/speerd.toml"
@@ -213,13 +213,13 @@ def main():
               "after the reload: READY=1, STATUS=reloaded (%s)" % seen)
 
         good = open(config).read()
-        open(config, "w").write(good + "\n[limits]\nmax_conections = 5\n")
+        open(config, "w").write(good + "\n[limitz]\nmax_connections = 5\n")
         p.send_signal(signal.SIGHUP)
         notify.wait("RELOADING", 30)
         refused, seen = notify.wait("READY", 30)
         check(refused is not None and "reload refused" in refused.get("STATUS", "")
-              and "max_conections" in refused.get("STATUS", ""),
-              "a broken file: READY=1 with STATUS naming the key (%s)" % seen)
+              and "[limitz]: unknown section" in refused.get("STATUS", ""),
+              "a broken file: READY=1 with STATUS naming the section (%s)" % seen)
         code, body, _ = curl(pki, base + "/v1/lookup?number=+12155551234")
         check(code == 200 and json.loads(body).get("verdict") == "route",
               "the old configuration keeps serving (%d)" % code)
