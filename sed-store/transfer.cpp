@@ -97,10 +97,12 @@ Error invalid(std::string message) {
   return Error{ErrorCode::invalid, std::move(message), std::nullopt, {}, std::nullopt};
 }
 
-// Printable, bounded rendering of a parser's own message.
-std::string sanitize(std::string_view s) {
-  std::string q = validate::quote(s.substr(0, 200));
-  return q.substr(1, q.rfind('\'') - 1);
+// " (expected one of: client, dest-group, ...)": errors name what is
+// accepted, never the input itself (RFC 6404: untrusted bytes stay out).
+std::string known_types() {
+  std::string out;
+  for (const auto& t : row_types()) out += (out.empty() ? "" : ", ") + std::string(t.name);
+  return " (expected one of: " + out + ")";
 }
 
 std::vector<std::string> split_spaces(std::string_view s) {
@@ -168,8 +170,8 @@ Result<RawRow> raw_from_csv(std::string_view line, std::size_t line_no) {
   if (!fields) return fields.error();
   const RowType* type = find_type((*fields)[0]);
   if (type == nullptr) {
-    return invalid("line " + std::to_string(line_no) + ", field 1 (type): unknown row type " +
-                   validate::quote((*fields)[0]));
+    return invalid("line " + std::to_string(line_no) + ", field 1 (type): unknown row type" +
+                   known_types());
   }
   if (fields->size() != type->fields.size() + 1) {
     std::string names;
@@ -197,8 +199,10 @@ Result<RawRow> raw_from_json(std::string_view line, std::size_t line_no) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception& e) {
-    return invalid(at + ": not valid JSON: " + sanitize(e.what()));
+  } catch (const nlohmann::json::parse_error& e) {
+    return invalid(at + ": not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::exception&) {
+    return invalid(at + ": not valid JSON");
   }
   if (!j.is_object()) return invalid(at + ": a row must be a JSON object");
   if (!j.contains("type") || !j["type"].is_string()) {
@@ -207,12 +211,14 @@ Result<RawRow> raw_from_json(std::string_view line, std::size_t line_no) {
   const std::string type_name = j["type"].get<std::string>();
   const RowType* type = find_type(type_name);
   if (type == nullptr) {
-    return invalid(at + ", field \"type\": unknown row type " + validate::quote(type_name));
+    return invalid(at + ", field \"type\": unknown row type" + known_types());
   }
   for (const auto& [key, value] : j.items()) {
     if (key != "type" && !contains(type->fields, key)) {
-      return invalid(at + ": unknown field " + validate::quote(key) + " for a " +
-                     std::string(type->name) + " row");
+      std::string names;
+      for (auto f : type->fields) names += (names.empty() ? "" : ", ") + std::string(f);
+      return invalid(at + ": a member that is not a field of a " + std::string(type->name) +
+                     " row (fields: " + names + ")");
     }
   }
   RawRow row;
@@ -266,7 +272,7 @@ struct FieldReader {
     if (t.empty()) return dflt;
     if (t == "true") return true;
     if (t == "false") return false;
-    return bad(field, validate::quote(t) + " is not true or false");
+    return bad(field, "not true or false");
   }
   Result<std::optional<long long>> integer(std::string_view field) const {
     const std::string& t = text(field);
@@ -274,7 +280,7 @@ struct FieldReader {
     long long v = 0;
     const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
     if (ec != std::errc{} || p != t.data() + t.size()) {
-      return bad(field, validate::quote(t) + " is not an integer");
+      return bad(field, "not an integer");
     }
     return std::optional<long long>(v);
   }
@@ -370,7 +376,7 @@ Result<Change> to_change(const RawRow& row, std::size_t line, Format format) {
       const std::string& state = r.text("state");
       if (!state.empty()) {
         auto s = parse_anchor_state(state);
-        if (!s) return r.bad("state", validate::quote(state) + " is not active or inactive");
+        if (!s) return r.bad("state", "not active or inactive");
         t.state = *s;
       }
       return Change{std::move(t)};

@@ -11,6 +11,7 @@
 #include "resolver/config/config.hpp"
 #include "resolver/dns/unbound_client.hpp"
 #include "resolver/pipeline/pipeline.hpp"
+#include "resolver/pipeline/validators.hpp"
 #include "sed-store/store.hpp"
 
 namespace speerd::daemon {
@@ -32,7 +33,7 @@ class ShardPipeline final : public pipeline::LookupService {
  private:
   ShardPipeline() = default;
   // Declared before pipeline_ so that both outlive it.
-  std::unique_ptr<dns::UnboundClient> dns_;
+  std::unique_ptr<pipeline::Validators> dns_;  // one libunbound context per anchor set
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
 };

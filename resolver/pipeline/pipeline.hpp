@@ -13,6 +13,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -49,6 +50,9 @@ struct PipelineOptions {
   // against the provisioned SED ([lookup] store_policy), and insecure peer
   // targets that the store provisions may route.
   store::Store* store = nullptr;
+  // Tree name -> the validator context of a tree with its own trust anchors
+  // (Validators::trees()); other trees use the pipeline's `dns`.
+  std::map<std::string, dns::Client*> tree_dns;
   ResultCache::Clock clock;  // injected time for the cache (tests); null = steady_clock
 };
 
@@ -72,9 +76,11 @@ class Pipeline final : public LookupService {
  private:
   struct Flight;
   void start_lookup(const std::string& key, const luf::E164Number& number,
-                    const luf::EnumService& service, const ClientScope& scope);
+                    const luf::EnumService& service, bool service_named, const ClientScope& scope);
   void start_route(const std::string& key, const std::string& uri, const ClientScope& scope);
   void store_answers(const std::shared_ptr<Flight>& f);
+  void route_provisioned(const std::shared_ptr<Flight>& f, const std::string& reason);
+  bool route_by_rn(const std::shared_ptr<Flight>& f, std::size_t i);
   void cross_check(Flight& f);
   void locate_uris(const std::shared_ptr<Flight>& f, std::size_t i);
   void finish(const std::string& key, LookupResult r, bool negative);

@@ -103,10 +103,18 @@ std::string_view to_string(Verdict v);
 std::string_view to_string(StoreCheck c);
 
 // What the asking client may see (from the store's client record).
+//
+// A client's scope (client_id set) gives exactly the trees it lists: an empty
+// list is no tree, so such a client has no access (fail closed; a store record
+// whose trees are all unknown to this configuration is the same). Only the
+// operator's own lookups (client_id empty: speerctl without --client,
+// benchmarks) see every configured tree.
 struct ClientScope {
-  std::string client_id;           // empty: local/admin use (speerctl), everything visible
-  std::vector<std::string> trees;  // tree names or suffixes the client may use; empty = all
+  std::string client_id;           // empty: the operator's own lookup, every tree
+  std::vector<std::string> trees;  // tree names or suffixes the client may use
   std::int64_t store_client = 0;   // the client's id in the SED store; 0: no store check
+  bool operator_scope() const { return client_id.empty(); }
+  bool no_access() const { return !operator_scope() && trees.empty(); }
 };
 
 struct LookupRequest {

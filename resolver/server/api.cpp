@@ -31,6 +31,8 @@ StateLabel state_label(dns::Security s) {
       return StateLabel::insecure;
     case dns::Security::bogus:
       return StateLabel::bogus;
+    case dns::Security::not_applicable:
+      return StateLabel::not_applicable;
     case dns::Security::indeterminate:
       break;
   }
@@ -187,8 +189,13 @@ bool Api::admit(Endpoint ep, const ClientRecord& client, const LimitsSection& li
                 {"burst", rate.burst},
                 {"retry_after_s", d.retry_after.count()}});
   }
+  const std::string limit_text =
+      std::to_string(rate.per_second) + " lookups/s, burst " + std::to_string(rate.burst);
   Response r = error(ep, ErrorCode::rate_limited,
-                     "rate limit of " + std::to_string(rate.per_second) + " lookups/s exceeded");
+                     d.over_burst ? "a batch of " + std::to_string(tokens) +
+                                        " numbers is more than this client's burst (rate limit " +
+                                        limit_text + "): split it"
+                                  : "rate limit of " + limit_text + " exceeded");
   r.retry_after_s = d.retry_after.count();
   done(std::move(r));
   return false;

@@ -41,7 +41,7 @@ enum class Metric : std::uint8_t {
 enum class Endpoint : std::uint8_t { lookup, route, batch, other };
 enum class Status : std::uint8_t { ok, client_error, rate_limited, server_error };
 enum class VerdictLabel : std::uint8_t { route, reject, error };
-enum class StateLabel : std::uint8_t { secure, insecure, bogus, indeterminate };
+enum class StateLabel : std::uint8_t { secure, insecure, bogus, indeterminate, not_applicable };
 enum class CacheLabel : std::uint8_t { hit, stale, miss };
 enum class Refused : std::uint8_t {
   max_connections,
@@ -62,7 +62,9 @@ enum class Closed : std::uint8_t {
   bad_request,
   max_requests,
   drain,
-  io_error
+  io_error,
+  revoked,        // its certificate is in a CRL loaded by a reload
+  not_authorized  // its client record is gone or disabled (checked per request)
 };
 enum class Handshake : std::uint8_t { full, resumed };
 enum class ReloadLabel : std::uint8_t { ok, failed };

@@ -68,6 +68,13 @@ void Shard::detach(Connection* c) {
   metrics_.add_gauge(Metric::connections_open, -1);
 }
 
+void Shard::set_generation(std::shared_ptr<const Generation> g) {
+  generation_ = std::move(g);
+  if (!generation_ || !generation_->tls) return;
+  std::vector<Connection*> all(connections_.begin(), connections_.end());
+  for (auto* c : all) c->check_revoked(generation_->tls->native_handle());
+}
+
 void Shard::drain() {
   draining_ = true;
   std::vector<Connection*> all(connections_.begin(), connections_.end());

@@ -66,7 +66,9 @@ class Shard {
 
   // --- shard thread only ------------------------------------------------
   void adopt(boost::asio::ip::tcp::socket socket, Admission::Ticket ticket, std::string peer);
-  void set_generation(std::shared_ptr<const Generation> g) { generation_ = std::move(g); }
+  // Switches to `g`; open connections whose certificate g's CRLs revoke
+  // are closed.
+  void set_generation(std::shared_ptr<const Generation> g);
   void set_service(std::shared_ptr<pipeline::LookupService> s);
   void set_directory(std::unique_ptr<ClientDirectory> d) { directory_ = std::move(d); }
   void drain();      // idle connections close now, busy ones after their response

@@ -143,10 +143,10 @@ TEST_CASE("pipeline: different clients do not share cache entries") {
   Fixture f;
   auto& p = f.pipeline();
   LookupResult a, b;
-  p.lookup({"+1234", "", {"client-a", {}}}, [&](ResultPtr r) { a = *r; });
+  p.lookup({"+1234", "", {"client-a", {"a"}}}, [&](ResultPtr r) { a = *r; });
   f.io.run();
   f.io.restart();
-  p.lookup({"+1234", "", {"client-b", {}}}, [&](ResultPtr r) { b = *r; });
+  p.lookup({"+1234", "", {"client-b", {"a"}}}, [&](ResultPtr r) { b = *r; });
   f.io.run();
   CHECK_FALSE(b.cached);
   CHECK(p.stats().resolutions == 2);

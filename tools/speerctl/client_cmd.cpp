@@ -1,5 +1,7 @@
 // speerctl client: SBE identities (certificate name and/or SPKI pin), their
 // ENUM trees and rate limits.
+#include <iostream>
+
 #include "sed-store/limits.hpp"
 #include "sed-store/validate.hpp"
 #include "tools/speerctl/command.hpp"
@@ -10,6 +12,15 @@ namespace speerctl {
 namespace st = speerd::store;
 
 namespace {
+
+// An empty tree list is no access (the daemon and `speerctl lookup --client`
+// refuse every lookup of such a client): say so, on stderr, where it happens.
+void warn_if_no_tree(const std::string& name, const std::vector<std::string>& trees) {
+  if (trees.empty()) {
+    std::cerr << "speerctl: warning: client " << name
+              << " has no ENUM tree: it has no access until one is added (--tree)\n";
+  }
+}
 
 const std::vector<std::string> kColumns{"name",  "cert_name", "spki_pin", "rate",
                                         "burst", "enabled",   "trees",    "description"};
@@ -46,6 +57,7 @@ void register_client(CLI::App& app) {
       auto s = open_or_exit(*o);
       apply_or_exit(*s, {o->c}, *o);
       say("client " + o->c.name + " added");
+      warn_if_no_tree(o->c.name, o->c.trees);
     });
   }
   {
@@ -66,7 +78,9 @@ void register_client(CLI::App& app) {
         ->excludes(cert);
     cmd->add_flag("--clear-spki-pin", o->clear_pin, "remove the SPKI pin")->excludes(pin);
     auto* trees = add_list_option(cmd, "--tree", o->trees, "replace the ENUM trees");
-    cmd->add_flag("--clear-trees", o->clear_trees, "remove all ENUM trees")->excludes(trees);
+    cmd->add_flag("--clear-trees", o->clear_trees,
+                  "remove all ENUM trees (the client then has no access)")
+        ->excludes(trees);
     auto* rate = cmd->add_option("--rate", o->rate, "lookups per second");
     auto* burst = cmd->add_option("--burst", o->burst, "burst size");
     auto* en = cmd->add_flag("--enable", o->enable, "enable the client");
@@ -91,6 +105,7 @@ void register_client(CLI::App& app) {
       auto s = open_or_exit(*o);
       apply_or_exit(*s, {u}, *o);
       say("client " + o->name + " updated");
+      if (u.trees) warn_if_no_tree(o->name, *u.trees);
     });
   }
   {

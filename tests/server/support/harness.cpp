@@ -121,11 +121,13 @@ std::unique_ptr<server::ClientDirectory> test_directory() {
   ClientRecord b;
   b.id = "sbc-b";
   b.scope.client_id = "sbc-b";
+  b.scope.trees = {"private-a", "private-b"};
   e.push_back({pin_of("client-b"), b});  // by SPKI pin
   for (const char* n : {"expired", "revoked", "serverauth", "noeku"}) {
     ClientRecord r;
     r.id = n;
     r.scope.client_id = n;
+    r.scope.trees = {"private-a"};
     e.push_back({std::string(n) + ".example", r});
   }
   return std::make_unique<MemoryDirectory>(std::move(e));
