@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "sed-store/limits.hpp"
 #include "sed-store/model.hpp"
 
 namespace speerd::store {
@@ -158,6 +159,10 @@ using Change =
 // Who writes (recorded in every audit row of the transaction).
 struct WriteContext {
   std::string actor;
+  // Public identifiers are staged and checked this many rows at a time
+  // (sed-store/limits.hpp explains the bulk path). Only tests set it lower, to
+  // cross batch boundaries with small imports; 0 counts as 1.
+  std::size_t identifier_batch_rows = kIdentifierBatchRows;
 };
 
 // What Store::apply reports: the change counter of the transaction, and per

@@ -1,5 +1,8 @@
 #include "tools/speerctl/command.hpp"
 
+#include <cstdio>
+#include <exception>
+
 namespace speerctl {
 
 const std::vector<Registrar>& command_groups() {
@@ -9,6 +12,25 @@ const std::vector<Registrar>& command_groups() {
       &register_trust_anchor, &register_import_export, &register_audit,  &register_cache,
   };
   return kGroups;
+}
+
+int run(int argc, const char* const* argv) {
+  CLI::App app{"speerctl: administer and query speerd (DNSSEC-validated ENUM/SIP lookups)"};
+  app.require_subcommand(1);
+  for (auto reg : command_groups()) reg(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : exit_code::kUsage;
+  } catch (const Exit& e) {
+    if (!e.message.empty()) std::fprintf(stderr, "speerctl: %s\n", e.message.c_str());
+    return e.code;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "speerctl: internal error: %s\n", e.what());
+    return exit_code::kInternal;
+  }
+  return exit_code::kOk;
 }
 
 }  // namespace speerctl

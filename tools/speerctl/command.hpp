@@ -50,4 +50,9 @@ void register_audit(CLI::App& app);
 
 const std::vector<Registrar>& command_groups();
 
+// One speerctl invocation: parses argv (argv[0] is the program), runs the
+// command, prints its output and messages, and returns the exit code. main() is
+// this; the injection-probe tests call it in-process for a whole corpus.
+int run(int argc, const char* const* argv);
+
 }  // namespace speerctl

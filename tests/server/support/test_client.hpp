@@ -28,6 +28,7 @@ struct ClientOptions {
   std::string ca;                                // verifies the server
   std::vector<std::string> alpn = {"http/1.1"};  // empty: offer no ALPN
   int max_version = 0;                           // e.g. TLS1_2_VERSION; 0: library default
+  std::string address = "127.0.0.1";             // the server's: "::1" for IPv6
   std::string source;                            // local address to connect from; "": any
 };
 
@@ -81,6 +82,7 @@ class TestClient {
   bool run(std::chrono::milliseconds timeout, const bool& done);
 
   std::uint16_t port_;
+  std::string address_;
   std::string source_;
   boost::asio::io_context io_;
   boost::asio::ssl::context ctx_;
