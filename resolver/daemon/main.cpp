@@ -82,21 +82,14 @@ int run(const std::string& file) {
       [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
-<<<<<<< HEAD
           sd_notify(0, "RELOADING=1");
-          auto c = d::load_config(file);
-          // Reopen the log (rotation) with the new [log], when it parses.
-          if (c) (void)d::setup_logging((*c)->server.log);
+          // Reopens the log (rotation); [log] changes only with an
+          // accepted reload (Runtime::reload). The old configuration keeps
+          // serving when the new one is refused.
           auto r = (*rt)->reload();
-          // The old configuration keeps serving when the new one is refused.
           std::string status = r ? "reloaded" : "reload refused: " + r.error();
           std::replace(status.begin(), status.end(), '\n', ' ');  // one notify field
           sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str());
-=======
-          // Reopens the log (rotation); [log] changes only with an
-          // accepted reload (Runtime::reload).
-          (void)(*rt)->reload();
->>>>>>> main
           signals.async_wait(on_signal);
           return;
         }
