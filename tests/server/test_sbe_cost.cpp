@@ -242,13 +242,13 @@ TEST_CASE(
     return "never limited";
   };
   CHECK(limited(a) == "never limited");
-  CHECK(limited(b) == "rate limit of 1 lookups/s exceeded");
+  CHECK(limited(b) == "rate limit of 1 lookups/s, burst 2 exceeded");
 
   // A change of [limits] reaches clients without a rate at the reload.
   d.write_config("\n[limits]\nrate_per_second = 3\nrate_burst = 4\nmax_batch = 2\n");
   d.signal(SIGHUP);
   REQUIRE(d.log_has({"config-reload", "\"result\":\"ok\""}));
-  CHECK(limited(b) == "rate limit of 3 lookups/s exceeded");
+  CHECK(limited(b) == "rate limit of 3 lookups/s, burst 4 exceeded");
   CHECK(limited(a) == "never limited");
 }
 

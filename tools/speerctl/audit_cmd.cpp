@@ -18,7 +18,8 @@ const std::vector<std::string> kObjectTypes{"client",
                                             "route_group_destination",
                                             "sed_record",
                                             "peering_offer",
-                                            "trust_anchor"};
+                                            "trust_anchor",
+                                            "cache"};
 
 int digits(const std::string& s, std::size_t at, std::size_t n) {
   if (at + n > s.size()) return -1;
@@ -90,7 +91,7 @@ void register_audit(CLI::App& app) {
   auto* cmd = group->add_subcommand("list", "Changes, newest first");
   cmd->add_option("--by", o->actor_filter, "only changes by this actor");
   cmd->add_option("--type", o->type,
-                  "only this object type (client, destination_group, public_identifier, "
+                  "only this object type (client, destination_group, public_identifier, cache, "
                   "route_group, route_group_destination, sed_record, peering_offer, trust_anchor)");
   cmd->add_option("--since", o->since, "only changes at or after this UTC time (ISO 8601)");
   cmd->add_option("--limit", o->limit, "at most this many")->capture_default_str();
