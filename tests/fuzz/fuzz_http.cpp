@@ -57,7 +57,7 @@ struct World {
   server::RateLimiter limiter;
   server::Metrics metrics;
   server::LimitsSection limits;
-  server::ClientRecord client{"fuzz-client", {"fuzz-client", {}, 0}, std::nullopt, "CN=fuzz"};
+  server::ClientRecord client{"fuzz-client", {"fuzz-client", {}, 0}, std::nullopt, "CN=fuzz", {}};
 };
 
 bool known_status(int s) {
