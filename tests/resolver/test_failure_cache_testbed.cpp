@@ -68,7 +68,7 @@ TEST_CASE("failure cache testbed: a second bogus lookup is served from the failu
   CHECK(h.p->failure_cache().stats().hits == 1);
 
   // Per client scope: another client's lookup is its own entry.
-  const auto other = h.lookup(kBogus, {"sbc-x", {}, 0});
+  const auto other = h.lookup(kBogus, {"sbc-x", {"private-a", "private-b"}, 0});
   CHECK_FALSE(other.failure_cached);
   CHECK(h.p->stats().resolutions == 2);
 

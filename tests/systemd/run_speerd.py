@@ -156,8 +156,8 @@ def main():
     subprocess.run([a.pki_tool, pki], check=True, stdout=subprocess.DEVNULL)
     store = "sqlite:%s/store.db" % d
     for cmd in (["store", "init"],
-                ["client", "add", "sbc-a", "--cert-name", "sbc-a.example", "--rate", "100000",
-                 "--burst", "100000", "--actor", "tests"]):
+                ["client", "add", "sbc-a", "--cert-name", "sbc-a.example", "--tree", "e164.example",
+                 "--rate", "100000", "--burst", "100000", "--actor", "tests"]):
         r = run([a.speerctl] + cmd + ["--store", store])
         if not check(r.returncode == 0, "speerctl " + " ".join(cmd) + " " + r.stderr.strip()):
             return 1
