@@ -72,7 +72,7 @@ std::string normalized_since(const std::string& in) {
     }
     if (hour > 23 || minute > 59 || second > 59) throw bad("time out of range");
   }
-  char buf[40];
+  char buf[72];  // room for any int in each field, so the compiler can prove no truncation
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.", year, month, day, hour, minute,
                 second);
   return std::string(buf) + fraction + "Z";
