@@ -164,11 +164,12 @@ class Lab:
     # --- creation ----------------------------------------------------------
     def create(self, store_csv, policy="store-authoritative", idle_timeout_ms=60000,
                speerd_threads=1, kamailio_children=2, speerd_workers=2, shm_mb=64,
-               extra_records="", kamailio_defines=()):
+               extra_records="", kamailio_defines=(), kamailio_options=()):
         """Fresh lab folder, testbed, PKI, store. `store_csv` is speerctl
         import CSV without the client row (offers name the client 'sbe').
         `extra_records`: lines "ZONE RR" signed into the testbed's zones
-        (TESTBED_EXTRA_RECORDS). `kamailio_defines`: more -A NAME=VALUE."""
+        (TESTBED_EXTRA_RECORDS). `kamailio_defines`: more -A NAME=VALUE;
+        `kamailio_options`: more command-line options (e.g. -x tlsf)."""
         if os.path.exists(self.dir):
             if not os.path.exists(os.path.join(self.dir, MARKER)) and os.listdir(self.dir):
                 raise LabError(self.dir + " exists and is not an SBE lab")
@@ -200,6 +201,7 @@ class Lab:
                           idle_timeout_ms=idle_timeout_ms, speerd_threads=speerd_threads,
                           kamailio_children=kamailio_children, speerd_workers=speerd_workers,
                           shm_mb=shm_mb, kamailio_defines=list(kamailio_defines),
+                          kamailio_options=list(kamailio_options),
                           server_cert="server", uas={})
         shutil.copy(self.pki("crl.pem"), self.pki("crl-active.pem"))
         self.save()
@@ -382,7 +384,8 @@ class Lab:
             "-A", 'SPEERD_CLIENT_CERT="%s"' % self.pki("kamailio.crt"),
             "-A", 'SPEERD_CLIENT_KEY="%s"' % self.pki("kamailio.key"),
             "-A", 'SPEERD_CA="%s"' % self.pki("ca.crt"),
-        ] + [a for d in s.get("kamailio_defines", []) for a in ("-A", d)]
+        ] + [a for d in s.get("kamailio_defines", []) for a in ("-A", d)] + list(
+            s.get("kamailio_options", []))
 
     def start_kamailio(self):
         os.makedirs(self.path("kamailio-run"), exist_ok=True)
