@@ -204,6 +204,29 @@ def case_bad_number(c):
     check("speerd: bad-number for '12155551234'" in log, "Kamailio did not log bad-number:\n" + log)
 
 
+def case_dial_plan(c):
+    """With a dial plan stored for this SBE, speerd turns a national number
+    into E.164 and the call routes; without it the same number is 484."""
+    lab = c.lab
+    store = ["--store", lab.state["store"], "--actor", "test_sbe"]
+    sbelab.sh([lab.speerctl, "client", "update", "sbe", "--options",
+               "country_code=1&trunk_prefix=1&intl_prefix=011"] + store)
+    try:
+        # Until speerd has the new record (its next store poll).
+        sbelab.wait_for("speerd to apply the dial plan",
+                        lambda: lab.api("/lookup?view=compact&number=12155551234")[0] == 200, 10)
+        status, body = lab.api("/lookup?view=compact&number=12155551234")
+        check(body.get("number") == "+12155551234" and body.get("dialed") == "12155551234",
+              "speerd did not report the E.164 it used: %s" % body)
+        c.expect_call("12155551234", 200, {"a": 1})    # trunk prefix 1
+        c.expect_call("01112155551234", 200, {"a": 1})  # international prefix 011
+    finally:
+        sbelab.sh([lab.speerctl, "client", "update", "sbe", "--options", ""] + store)
+    sbelab.wait_for("speerd to drop the dial plan",
+                    lambda: lab.api("/lookup?view=compact&number=12155551234")[0] == 400, 10)
+    c.expect_call("12155551234", 484, {})
+
+
 def case_target_order(c):
     """The first target is relayed; the second is not tried when the first answers."""
     c.expect_call("+12155557002", 200, {"c": 1})
