@@ -25,6 +25,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
 MARKER = ".speerd-sbe-lab"
+# The Kamailio configuration every lab runs: the shipped file, as it is.
+CONFIG = os.path.join(SOURCE, "conf/kamailio-speerd.cfg")
 
 # The Kamailio client: its certificate's SAN, its store record.
 KAMAILIO_NAME = "sbe-kamailio.example"
@@ -373,7 +375,7 @@ class Lab:
     def kamailio_args(self):
         s = self.state
         return [
-            "kamailio", "-f", os.path.join(SOURCE, "conf/kamailio-speerd.cfg"), "-DD", "-E",
+            "kamailio", "-f", CONFIG, "-DD", "-E",
             "-m", str(s.get("shm_mb", 64)), "-M", "8", "-Y", self.path("kamailio-run"),
             "-A", "SBE_LISTEN=udp:127.0.0.1:%d" % s["sip_port"],
             "-A", "SBE_LISTEN_TCP=tcp:127.0.0.1:%d" % s["sip_port"],
