@@ -143,6 +143,7 @@ TEMPLATE_TEST_CASE("a populated schema 1 store upgrades with its rows and rates 
 
   // What schema 2 adds works on the upgraded store: a client without a rate
   // of its own ([limits] applies), default options, and dropping a rate.
+  const Id a_id = a->id, b_id = b->id;  // a and b point into `clients`, listed anew below
   AddClient c;
   c.name = "sbc-new";
   c.cert_name = "sbc-new.example";
@@ -160,8 +161,8 @@ TEMPLATE_TEST_CASE("a populated schema 1 store upgrades with its rows and rates 
   REQUIRE(n);
   CHECK(n->rate.from_config());
   CHECK(n->options == "view=compact");
-  CHECK(n->id != a->id);
-  CHECK(n->id != b->id);
+  CHECK(n->id != a_id);
+  CHECK(n->id != b_id);
   CHECK(find(*clients, "sbc-a")->rate.from_config());
   CHECK(find(*clients, "sbc-b")->rate.per_second == 5000);
 
