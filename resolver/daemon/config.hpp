@@ -12,13 +12,13 @@
 
 #include "enum/expected.hpp"
 #include "resolver/config/config.hpp"
-#include "resolver/server/settings.hpp"
+#include "resolver/service/settings.hpp"
 
 namespace speerd::daemon {
 
 struct Config {
   std::filesystem::path file;
-  server::ServerConfig server;
+  service::ServerConfig server;
   config::ResolverConfig resolver;
   toml::value resolver_toml;  // the resolver sections as read (to tell whether they changed)
 };

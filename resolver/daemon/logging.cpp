@@ -90,7 +90,7 @@ std::shared_ptr<ReopenableSink> the_sink;
 
 }  // namespace
 
-Expected<bool> setup_logging(const server::LogSection& log) {
+Expected<bool> setup_logging(const service::LogSection& log) {
   std::lock_guard<std::mutex> lock(setup_mutex);
   if (!the_sink) {
     auto sink = std::make_shared<ReopenableSink>();

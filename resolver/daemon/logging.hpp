@@ -9,7 +9,7 @@
 #include <spdlog/formatter.h>
 
 #include "enum/expected.hpp"
-#include "resolver/server/settings.hpp"
+#include "resolver/service/settings.hpp"
 
 namespace speerd::daemon {
 
@@ -25,6 +25,6 @@ class JsonFormatter final : public spdlog::formatter {
 // (SIGHUP) reopen the file or switch to stderr and set the level on the same
 // logger: threads hold the default logger by raw pointer, so it is never
 // replaced while speerd runs. Reopening also serves log rotation.
-Expected<bool> setup_logging(const server::LogSection& log);
+Expected<bool> setup_logging(const service::LogSection& log);
 
 }  // namespace speerd::daemon

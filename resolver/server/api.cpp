@@ -5,11 +5,25 @@
 
 #include <nlohmann/json.hpp>
 
-#include "resolver/server/errors.hpp"
-#include "resolver/server/log.hpp"
 #include "resolver/server/result_writer.hpp"
+#include "resolver/service/errors.hpp"
+#include "resolver/service/log.hpp"
 
 namespace speerd::server {
+using service::CacheLabel;
+using service::ClientRecord;
+using service::Endpoint;
+using service::ErrorCode;
+using service::info;
+using service::L;
+using service::LimitsSection;
+using service::Metric;
+using service::RateLimit;
+using service::RateLimiter;
+using service::StateLabel;
+using service::Status;
+using service::VerdictLabel;
+namespace log = service::log;
 namespace {
 
 using nlohmann::json;

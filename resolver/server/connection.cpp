@@ -6,11 +6,23 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 
-#include "resolver/server/log.hpp"
-#include "resolver/server/shard.hpp"
 #include "resolver/server/tls.hpp"
+#include "resolver/service/log.hpp"
+#include "resolver/service/shard.hpp"
 
 namespace speerd::server {
+using service::Admission;
+using service::CertIdentity;
+using service::Closed;
+using service::ErrorCode;
+using service::Handshake;
+using service::info;
+using service::L;
+using service::Metric;
+using service::metric_table;
+using service::Refused;
+using service::Shard;
+namespace log = service::log;
 namespace {
 
 namespace asio = boost::asio;

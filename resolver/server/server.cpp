@@ -5,10 +5,26 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
-#include "resolver/server/log.hpp"
 #include "resolver/server/tls.hpp"
+#include "resolver/service/log.hpp"
 
 namespace speerd::server {
+using service::Admission;
+using service::format_value;
+using service::Generation;
+using service::L;
+using service::Metric;
+using service::metric_table;
+using service::Metrics;
+using service::parse_host_port;
+using service::RateLimiter;
+using service::Refused;
+using service::ReloadLabel;
+using service::render_metrics;
+using service::ServerConfig;
+using service::settings;
+using service::Shard;
+namespace log = service::log;
 namespace {
 
 namespace asio = boost::asio;

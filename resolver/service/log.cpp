@@ -1,6 +1,6 @@
-#include "resolver/server/log.hpp"
+#include "resolver/service/log.hpp"
 
-namespace speerd::server::log {
+namespace speerd::service::log {
 
 void event(spdlog::level::level_enum lvl, std::string_view name, nlohmann::json fields) {
   auto* logger = spdlog::default_logger_raw();
@@ -13,4 +13,4 @@ void event(spdlog::level::level_enum lvl, std::string_view name, nlohmann::json 
   logger->log(lvl, "{}", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-}  // namespace speerd::server::log
+}  // namespace speerd::service::log

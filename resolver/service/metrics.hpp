@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace speerd::server {
+namespace speerd::service {
 
 enum class MetricType { counter, gauge, histogram };
 
@@ -111,4 +111,4 @@ constexpr std::size_t L(E e) {
   return static_cast<std::size_t>(e);
 }
 
-}  // namespace speerd::server
+}  // namespace speerd::service

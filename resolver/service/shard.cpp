@@ -1,11 +1,11 @@
-#include "resolver/server/shard.hpp"
+#include "resolver/service/shard.hpp"
 
 #include <vector>
 
 #include "resolver/server/connection.hpp"
-#include "resolver/server/log.hpp"
+#include "resolver/service/log.hpp"
 
-namespace speerd::server {
+namespace speerd::service {
 
 Shard::Shard(std::size_t index, RateLimiter& limiter)
     : index_(index),
@@ -45,24 +45,24 @@ void Shard::stop_and_join() {
 }
 
 void Shard::set_service(std::shared_ptr<pipeline::LookupService> s) {
-  api_ = std::make_shared<Api>(std::move(s), limiter_, metrics_);
+  api_ = std::make_shared<server::Api>(std::move(s), limiter_, metrics_);
 }
 
 void Shard::adopt(boost::asio::ip::tcp::socket socket, Admission::Ticket ticket, std::string peer) {
   incoming_.fetch_sub(1, std::memory_order_relaxed);
   if (draining_) return;  // socket and ticket released here
-  auto c = std::make_shared<Connection>(*this, std::move(socket), generation_->tls,
-                                        std::move(ticket), std::move(peer));
+  auto c = std::make_shared<server::Connection>(*this, std::move(socket), generation_->tls,
+                                                std::move(ticket), std::move(peer));
   c->start();
 }
 
-void Shard::attach(Connection* c) {
+void Shard::attach(server::Connection* c) {
   connections_.insert(c);
   open_.fetch_add(1, std::memory_order_relaxed);
   metrics_.add_gauge(Metric::connections_open, 1);
 }
 
-void Shard::detach(Connection* c) {
+void Shard::detach(server::Connection* c) {
   connections_.erase(c);
   open_.fetch_sub(1, std::memory_order_relaxed);
   metrics_.add_gauge(Metric::connections_open, -1);
@@ -70,13 +70,13 @@ void Shard::detach(Connection* c) {
 
 void Shard::drain() {
   draining_ = true;
-  std::vector<Connection*> all(connections_.begin(), connections_.end());
+  std::vector<server::Connection*> all(connections_.begin(), connections_.end());
   for (auto* c : all) c->drain();
 }
 
 void Shard::abort_all() {
-  std::vector<Connection*> all(connections_.begin(), connections_.end());
+  std::vector<server::Connection*> all(connections_.begin(), connections_.end());
   for (auto* c : all) c->abort();
 }
 
-}  // namespace speerd::server
+}  // namespace speerd::service

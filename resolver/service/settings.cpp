@@ -1,11 +1,11 @@
-#include "resolver/server/settings.hpp"
+#include "resolver/service/settings.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <map>
 #include <sstream>
 
-namespace speerd::server {
+namespace speerd::service {
 namespace {
 
 using S = Setting;
@@ -370,4 +370,4 @@ Expected<HostPort> parse_host_port(std::string_view text) {
   return hp;
 }
 
-}  // namespace speerd::server
+}  // namespace speerd::service

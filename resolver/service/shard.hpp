@@ -21,16 +21,18 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "resolver/pipeline/result.hpp"
-#include "resolver/server/admission.hpp"
 #include "resolver/server/api.hpp"
-#include "resolver/server/client_directory.hpp"
-#include "resolver/server/metrics.hpp"
-#include "resolver/server/rate_limiter.hpp"
-#include "resolver/server/settings.hpp"
+#include "resolver/service/admission.hpp"
+#include "resolver/service/client_directory.hpp"
+#include "resolver/service/metrics.hpp"
+#include "resolver/service/rate_limiter.hpp"
+#include "resolver/service/settings.hpp"
 
 namespace speerd::server {
-
 class Connection;
+}  // namespace speerd::server
+
+namespace speerd::service {
 
 // What a reload swaps as a whole: the configuration and the TLS context
 // built from it. New connections take the current one; established
@@ -73,12 +75,12 @@ class Shard {
   void abort_all();  // every connection closes now
 
   const Generation& generation() const { return *generation_; }
-  const std::shared_ptr<Api>& api() const { return api_; }
+  const std::shared_ptr<server::Api>& api() const { return api_; }
   ClientDirectory& directory() { return *directory_; }
   Metrics& metrics() { return metrics_; }
   bool draining() const { return draining_; }
-  void attach(Connection* c);
-  void detach(Connection* c);
+  void attach(server::Connection* c);
+  void detach(server::Connection* c);
 
   // --- any thread -------------------------------------------------------
   std::int64_t open_connections() const { return open_.load(std::memory_order_relaxed); }
@@ -98,12 +100,12 @@ class Shard {
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
   std::shared_ptr<const Generation> generation_;
-  std::shared_ptr<Api> api_;
+  std::shared_ptr<server::Api> api_;
   std::unique_ptr<ClientDirectory> directory_;
-  std::unordered_set<Connection*> connections_;
+  std::unordered_set<server::Connection*> connections_;
   std::atomic<std::int64_t> open_{0};
   std::atomic<std::int64_t> incoming_{0};
   bool draining_ = false;
 };
 
-}  // namespace speerd::server
+}  // namespace speerd::service

@@ -8,7 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
-namespace speerd::server::log {
+namespace speerd::service::log {
 
 // Event names that operators and tests search for.
 inline constexpr const char* kRefused = "connection-refused";  // fields: peer, reason, detail
@@ -24,4 +24,4 @@ inline bool enabled(spdlog::level::level_enum lvl) {
 
 void event(spdlog::level::level_enum lvl, std::string_view name, nlohmann::json fields = {});
 
-}  // namespace speerd::server::log
+}  // namespace speerd::service::log

@@ -12,10 +12,10 @@
 #include <string>
 #include <unordered_map>
 
-#include "resolver/server/client_directory.hpp"
+#include "resolver/service/client_directory.hpp"
 #include "sed-store/store.hpp"
 
-namespace speerd::server {
+namespace speerd::service {
 
 // A scope that names no configured tree (a client whose store trees are all
 // unknown to this node must see nothing, not everything).
@@ -51,4 +51,4 @@ class StoreDirectory final : public ClientDirectory {
 // the configuration uses ("e164.arpa.").
 std::string fold_tree(std::string tree);
 
-}  // namespace speerd::server
+}  // namespace speerd::service
