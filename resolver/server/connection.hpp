@@ -35,9 +35,11 @@ class Shard;
 
 namespace speerd::server {
 
+class HttpFrontEnd;
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(service::Shard& shard, boost::asio::ip::tcp::socket socket,
+  Connection(HttpFrontEnd& front_end, boost::asio::ip::tcp::socket socket,
              std::shared_ptr<boost::asio::ssl::context> tls, service::Admission::Ticket ticket,
              std::string peer);
   ~Connection();
@@ -78,6 +80,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_timer(const boost::system::error_code& ec);
   void on_timeout();
 
+  HttpFrontEnd& http_;
   service::Shard& shard_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // outlives stream_
   boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;

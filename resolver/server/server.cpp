@@ -87,6 +87,9 @@ Expected<std::unique_ptr<Server>> Server::start(std::shared_ptr<const ServerConf
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < n; ++i) {
     auto shard = std::make_unique<Shard>(i, s->limiter_);
+    auto http = std::make_unique<HttpFrontEnd>(*shard);
+    s->http_.push_back(http.get());
+    shard->add_front_end(std::move(http));
     shard->start();
     auto r = shard->call([&]() -> Expected<bool> {
       auto dir = s->hooks_.make_directory();
@@ -206,6 +209,7 @@ void Server::accept() {
 void Server::dispatch(tcp::socket socket, Admission::Ticket ticket, std::string peer,
                       std::size_t index) {
   Shard& shard = *shards_[index];
+  HttpFrontEnd& http = *http_[index];
   shard.note_incoming();
   // Move-only state travels in a shared holder: asio handlers must be
   // copyable in Boost 1.74's post().
@@ -216,8 +220,8 @@ void Server::dispatch(tcp::socket socket, Admission::Ticket ticket, std::string 
   };
   auto h =
       std::make_shared<Handoff>(Handoff{std::move(socket), std::move(ticket), std::move(peer)});
-  asio::post(shard.io(), [&shard, h] {
-    shard.adopt(std::move(h->socket), std::move(h->ticket), std::move(h->peer));
+  asio::post(shard.io(), [&http, h] {
+    http.adopt(std::move(h->socket), std::move(h->ticket), std::move(h->peer));
   });
 }
 
@@ -332,6 +336,7 @@ void Server::shutdown() {
 
 Server::~Server() {
   shutdown();
+  http_.clear();
   shards_.clear();
 }
 

@@ -41,6 +41,7 @@
 #include "enum/guarded.hpp"
 #include "resolver/pipeline/result.hpp"
 #include "resolver/server/admin.hpp"
+#include "resolver/server/http_front_end.hpp"
 #include "resolver/service/admission.hpp"
 #include "resolver/service/client_directory.hpp"
 #include "resolver/service/metrics.hpp"
@@ -121,6 +122,7 @@ class Server {
   service::Metrics control_metrics_;  // accept-time refusals and reload counts
   Guarded<std::shared_ptr<const service::Generation>> current_;
   std::vector<std::unique_ptr<service::Shard>> shards_;
+  std::vector<HttpFrontEnd*> http_;  // shard i's HTTP front end, owned by the shard
   std::unique_ptr<service::ClientDirectory> admin_directory_;  // used on the admin thread only
   std::unique_ptr<AdminServer> admin_;
 

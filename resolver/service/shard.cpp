@@ -1,8 +1,5 @@
 #include "resolver/service/shard.hpp"
 
-#include <vector>
-
-#include "resolver/server/connection.hpp"
 #include "resolver/service/log.hpp"
 
 namespace speerd::service {
@@ -17,9 +14,9 @@ Shard::Shard(std::size_t index, RateLimiter& limiter)
 
 Shard::~Shard() {
   stop_and_join();
-  // Destroy what waits in the loop (connections, lookups) while the rest of
-  // the shard is still here for them to detach from.
-  api_.reset();
+  // Destroy what waits in the loop (sessions, lookups) while the rest of
+  // the shard, front ends included, is still here for them to detach from.
+  for (auto& f : front_ends_) f->stop();
   io_.reset();
 }
 
@@ -45,38 +42,26 @@ void Shard::stop_and_join() {
 }
 
 void Shard::set_service(std::shared_ptr<pipeline::LookupService> s) {
-  api_ = std::make_shared<server::Api>(std::move(s), limiter_, metrics_);
+  for (auto& f : front_ends_) f->start(s);
 }
 
-void Shard::adopt(boost::asio::ip::tcp::socket socket, Admission::Ticket ticket, std::string peer) {
-  incoming_.fetch_sub(1, std::memory_order_relaxed);
-  if (draining_) return;  // socket and ticket released here
-  auto c = std::make_shared<server::Connection>(*this, std::move(socket), generation_->tls,
-                                                std::move(ticket), std::move(peer));
-  c->start();
-}
-
-void Shard::attach(server::Connection* c) {
-  connections_.insert(c);
+void Shard::session_opened() {
   open_.fetch_add(1, std::memory_order_relaxed);
   metrics_.add_gauge(Metric::connections_open, 1);
 }
 
-void Shard::detach(server::Connection* c) {
-  connections_.erase(c);
+void Shard::session_closed() {
   open_.fetch_sub(1, std::memory_order_relaxed);
   metrics_.add_gauge(Metric::connections_open, -1);
 }
 
 void Shard::drain() {
   draining_ = true;
-  std::vector<server::Connection*> all(connections_.begin(), connections_.end());
-  for (auto* c : all) c->drain();
+  for (auto& f : front_ends_) f->drain();
 }
 
 void Shard::abort_all() {
-  std::vector<server::Connection*> all(connections_.begin(), connections_.end());
-  for (auto* c : all) c->abort();
+  for (auto& f : front_ends_) f->abort();
 }
 
 }  // namespace speerd::service
