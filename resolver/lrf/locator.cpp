@@ -8,7 +8,7 @@
 namespace speerd::lrf {
 
 using dns::Security;
-namespace reason = pipeline::reason;
+namespace reason = model::reason;
 
 Locator::Locator(dns::Client& dns, boost::asio::any_io_executor executor, LocatorOptions options)
     : dns_(dns),
@@ -24,9 +24,9 @@ void Locator::locate(const std::string& uri, Callback cb) {
 }
 
 void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets,
-                           const std::function<bool(const pipeline::Target&)>& vouched) {
+                           const std::function<bool(const model::Target&)>& vouched) {
   if (!result.routable()) return;
-  std::vector<pipeline::Target> kept;
+  std::vector<model::Target> kept;
   std::optional<dns::Outcome> dropped;
   for (auto& t : result.targets) {
     const bool insecure = t.outcome.state == Security::insecure;
@@ -52,7 +52,7 @@ void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets,
     for (const auto& t : result.targets) result.outcome = dns::weakest(result.outcome, t.outcome);
     return;
   }
-  result.verdict = pipeline::Verdict::reject;
+  result.verdict = model::Verdict::reject;
   const bool insecure = dropped && dropped->state == Security::insecure;
   result.code = insecure ? reason::kInsecureNotAllowed : reason::kIndeterminate;
   result.reason = insecure ? "every target is insecure and insecure targets are not allowed"

@@ -52,7 +52,7 @@ StateLabel state_label(dns::Security s) {
 }
 
 bool is_bad_input(const LookupResult& r) {
-  return r.code == pipeline::reason::kBadInput;
+  return r.code == model::reason::kBadInput;
 }
 
 // Nesting depth of a JSON text, counted without parsing (strings skipped),
@@ -175,7 +175,7 @@ void Api::count_result(Endpoint ep, const LookupResult& r) {
     return;
   }
   const auto verdict =
-      r.verdict == pipeline::Verdict::route ? VerdictLabel::route : VerdictLabel::reject;
+      r.verdict == model::Verdict::route ? VerdictLabel::route : VerdictLabel::reject;
   metrics_.inc2(Metric::lookups, L(ep), L(verdict));
   metrics_.inc(Metric::dnssec, L(state_label(r.outcome.state)));
   metrics_.inc(Metric::cache, r.stale    ? L(CacheLabel::stale)
@@ -350,7 +350,7 @@ void Api::batch(const ApiRequest& req, const ClientRecord& client, const LimitsS
   for (std::size_t i = 0; i < numbers.size(); ++i) {
     if (auto e = check_number(numbers[i])) {
       auto bad = std::make_shared<LookupResult>();
-      bad->code = pipeline::reason::kBadInput;
+      bad->code = model::reason::kBadInput;
       bad->reason = *e;
       bad->number = numbers[i];
       complete(i, std::move(bad));

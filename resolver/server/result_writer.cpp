@@ -146,7 +146,7 @@ void write_outcome(const dns::Outcome& x, Sink& out) {
   o.close();
 }
 
-void write_target(const pipeline::Target& t, Sink& out) {
+void write_target(const model::Target& t, Sink& out) {
   Obj o(out);
   o.str("address", t.address);
   o.key("dnssec");
@@ -159,7 +159,7 @@ void write_target(const pipeline::Target& t, Sink& out) {
   o.close();
 }
 
-void write_targets(const std::vector<pipeline::Target>& ts, Sink& out) {
+void write_targets(const std::vector<model::Target>& ts, Sink& out) {
   out.ch('[');
   for (std::size_t i = 0; i < ts.size(); ++i) {
     if (i) out.ch(',');
@@ -169,7 +169,7 @@ void write_targets(const std::vector<pipeline::Target>& ts, Sink& out) {
 }
 
 // The API form (pipeline::JsonForm::api): no step detail, no per-URI targets.
-void write_step(const pipeline::Step& s, Sink& out) {
+void write_step(const model::Step& s, Sink& out) {
   // Sorted: ede, name, reason, result, state, ttl, type.
   Obj o(out);
   if (s.outcome.ede) o.num("ede", *s.outcome.ede);
@@ -305,7 +305,7 @@ void write_result(const LookupResult& r, Sink& out) {
     write_uri(r.uris[i], out);
   }
   out.ch(']');
-  o.str("verdict", pipeline::to_string(r.verdict));
+  o.str("verdict", model::to_string(r.verdict));
   o.close();
 }
 

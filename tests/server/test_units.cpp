@@ -226,6 +226,7 @@ TEST_CASE("metrics: Prometheus text from the table") {
 
 TEST_CASE("result writer: byte for byte what to_json(r).dump() gives") {
   using namespace speerd::pipeline;
+  using namespace speerd::model;
   namespace dns = speerd::dns;
   auto same = [](const LookupResult& r) {
     std::string mine;

@@ -52,7 +52,7 @@ pl::LookupResult run_local(const LocalOptions& options, Request kind, const std:
     pipeline.route({input, scope}, cb);
   }
   io.run();
-  if (out.code == pl::reason::kBadInput) throw Exit(exit_code::kUsage, out.reason);
+  if (out.code == speerd::model::reason::kBadInput) throw Exit(exit_code::kUsage, out.reason);
   return out;
 }
 
@@ -82,7 +82,7 @@ void print_result(const pl::LookupResult& r, bool verbose) {
   }
   if (!r.number.empty()) out << "number:   " << r.number << "\n";
   if (!r.tree.empty()) out << "tree:     " << r.tree << "\n";
-  out << "verdict:  " << pl::to_string(r.verdict) << " (" << r.code << "): " << r.reason << "\n";
+  out << "verdict:  " << speerd::model::to_string(r.verdict) << " (" << r.code << "): " << r.reason << "\n";
   out << "dnssec:   " << outcome_text(r.outcome) << "\n";
   for (const auto& u : r.uris) {
     out << "uri:      " << u.uri << "  [" << u.status << "]";
