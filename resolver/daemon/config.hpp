@@ -1,4 +1,4 @@
-// speerd.toml as a whole: the daemon's sections (resolver/server/settings.hpp)
+// speerd.toml as a whole: the daemon's sections (resolver/service/settings.hpp)
 // and the resolver's (resolver/config/config.hpp). Loaded whole, checked
 // whole, and swapped whole on SIGHUP (std::shared_ptr<const Config>); a file
 // that does not load leaves the running configuration alone.

@@ -1,6 +1,6 @@
 // Logs are JSON lines: {"ts":"2025-01-31T12:00:00.123Z","level":"warn",
 // "logger":"speerd","event":"connection-refused",...}. Structured events
-// (resolver/server/log.hpp) put their fields on the line itself; any other
+// (resolver/service/log.hpp) put their fields on the line itself; any other
 // text becomes "msg".
 #pragma once
 

@@ -1,7 +1,7 @@
 // The small pieces of HTTP text speerd handles itself: the request target's
 // query string and the response bytes. Responses are built into one buffer
 // and sent with one write (a header/body split costs keep-alive clients a
-// delayed-ACK round trip, TESTBED-NOTES).
+// delayed-ACK round trip).
 #pragma once
 
 #include <optional>
