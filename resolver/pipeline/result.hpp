@@ -27,6 +27,7 @@ struct UriResult {
 };
 
 enum class StoreCheck { not_checked, match, mismatch, no_record };
+SPEERD_ENUM_NAMES(StoreCheck, no_record, "not-checked", "match", "mismatch", "no-record");
 
 struct StoreResult {
   StoreCheck check = StoreCheck::not_checked;
