@@ -30,30 +30,4 @@ std::optional<AnchorState> parse_anchor_state(std::string_view s) {
   return parse_enum<AnchorState>(s);
 }
 
-std::string_view to_string(ErrorCode c) {
-  switch (c) {
-    case ErrorCode::invalid:
-      return "invalid";
-    case ErrorCode::not_found:
-      return "not-found";
-    case ErrorCode::conflict:
-      return "conflict";
-    case ErrorCode::unavailable:
-      return "unavailable";
-    case ErrorCode::not_a_store:
-      return "not-a-store";
-    case ErrorCode::schema_too_new:
-      return "schema-too-new";
-    case ErrorCode::schema_too_old:
-      return "schema-too-old";
-    case ErrorCode::corrupt:
-      return "corrupt";
-    case ErrorCode::read_only:
-      return "read-only";
-    case ErrorCode::internal:
-      return "internal";
-  }
-  return "?";
-}
-
 }  // namespace speerd::store

@@ -81,6 +81,8 @@ class EnumResolver {
               const std::vector<std::string>& trees, bool service_named,
               std::function<void(LufResult)> cb);
 
+  SubstitutionCache::Stats regexp_stats() const { return regexps_->stats(); }
+
  private:
   dns::Client& client_;
   std::shared_ptr<const config::ResolverConfig> cfg_;

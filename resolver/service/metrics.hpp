@@ -38,6 +38,12 @@ enum class Metric : std::uint8_t {
   upstream_servers,       // gauge {state}
   failure_cache_entries,  // gauge
   failure_cache,          // {event}
+  pipeline,               // {event}, from each shard's pipeline (counters.hpp)
+  result_cache_entries,   // gauge
+  result_cache,           // {event}
+  regexp_cache_entries,   // gauge
+  regexp_cache,           // {event}
+  upstream_probes,        // {result}
   kCount
 };
 
@@ -90,6 +96,24 @@ enum class UpstreamLabel : std::uint8_t { up, down };
 SPEERD_ENUM_NAMES(UpstreamLabel, down, "up", "down");
 enum class FailureCacheLabel : std::uint8_t { hit, insert, expiry, drop };
 SPEERD_ENUM_NAMES(FailureCacheLabel, drop, "hit", "insert", "expiry", "drop");
+enum class PipelineLabel : std::uint8_t {
+  lookup,
+  resolution,
+  joined,
+  stale_served,
+  routed,
+  rejected,
+  store_error
+};
+SPEERD_ENUM_NAMES(PipelineLabel, store_error, "lookup", "resolution", "joined", "stale_served",
+                  "routed", "rejected", "store_error");
+enum class ResultCacheLabel : std::uint8_t { hit, miss, stale_hit, insert, eviction, refused };
+SPEERD_ENUM_NAMES(ResultCacheLabel, refused, "hit", "miss", "stale_hit", "insert", "eviction",
+                  "refused");
+enum class RegexpCacheLabel : std::uint8_t { hit, miss };
+SPEERD_ENUM_NAMES(RegexpCacheLabel, miss, "hit", "miss");
+enum class ProbeLabel : std::uint8_t { ok, failed };
+SPEERD_ENUM_NAMES(ProbeLabel, failed, "ok", "failed");
 
 struct MetricDef {
   Metric id;

@@ -13,8 +13,12 @@
 #include "resolver/luf/enum_resolver.hpp"
 #include "resolver/model/lookup.hpp"
 #include "resolver/pipeline/result.hpp"
+#include "enum/select.hpp"
 #include "resolver/service/metrics.hpp"
+#include "sed-store/crosscheck.hpp"
 #include "sed-store/model.hpp"
+#include "sed-store/store.hpp"
+#include "sed-store/transfer.hpp"
 
 namespace {
 
@@ -59,6 +63,17 @@ TEST_CASE("every name table names each value once and parses back to it", "[hous
   check_table<store::SedKind>("store::SedKind");
   check_table<store::AnchorKind>("store::AnchorKind");
   check_table<store::AnchorState>("store::AnchorState");
+  check_table<service::FailureCacheLabel>("service::FailureCacheLabel");
+  check_table<service::PipelineLabel>("service::PipelineLabel");
+  check_table<service::ResultCacheLabel>("service::ResultCacheLabel");
+  check_table<service::RegexpCacheLabel>("service::RegexpCacheLabel");
+  check_table<service::ProbeLabel>("service::ProbeLabel");
+  check_table<store::ErrorCode>("store::ErrorCode");
+  check_table<store::transfer::Format>("store::transfer::Format");
+  check_table<store::crosscheck::Policy>("store::crosscheck::Policy");
+  check_table<store::crosscheck::StoreResult>("store::crosscheck::StoreResult");
+  check_table<store::crosscheck::Disposition>("store::crosscheck::Disposition");
+  check_table<luf::RuleKind>("luf::RuleKind");
 }
 
 TEST_CASE("the names are the text speerd already printed", "[house]") {
@@ -69,6 +84,12 @@ TEST_CASE("the names are the text speerd already printed", "[house]") {
   CHECK(pipeline::to_string(pipeline::StoreCheck::not_checked) == "not-checked");
   CHECK(store::to_string(store::IdentifierKind::routing_number) == "rn");
   CHECK(store::parse_anchor_kind("DNSKEY") == store::AnchorKind::dnskey);
+  CHECK(store::to_string(store::ErrorCode::schema_too_old) == "schema-too-old");
+  CHECK(store::crosscheck::to_string(store::crosscheck::Policy::store_authoritative) ==
+        "store-authoritative");
+  CHECK(store::crosscheck::parse_policy("advisory") == store::crosscheck::Policy::advisory);
+  CHECK(store::transfer::parse_format("jsonl") == store::transfer::Format::json);
+  CHECK(luf::to_string(luf::RuleKind::nonterminal) == "nonterminal");
 }
 
 TEST_CASE("metric label values come from the label enums", "[house]") {
