@@ -28,7 +28,7 @@ struct PipelineCounters {
   ResultCache::Stats cache;
   std::size_t cache_entries = 0;
   FailureCacheStats failures;
-  SubstitutionCache::Stats regexps;  // compiled NAPTR regexps (enum/substitution_cache.hpp)
+  luf::SubstitutionCache::Stats regexps;  // compiled NAPTR regexps (enum/substitution_cache.hpp)
 };
 
 }  // namespace speerd::pipeline
