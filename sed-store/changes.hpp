@@ -170,8 +170,8 @@ struct WriteContext {
   // the write lands exactly once. digest names what the operation is (e.g.
   // a hash of the command and its input): an id recorded with another
   // digest is a conflict, never "already applied".
-  std::string operation_id;
-  std::string operation_digest;
+  std::string operation_id = {};
+  std::string operation_digest = {};
 };
 
 // What Store::apply reports: the change counter of the transaction, and per

@@ -26,7 +26,8 @@ namespace {
 // before `now`: text order is time order in that form.
 std::string retention_cutoff(const std::string& now) {
   std::tm tm{};
-  if (now.size() < 19 || ::strptime(now.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) {
+  if (now.size() < 19 ||
+      ::strptime(now.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) {
     return std::string();
   }
   const std::time_t t = ::timegm(&tm) - std::time_t{kOperationRetentionDays} * 86400;
@@ -58,8 +59,9 @@ Result<std::optional<std::uint64_t>> SqlStore::recorded_operation(const WriteCon
   if (auto n = db_->run(Stmt::kOpFind, params, RowFn(on_row)); !n) return n.error();
   if (counter && digest != ctx.operation_digest) {
     return error(ErrorCode::conflict, "operation_id",
-                 "operation id " + validate::quote(*id) + " was used for a different write (change counter " +
-                     std::to_string(*counter) + "); give each write its own id");
+                 "operation id " + validate::quote(*id) +
+                     " was used for a different write (change counter " + std::to_string(*counter) +
+                     "); give each write its own id");
   }
   return counter;
 }
