@@ -145,6 +145,17 @@ class LookupLoad:
         return [r for r in self.all_results() if r[1] in set(self.cached)]
 
 
+def next_run(c):
+    try:
+        with open(c.path("runs")) as f:
+            run = int(f.read()) + 1
+    except (OSError, ValueError):
+        run = 0
+    with open(c.path("runs"), "w") as f:
+        f.write(str(run % 100))
+    return run % 100
+
+
 def write_report(c, name, report):
     with open(c.path("report-%s.json" % name), "w") as f:
         json.dump(report, f, indent=1)
@@ -197,7 +208,10 @@ def case_failover_writes(c, build):
         heal(c)
     old_leader = c.leader()
     old_tl = running_members(c)[old_leader]["timeline"]
-    rows = ["number,dg-stream,%s" % ("1215557%05d" % i) for i in range(STREAM_ROWS)]
+    # Numbers of their own for each run of the case (13 digits: 19 RR 5557 NNNNN).
+    run = next_run(c)
+    actor = "stream-%02d" % run
+    rows = ["number,dg-stream,%s" % ("19%02d5557%05d" % (run, i)) for i in range(STREAM_ROWS)]
     with open(c.path("stream.csv"), "w") as f:
         f.write("\n".join(rows) + "\n")
     numbers = provisioned_numbers()
@@ -206,7 +220,7 @@ def case_failover_writes(c, build):
     out = open(c.path("stream.out"), "w")
     err = open(c.path("stream.err"), "w")
     p = subprocess.Popen([c.state["speerctl"], "import", c.path("stream.csv"), "--each-row",
-                          "--store", c.state["write_uri"], "--actor", "stream",
+                          "--store", c.state["write_uri"], "--actor", actor,
                           "--retry-for", "60"], stdout=out, stderr=err)
     # Kill the primary once a fifth of the rows are done.
 
@@ -225,14 +239,18 @@ def case_failover_writes(c, build):
     cluster.wait_for("a new leader", lambda: c.leader() not in (None, old_leader), 60, 0.2)
     new_leader = c.leader()
     # Every node answers again (the nodes find the new roles without a restart).
-    for lk in load.lookers:
+    # (Probes on connections of their own: the load's threads own theirs.)
+    probes = [Looker(c, n) for n in sorted(c.state["nodes"])]
+    for lk in probes:
         cluster.wait_for("%s to answer after the failover" % lk.node,
                          lambda lk=lk: lk.lookup(numbers[0]) == "ok", 60, 0.2)
     t_after = time.monotonic()
-    for lk in load.lookers:   # a round of fresh lookups after the failover: all answered
+    time.sleep(1)   # the load keeps going: these lookups count as "after"
+    load.stop()
+    for lk in probes:   # a round of fresh lookups after the failover: all answered
+        lk.results.clear()
         for n in numbers[-50:]:
             lk.lookup(n)
-    load.stop()
 
     # What speerctl said, row by row.
     done, failed, unknown, lines = set(), set(), set(), c.tail("stream.out", 10 ** 8).splitlines()
@@ -255,15 +273,17 @@ def case_failover_writes(c, build):
     check(rc == (0 if not failed and not unknown else rc), "exit code")
     # What the store holds, read on the new primary.
     r = c.psql(new_leader, "SELECT p.value FROM public_identifier p JOIN destination_group d "
-                           "ON d.id = p.destination_group_id WHERE d.name = 'dg-stream'")
+                           "ON d.id = p.destination_group_id WHERE d.name = 'dg-stream' "
+                           "AND p.value LIKE '19%02d5557%%'" % run)
     check(r.returncode == 0, "psql: " + r.stdout)
     stored = set(r.stdout.split())
-    a = c.psql(new_leader, "SELECT object_key, count(*) FROM audit WHERE actor = 'stream' "
-                           "GROUP BY object_key HAVING count(*) <> 1")
+    a = c.psql(new_leader, "SELECT object_key, count(*) FROM audit WHERE actor = '%s' "
+                           "GROUP BY object_key HAVING count(*) <> 1" % actor)
     check(a.returncode == 0 and a.stdout.strip() == "",
           "audit rows not exactly one per write: %s" % a.stdout[:500])
-    n_audit = c.psql(new_leader, "SELECT count(*) FROM audit WHERE actor = 'stream'").stdout.strip()
-    lookups = load.all_results()
+    n_audit = c.psql(new_leader, "SELECT count(*) FROM audit WHERE actor = '%s'" %
+                     actor).stdout.strip()
+    lookups = load.all_results() + [r for lk in probes for r in lk.results]
     report = {
         "old_leader": old_leader, "new_leader": new_leader, "rows": STREAM_ROWS,
         "done": len(done), "retried": retried, "failed": len(failed), "unknown": len(unknown),
@@ -342,23 +362,26 @@ def case_replica_killed(c, build):
 def case_operation_id_rerun(c, build):
     """A write rerun with the operation id speerctl used is reported done and
     applied once; the same id for another write is refused."""
-    op = "cluster-test-%d" % os.getpid()
-    args = ["number", "add", "dg-stream", "19995550001", "--actor", "rerun", "--operation-id", op]
+    op = "cluster-test-%d-%d" % (os.getpid(), int(time.time()))
+    actor = "rerun-%d" % os.getpid()
+    first_number = "1998%07d" % (os.getpid() % 10 ** 7)
+    other_number = "1997%07d" % (os.getpid() % 10 ** 7)
+    args = ["number", "add", "dg-stream", first_number, "--actor", actor, "--operation-id", op]
     first = c.speerctl(args, check=False)
     check(first.returncode == 0, "first write: %s" % first.stdout)
     again = c.speerctl(args, check=False)
     check(again.returncode == 0 and "already applied" in again.stdout,
           "rerun: %d %s" % (again.returncode, again.stdout))
-    other = c.speerctl(["number", "add", "dg-stream", "19995550002", "--actor", "rerun",
+    other = c.speerctl(["number", "add", "dg-stream", other_number, "--actor", actor,
                         "--operation-id", op], check=False)
     check(other.returncode == 5 and "different write" in other.stdout,
           "reused id: %d %s" % (other.returncode, other.stdout))
     leader = c.leader()
-    n = c.psql(leader, "SELECT count(*) FROM audit WHERE actor = 'rerun'").stdout.strip()
+    n = c.psql(leader, "SELECT count(*) FROM audit WHERE actor = '%s'" % actor).stdout.strip()
     check(n == "1", "audit rows for the rerun write: %s" % n)
 
 
-CASES = ["status", "failover_writes", "replica_killed", "operation_id_rerun"]
+CASES = ["status", "replica_killed", "failover_writes", "operation_id_rerun"]
 
 
 def main():
