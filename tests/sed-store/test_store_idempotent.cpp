@@ -57,8 +57,8 @@ TEMPLATE_TEST_CASE("a write retried with its operation id is applied once", "[st
   CHECK(plain.error().code == ErrorCode::conflict);
 }
 
-TEMPLATE_TEST_CASE("an operation id reused for another write is a conflict",
-                   "[store][idempotent]", Sqlite, Postgres) {
+TEMPLATE_TEST_CASE("an operation id reused for another write is a conflict", "[store][idempotent]",
+                   Sqlite, Postgres) {
   TestStore ts(TestType::value);
   auto s = ts.open();
   must_apply(*s, {AddDestinationGroup{"dg", ""}});
@@ -90,8 +90,8 @@ TEMPLATE_TEST_CASE("a failed write records no operation id", "[store][idempotent
 TEMPLATE_TEST_CASE("operation ids are checked", "[store][idempotent]", Sqlite, Postgres) {
   TestStore ts(TestType::value);
   auto s = ts.open();
-  for (const std::string bad : {std::string("has space"), std::string(129, 'a'),
-                                std::string("semi;colon"), std::string("quote'")}) {
+  for (const std::string& bad : {std::string("has space"), std::string(129, 'a'),
+                                 std::string("semi;colon"), std::string("quote'")}) {
     auto r = s->apply(std::vector<Change>{AddDestinationGroup{"dg", ""}}, with_id(bad));
     REQUIRE_FALSE(r);
     CHECK(r.error().code == ErrorCode::invalid);
