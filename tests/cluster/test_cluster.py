@@ -17,6 +17,7 @@ import http.client
 import importlib.machinery
 import json
 import os
+import signal
 import ssl
 import subprocess
 import sys
@@ -381,7 +382,54 @@ def case_operation_id_rerun(c, build):
     check(n == "1", "audit rows for the rerun write: %s" % n)
 
 
-CASES = ["status", "replica_killed", "failover_writes", "operation_id_rerun"]
+def case_commit_in_doubt(c, build):
+    """A COMMIT cut off after it committed on the primary (the session
+    terminated while the commit waits for the synchronous standby, as a
+    failover would cut it): speerctl retries with its operation id, finds
+    the write applied and says so; the write is there once."""
+    if not c.healthy():
+        heal(c)
+    leader = c.leader()
+    live = running_members(c)
+    sync = [m for m, x in live.items() if x.get("role") == "sync_standby"]
+    check(sync, "no sync standby: %s" % live)
+    r = c.psql(sync[0], "SELECT pid FROM pg_stat_wal_receiver", db="postgres")
+    check(r.returncode == 0 and r.stdout.strip().isdigit(), "walreceiver of %s: %s" % (
+        sync[0], r.stdout))
+    walreceiver = int(r.stdout.strip())
+    check(cluster.pid_names(walreceiver, "walreceiver"), "pid %d is not a walreceiver" % walreceiver)
+    number = "1995%07d" % (os.getpid() % 10 ** 7)
+    actor = "doubt-%d" % os.getpid()
+    op = "cluster-doubt-%d-%d" % (os.getpid(), int(time.time()))
+    os.kill(walreceiver, signal.SIGSTOP)   # the standby stops acknowledging
+    try:
+        p = subprocess.Popen([c.state["speerctl"], "number", "add", "dg-stream", number,
+                              "--store", c.state["write_uri"], "--actor", actor,
+                              "--operation-id", op, "--retry-for", "60"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def waiting():
+            q = c.psql(leader, "SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
+            return q.stdout.split()
+        cluster.wait_for("the COMMIT to wait for the synchronous standby", waiting, 30, 0.1)
+        backends = waiting()
+        t = c.psql(leader, "SELECT pg_terminate_backend(%d)" % int(backends[0]))
+        check(t.returncode == 0, "pg_terminate_backend: " + t.stdout)
+    finally:
+        os.kill(walreceiver, signal.SIGCONT)
+    out, err = p.communicate(timeout=90)
+    report = {"exit": p.returncode, "stdout": out.strip(), "stderr": err.strip()[-1500:]}
+    write_report(c, "commit_in_doubt", report)
+    check(p.returncode == 0, "speerctl exit %d: %s" % (p.returncode, err))
+    check("COMMIT was cut off" in err, "speerctl did not say the COMMIT was cut off: " + err)
+    check("had applied it" in err, "speerctl did not say the write had been applied: " + err)
+    n = c.psql(c.leader(), "SELECT count(*) FROM audit WHERE actor = '%s'" % actor).stdout.strip()
+    check(n == "1", "audit rows for the write: %s (want exactly 1)" % n)
+    v = c.psql(c.leader(), "SELECT count(*) FROM public_identifier WHERE value = '%s'" % number)
+    check(v.stdout.strip() == "1", "the number is stored %s times" % v.stdout.strip())
+
+
+CASES = ["status", "replica_killed", "failover_writes", "commit_in_doubt", "operation_id_rerun"]
 
 
 def main():
