@@ -1,6 +1,6 @@
 // Every SQL statement of the SED store. Constant text only: values are bound
 // parameters ($1..$n, named parameters in SQLite) and nothing here is ever
-// assembled at run time. tests/sed-store/sql_hygiene_test.cpp checks that the
+// assembled at run time. tests/sed-store/test_sql_hygiene.cpp checks that the
 // sources keep it that way.
 #include "sed-store/statements.hpp"
 

@@ -24,7 +24,7 @@ enum class TreePolicy {
   allow_insecure,  // secure and insecure answers route (bogus never does)
 };
 
-// How a DNS answer is checked against the SED store (DESIGN.md).
+// How a DNS answer is checked against the SED store (ARCHITECTURE.md, "The store check").
 enum class StorePolicy {
   strict,               // a mismatch rejects
   advisory,             // a mismatch is flagged and routed

@@ -15,7 +15,7 @@ Expected<bool> check_sections(const toml::value& root) {
   if (!root.is_table()) return fail("not a TOML table");
   std::map<std::string, const toml::value*> keys;  // sorted: the first error is stable
   for (const auto& [k, v] : root.as_table()) keys[k] = &v;
-  const auto& mine = server::server_sections();
+  const auto& mine = service::server_sections();
   const auto& resolver = config::resolver_sections();
   for (const auto& [k, v] : keys) {
     const bool known = std::find(mine.begin(), mine.end(), k) != mine.end() ||
@@ -36,7 +36,7 @@ Expected<std::shared_ptr<const Config>> load_config(const std::filesystem::path&
   const auto base = file.parent_path();
   auto named = [&](const std::string& e) { return fail(file.string() + ": " + e); };
   if (auto r = check_sections(*root); !r) return named(r.error());
-  auto srv = server::parse_server_config(*root);
+  auto srv = service::parse_server_config(*root);
   if (!srv) return named(srv.error());
   auto res = config::parse_resolver_config(*root, base);
   if (!res) return named(res.error());

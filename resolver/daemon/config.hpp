@@ -1,4 +1,4 @@
-// speerd.toml as a whole: the daemon's sections (resolver/server/settings.hpp)
+// speerd.toml as a whole: the daemon's sections (resolver/service/settings.hpp)
 // and the resolver's (resolver/config/config.hpp). Loaded whole, checked
 // whole, and swapped whole on SIGHUP (std::shared_ptr<const Config>); a file
 // that does not load leaves the running configuration alone.
@@ -12,13 +12,13 @@
 
 #include "enum/expected.hpp"
 #include "resolver/config/config.hpp"
-#include "resolver/server/settings.hpp"
+#include "resolver/service/settings.hpp"
 
 namespace speerd::daemon {
 
 struct Config {
   std::filesystem::path file;
-  server::ServerConfig server;
+  service::ServerConfig server;
   config::ResolverConfig resolver;
   toml::value resolver_toml;  // the resolver sections as read (to tell whether they changed)
 };

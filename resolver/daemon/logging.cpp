@@ -90,7 +90,7 @@ std::shared_ptr<ReopenableSink> the_sink;
 
 }  // namespace
 
-Expected<bool> setup_logging(const server::LogSection& log) {
+Expected<bool> setup_logging(const service::LogSection& log) {
   std::lock_guard<std::mutex> lock(setup_mutex);
   if (!the_sink) {
     auto sink = std::make_shared<ReopenableSink>();
@@ -107,7 +107,7 @@ Expected<bool> setup_logging(const server::LogSection& log) {
   return true;
 }
 
-Expected<bool> check_logging(const server::LogSection& log) {
+Expected<bool> check_logging(const service::LogSection& log) {
   if (log.file.empty()) return true;
   FILE* f = std::fopen(log.file.c_str(), "a");
   if (!f) return fail("[log] file: cannot open " + log.file + ": " + std::strerror(errno));

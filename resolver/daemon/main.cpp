@@ -28,14 +28,14 @@
 #include "resolver/daemon/config.hpp"
 #include "resolver/daemon/logging.hpp"
 #include "resolver/daemon/runtime.hpp"
-#include "resolver/server/log.hpp"
 #include "resolver/server/tls.hpp"
+#include "resolver/service/log.hpp"
 #include "sed-store/store.hpp"
 
 namespace {
 
 namespace d = speerd::daemon;
-namespace log = speerd::server::log;
+namespace log = speerd::service::log;
 
 constexpr int kExitConfig = 1;
 
@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
     std::cout
         << "Daemon settings (speerd.toml). The resolver sections [dns], [[dns.stub]],\n"
            "[[enum.tree]], [lookup] and [cache] are described in resolver/config/config.hpp.\n"
-        << speerd::server::describe_settings();
+        << speerd::service::describe_settings();
     return 0;
   }
   try {

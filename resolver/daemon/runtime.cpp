@@ -3,13 +3,13 @@
 #include <boost/asio/post.hpp>
 
 #include "resolver/daemon/logging.hpp"
-#include "resolver/server/log.hpp"
-#include "resolver/server/store_directory.hpp"
+#include "resolver/service/log.hpp"
+#include "resolver/service/store_directory.hpp"
 
 namespace speerd::daemon {
 namespace {
 
-namespace log = server::log;
+namespace log = service::log;
 
 std::map<std::string, std::string> tree_names(const config::ResolverConfig& r) {
   std::map<std::string, std::string> m;
@@ -70,9 +70,9 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
   auto full = rt->with_anchors(cfg);
   if (!full) return fail(full.error());
   rt->current_ = *full;
-  rt->pipelines_ = std::make_shared<server::Guarded<std::vector<std::weak_ptr<ShardPipeline>>>>();
-  rt->upstream_ = std::make_shared<server::Guarded<std::string>>("not probed yet");
-  rt->ready_cfg_ = std::make_shared<server::Guarded<std::shared_ptr<const Config>>>(rt->current_);
+  rt->pipelines_ = std::make_shared<Guarded<std::vector<std::weak_ptr<ShardPipeline>>>>();
+  rt->upstream_ = std::make_shared<Guarded<std::string>>("not probed yet");
+  rt->ready_cfg_ = std::make_shared<Guarded<std::shared_ptr<const Config>>>(rt->current_);
 
   server::ServerHooks hooks;
   hooks.make_service = rt->service_factory(rt->current_);
@@ -80,11 +80,11 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
   const auto names = tree_names(rt->current_->resolver);
   const auto refresh = std::chrono::milliseconds(cfg->server.store.refresh_interval_ms);
   hooks.make_directory = [uri, names,
-                          refresh]() -> Expected<std::unique_ptr<server::ClientDirectory>> {
+                          refresh]() -> Expected<std::unique_ptr<service::ClientDirectory>> {
     auto s = open(uri);
     if (!s) return fail(s.error());
-    return std::unique_ptr<server::ClientDirectory>(
-        std::make_unique<server::StoreDirectory>(std::move(*s), names, refresh));
+    return std::unique_ptr<service::ClientDirectory>(
+        std::make_unique<service::StoreDirectory>(std::move(*s), names, refresh));
   };
   auto ready_cfg = rt->ready_cfg_;
   hooks.readiness.push_back({"trust_anchors", [ready_cfg]() -> Expected<bool> {
@@ -101,7 +101,7 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
                                return true;
                              }});
   auto server = server::Server::start(
-      std::make_shared<const server::ServerConfig>(rt->current_->server), std::move(hooks));
+      std::make_shared<const service::ServerConfig>(rt->current_->server), std::move(hooks));
   if (!server) return fail(server.error());
   rt->server_ = std::move(*server);
   rt->start_prober();
@@ -134,7 +134,7 @@ Expected<std::vector<std::string>> Runtime::reload() {
   const bool resolver_changed =
       (*full)->resolver_toml != current_->resolver_toml || store_anchors_ != old_anchors;
   auto factory = resolver_changed ? service_factory(*full) : server::ServerHooks::ServiceFactory{};
-  auto r = server_->reload(std::make_shared<const server::ServerConfig>((*full)->server), factory);
+  auto r = server_->reload(std::make_shared<const service::ServerConfig>((*full)->server), factory);
   if (!r) {
     store_anchors_ = old_anchors;
     return refused(r.error(), true);
@@ -227,8 +227,8 @@ void Runtime::publish_health() {
   }
   upstream_->with([&](auto& s) { s = why; });
   auto& m = server_->control_metrics();
-  m.set(server::Metric::upstream_servers, server::L(server::UpstreamLabel::up), up);
-  m.set(server::Metric::upstream_servers, server::L(server::UpstreamLabel::down), down);
+  m.set(service::Metric::upstream_servers, service::L(service::UpstreamLabel::up), up);
+  m.set(service::Metric::upstream_servers, service::L(service::UpstreamLabel::down), down);
   health_timer_.expires_after(std::chrono::seconds(1));
   health_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) publish_health();

@@ -19,10 +19,10 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "enum/expected.hpp"
+#include "enum/guarded.hpp"
 #include "resolver/daemon/config.hpp"
 #include "resolver/daemon/shard_pipeline.hpp"
 #include "resolver/dns/health.hpp"
-#include "resolver/server/guarded.hpp"
 #include "resolver/server/server.hpp"
 #include "sed-store/store.hpp"
 
@@ -63,10 +63,10 @@ class Runtime {
   std::chrono::steady_clock::time_point anchor_retry_at_;
   // Shared with the admin thread's readiness checks: the prober's verdict,
   // published by the main thread ("" = reachable, else why not).
-  std::shared_ptr<server::Guarded<std::string>> upstream_;
-  std::shared_ptr<server::Guarded<std::shared_ptr<const Config>>> ready_cfg_;
+  std::shared_ptr<Guarded<std::string>> upstream_;
+  std::shared_ptr<Guarded<std::shared_ptr<const Config>>> ready_cfg_;
   // Each shard's pipeline, to drop its cache when the store changes.
-  std::shared_ptr<server::Guarded<std::vector<std::weak_ptr<ShardPipeline>>>> pipelines_;
+  std::shared_ptr<Guarded<std::vector<std::weak_ptr<ShardPipeline>>>> pipelines_;
   std::unique_ptr<server::Server> server_;
 };
 

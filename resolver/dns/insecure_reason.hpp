@@ -27,7 +27,7 @@ namespace speerd::dns {
 
 inline constexpr std::size_t kMaxDiagnosisLabels = 16;
 // unbound 1.17's val-nsec3-keysize-iterations: denials with more NSEC3
-// iterations are treated as insecure (TESTBED-NOTES).
+// iterations are treated as insecure (see the testbed notes on NSEC3 iterations).
 inline constexpr std::uint16_t kMaxNsec3Iterations = 150;
 inline constexpr std::uint16_t kEdeUnsupportedNsec3Iterations = 27;  // RFC 9276
 

@@ -10,7 +10,7 @@
 
 namespace speerd::lrf::detail {
 
-namespace reason = pipeline::reason;
+namespace reason = model::reason;
 using dns::Security;
 
 std::string type_name(std::uint16_t type) {
@@ -103,7 +103,7 @@ void LocateJob::start() {
             "transport " + std::string(to_string(fixed)) + " is not enabled for next hops");
       return maybe_finish();
     }
-    pipeline::Target t;
+    model::Target t;
     t.host = uri_.host;
     t.address = uri_.host;
     t.port = uri_.port.value_or(default_port(fixed));

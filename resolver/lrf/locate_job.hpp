@@ -87,7 +87,7 @@ class LocateJob : public std::enable_shared_from_this<LocateJob> {
   void no_target_reason(LocateResult& r) const;
 
   // --- assembly ---------------------------------------------------------------
-  pipeline::Step step_of(const Key& key, const Lookup& l) const;
+  model::Step step_of(const Key& key, const Lookup& l) const;
   void add_targets(LocateResult& r, const Branch& b, const std::vector<SrvRecord>& ordered,
                    const dns::Outcome& path, std::set<Key>& noted);
   void add_host_targets(LocateResult& r, const std::string& host, std::uint16_t port,
@@ -113,7 +113,7 @@ class LocateJob : public std::enable_shared_from_this<LocateJob> {
   std::size_t srv_outstanding_ = 0;
   bool finished_ = false;
   std::optional<std::pair<std::string, std::string>> fatal_;  // (code, reason)
-  std::vector<pipeline::Target> direct_targets_;              // numeric host
+  std::vector<model::Target> direct_targets_;                 // numeric host
 };
 
 }  // namespace speerd::lrf::detail

@@ -12,7 +12,7 @@
 
 namespace speerd::lrf::detail {
 
-namespace reason = pipeline::reason;
+namespace reason = model::reason;
 using dns::Security;
 
 namespace {
@@ -44,9 +44,9 @@ std::optional<std::string> address_text(std::uint16_t type, const std::string& r
 
 }  // namespace
 
-pipeline::Step LocateJob::step_of(const Key& key, const Lookup& l) const {
+model::Step LocateJob::step_of(const Key& key, const Lookup& l) const {
   const dns::Answer& a = l.answer;
-  pipeline::Step s;
+  model::Step s;
   s.name = key.first;
   s.type = type_name(key.second);
   s.result = result_text(a);
@@ -114,7 +114,7 @@ void LocateJob::add_host_targets(LocateResult& r, const std::string& host, std::
         break;
       }
       ++taken;
-      pipeline::Target t;
+      model::Target t;
       t.host = no_dot(host);
       t.address = *addr;
       t.port = port;
@@ -231,7 +231,7 @@ void LocateJob::finish() {
     dns::Outcome base = dns::Outcome::secure();
     if (auto o = outcome_of({uri_.fqdn(), dns::rrtype::NAPTR})) base = *o;
     std::set<Key> noted;
-    std::vector<pipeline::Target> direct = direct_targets_;
+    std::vector<model::Target> direct = direct_targets_;
     for (auto& t : direct) r.targets.push_back(std::move(t));
     for (std::size_t i = 0; i < branches_.size(); ++i) {
       const Branch& b = branches_[i];
@@ -254,9 +254,9 @@ void LocateJob::finish() {
     }
     // The same next hop reached twice (two SRV records, two transports' names):
     // the first occurrence is the one to try.
-    std::vector<pipeline::Target> unique;
+    std::vector<model::Target> unique;
     for (auto& t : r.targets) {
-      const bool dup = std::any_of(unique.begin(), unique.end(), [&](const pipeline::Target& u) {
+      const bool dup = std::any_of(unique.begin(), unique.end(), [&](const model::Target& u) {
         return u.address == t.address && u.port == t.port && u.transport == t.transport;
       });
       if (!dup) unique.push_back(std::move(t));
@@ -272,13 +272,13 @@ void LocateJob::finish() {
   r.notes = notes_;
 
   if (!r.targets.empty()) {
-    r.verdict = pipeline::Verdict::route;
+    r.verdict = model::Verdict::route;
     r.code = reason::kRouted;
     r.outcome = r.targets.front().outcome;
     for (const auto& t : r.targets) r.outcome = dns::weakest(r.outcome, t.outcome);
     if (!any_step) r.ttl = kNoDnsTtl;
   } else {
-    r.verdict = pipeline::Verdict::reject;
+    r.verdict = model::Verdict::reject;
     r.outcome =
         any_step ? all_steps : dns::Outcome{Security::indeterminate, "no DNS step", std::nullopt};
     if (!any_step) r.ttl = 0;
@@ -287,7 +287,7 @@ void LocateJob::finish() {
       r.reason = fatal_->second;
     } else {
       // Nothing usable: the weakest step names the cause.
-      const pipeline::Step* worst = nullptr;
+      const model::Step* worst = nullptr;
       for (const auto& s : r.steps) {
         if (worst == nullptr ||
             static_cast<int>(s.outcome.state) < static_cast<int>(worst->outcome.state)) {

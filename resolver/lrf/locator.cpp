@@ -8,7 +8,7 @@
 namespace speerd::lrf {
 
 using dns::Security;
-namespace reason = pipeline::reason;
+namespace reason = model::reason;
 
 Locator::Locator(dns::Client& dns, boost::asio::any_io_executor executor, LocatorOptions options)
     : dns_(dns),
@@ -24,10 +24,10 @@ void Locator::locate(const std::string& uri, Callback cb) {
 }
 
 void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets,
-                           const std::function<bool(const pipeline::Target&)>& vouched,
+                           const std::function<bool(const model::Target&)>& vouched,
                            bool allow_ip_literal_targets) {
   if (!result.routable()) return;
-  std::vector<pipeline::Target> kept;
+  std::vector<model::Target> kept;
   std::optional<dns::Outcome> dropped;
   for (auto& t : result.targets) {
     const bool insecure = t.outcome.state == Security::insecure;
@@ -54,7 +54,7 @@ void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets,
     for (const auto& t : result.targets) result.outcome = dns::weakest(result.outcome, t.outcome);
     return;
   }
-  result.verdict = pipeline::Verdict::reject;
+  result.verdict = model::Verdict::reject;
   const bool insecure = dropped && dropped->state == Security::insecure;
   const bool literal = dropped && dropped->state == Security::not_applicable;
   result.code = insecure || literal ? reason::kInsecureNotAllowed : reason::kIndeterminate;

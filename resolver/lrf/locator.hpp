@@ -14,7 +14,7 @@
 //       no SRV              -> A + AAAA of the host at the default port, UDP for sip:,
 //                              TLS for sips:
 //
-// Every DNS answer becomes a pipeline::Step with its validation outcome. A target's
+// Every DNS answer becomes a model::Step with its validation outcome. A target's
 // outcome is the weakest of the steps that produced it (NAPTR, SRV or the denials
 // that led to the fallback, and its address lookup). Addresses from a bogus or failed
 // lookup are dropped and the reason kept in `notes`; insecure ones are kept and
@@ -36,7 +36,7 @@
 #include "resolver/lrf/limits.hpp"
 #include "resolver/lrf/sip_uri.hpp"
 #include "resolver/lrf/srv.hpp"
-#include "resolver/pipeline/result.hpp"
+#include "resolver/model/lookup.hpp"
 
 namespace speerd::lrf {
 
@@ -70,23 +70,23 @@ struct LocatorOptions {
 };
 
 struct LocateResult {
-  pipeline::Verdict verdict = pipeline::Verdict::reject;
-  // pipeline::reason::*: kRouted; kBadInput (URI refused); kNotFound (the domain does
+  model::Verdict verdict = model::Verdict::reject;
+  // model::reason::*: kRouted; kBadInput (URI refused); kNotFound (the domain does
   // not exist); kDnssecBogus; kUpstreamFailure / kIndeterminate (no answer, no
   // validation result); kNoUsableRecord (records exist but none is usable for this
   // URI: sips: without TLS, unsupported transports, SRV target "."); kNoTargets (no
   // address found); kInsecureNotAllowed (apply_insecure_policy).
-  std::string code = pipeline::reason::kNoTargets;
-  std::string reason;                     // human-readable; for a reject, the first cause
-  std::string uri;                        // the URI as given
-  std::vector<pipeline::Target> targets;  // in the order to try them
-  std::vector<pipeline::Step> steps;      // every DNS step, in resolution order
-  std::vector<std::string> notes;         // every record or target skipped or dropped, and why
-  dns::Outcome outcome;                   // route: the weakest target; reject: the weakest step
-  std::uint32_t ttl = 0;    // smallest TTL of the steps (kNoDnsTtl when there are none)
-  std::size_t queries = 0;  // DNS queries issued
+  std::string code = model::reason::kNoTargets;
+  std::string reason;                  // human-readable; for a reject, the first cause
+  std::string uri;                     // the URI as given
+  std::vector<model::Target> targets;  // in the order to try them
+  std::vector<model::Step> steps;      // every DNS step, in resolution order
+  std::vector<std::string> notes;      // every record or target skipped or dropped, and why
+  dns::Outcome outcome;                // route: the weakest target; reject: the weakest step
+  std::uint32_t ttl = 0;               // smallest TTL of the steps (kNoDnsTtl when there are none)
+  std::size_t queries = 0;             // DNS queries issued
 
-  bool routable() const { return verdict == pipeline::Verdict::route; }
+  bool routable() const { return verdict == model::Verdict::route; }
 };
 
 class Locator {
@@ -120,7 +120,7 @@ class Locator {
 // A target whose outcome is not_applicable (an IP literal host) is kept
 // only when `allow_ip_literal_targets`.
 void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets,
-                           const std::function<bool(const pipeline::Target&)>& vouched = {},
+                           const std::function<bool(const model::Target&)>& vouched = {},
                            bool allow_ip_literal_targets = true);
 
 }  // namespace speerd::lrf

@@ -27,7 +27,7 @@ inline constexpr Transport kAllTransports[] = {Transport::udp,  Transport::tcp, 
                                                Transport::sctp, Transport::tls_sctp, Transport::ws,
                                                Transport::wss};
 
-// "udp", "tcp", "tls", "sctp", "tls-sctp", "ws", "wss" (pipeline::Target::transport).
+// "udp", "tcp", "tls", "sctp", "tls-sctp", "ws", "wss" (model::Target::transport).
 std::string_view to_string(Transport t);
 std::string_view to_string(Scheme s);
 

@@ -86,7 +86,7 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
 
   // Records the step; returns false when the lookup must stop here.
   bool account(const dns::Answer& a) {
-    pipeline::Step s;
+    model::Step s;
     s.name = a.qname;
     s.type = "NAPTR";
     s.result = result_word(a);

@@ -24,7 +24,7 @@
 #include "enum/substitution_cache.hpp"
 #include "resolver/config/config.hpp"
 #include "resolver/dns/client.hpp"
-#include "resolver/pipeline/result.hpp"
+#include "resolver/model/lookup.hpp"
 
 namespace speerd::luf {
 
@@ -53,7 +53,7 @@ struct LufResult {
   std::string tree;  // name of the tree that answered (or stopped the lookup)
   config::TreePolicy policy = config::TreePolicy::require_secure;
   std::vector<UriCandidate> uris;
-  std::vector<pipeline::Step> steps;              // every DNS query, in order
+  std::vector<model::Step> steps;                 // every DNS query, in order
   std::vector<std::string> notes;                 // every NAPTR rule and what was done with it
   dns::Outcome outcome = dns::Outcome::secure();  // weakest step that counted
   std::uint32_t ttl = 0;                          // smallest TTL on the path

@@ -4,6 +4,9 @@
 
 namespace speerd::pipeline {
 
+using model::Step;
+using model::Target;
+
 namespace {
 constexpr std::size_t kEntryOverhead = 160;  // list node, map node, shared_ptr control block
 

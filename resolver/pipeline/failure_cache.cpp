@@ -4,6 +4,9 @@
 
 namespace speerd::pipeline {
 
+using model::Verdict;
+namespace reason = model::reason;
+
 FailureCache::FailureCache(config::CacheSettings settings, Clock clock)
     : settings_(settings), clock_(std::move(clock)) {
   if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };

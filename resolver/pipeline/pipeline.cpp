@@ -12,6 +12,11 @@
 
 namespace speerd::pipeline {
 
+using model::Verdict;
+
+using model::Target;
+namespace reason = model::reason;
+
 namespace asio = boost::asio;
 
 namespace {

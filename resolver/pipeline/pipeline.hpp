@@ -2,7 +2,7 @@
 // usable targets, verdict by policy, result cache with single-flight and
 // bounded serve-stale. One Pipeline per event-loop thread.
 //
-// Policy (DESIGN.md):
+// Policy (ARCHITECTURE.md, "Lookup policy"):
 //   - bogus never routes: a bogus ENUM step stops the lookup; a URI whose
 //     location is bogus is skipped for the next URI (reported in `uris`);
 //   - insecure ENUM answers route only in `allow-insecure` trees; insecure

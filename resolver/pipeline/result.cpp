@@ -4,9 +4,8 @@
 
 namespace speerd::pipeline {
 
-std::string_view to_string(Verdict v) {
-  return v == Verdict::route ? "route" : "reject";
-}
+using model::Step;
+using model::Target;
 
 std::string_view to_string(StoreCheck c) {
   switch (c) {

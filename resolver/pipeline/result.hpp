@@ -12,41 +12,20 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "resolver/dns/outcome.hpp"
+#include "resolver/model/lookup.hpp"
 
 namespace speerd::pipeline {
-
-// One DNS step of a lookup, for the response's `dnssec` list and for trace.
-struct Step {
-  std::string name;    // the owner name queried
-  std::string type;    // "NAPTR", "SRV", "A", "AAAA"
-  std::string result;  // "answer", "nxdomain", "nodata", "servfail", ...
-  std::uint32_t ttl = 0;
-  dns::Outcome outcome;
-  std::string detail;  // e.g. the rule applied, the records returned
-};
-
-// One next hop (session establishment data).
-struct Target {
-  std::string host;     // the host name (or the literal address)
-  std::string address;  // IPv4 or IPv6 literal
-  std::uint16_t port = 0;
-  std::string transport;  // "udp", "tcp", "tls", "sctp", "ws", "wss"
-  std::uint16_t priority = 0;
-  std::uint16_t weight = 0;
-  dns::Outcome outcome;  // weakest outcome of the steps that produced this target
-};
 
 // One URI produced by the LUF, with the targets the LRF found for it.
 struct UriResult {
   std::string uri;
   std::uint16_t order = 0;
   std::uint16_t preference = 0;
-  std::string service;          // the NAPTR services field it came from
-  std::vector<Target> targets;  // empty when not resolved or unusable
-  std::string status;           // "used", "fallback", "unresolved", or why it is unusable
+  std::string service;                 // the NAPTR services field it came from
+  std::vector<model::Target> targets;  // empty when not resolved or unusable
+  std::string status;                  // "used", "fallback", "unresolved", or why it is unusable
 };
 
-enum class Verdict { route, reject };
 enum class StoreCheck { not_checked, match, mismatch, no_record };
 
 struct StoreResult {
@@ -55,33 +34,18 @@ struct StoreResult {
   std::string detail;
 };
 
-// Stable machine-readable reason codes (also the API's error codes).
-namespace reason {
-inline constexpr const char* kRouted = "routed";
-inline constexpr const char* kNotFound = "not-found";  // also used for "not allowed" (same answer)
-inline constexpr const char* kDnssecBogus = "dnssec-bogus";
-inline constexpr const char* kInsecureNotAllowed = "insecure-not-allowed";
-inline constexpr const char* kIndeterminate = "dnssec-indeterminate";
-inline constexpr const char* kNoUsableRecord = "no-usable-record";
-inline constexpr const char* kNoTargets = "no-targets";
-inline constexpr const char* kStoreMismatch = "store-mismatch";
-inline constexpr const char* kUpstreamFailure = "upstream-failure";
-inline constexpr const char* kBadInput = "bad-input";
-inline constexpr const char* kBadNumber = "bad-number";  // not readable as E.164
-}  // namespace reason
-
 struct LookupResult {
-  Verdict verdict = Verdict::reject;
-  std::string code = reason::kNotFound;  // one of reason::*
-  std::string reason;                    // human-readable explanation
-  std::string number;                    // AUS (+digits) for lookups; empty for route()
-  std::string tree;                      // the ENUM tree that answered
-  std::string uri;                       // the URI routed to (first usable)
-  std::vector<UriResult> uris;           // every usable URI in order, with fallbacks
-  std::vector<Target> targets;           // ordered targets of `uri`
-  std::uint32_t ttl = 0;                 // smallest TTL on the path
-  dns::Outcome outcome;                  // weakest step
-  std::vector<Step> dnssec;              // every DNS step in order
+  model::Verdict verdict = model::Verdict::reject;
+  std::string code = model::reason::kNotFound;  // one of model::reason::*
+  std::string reason;                           // human-readable explanation
+  std::string number;                           // AUS (+digits) for lookups; empty for route()
+  std::string tree;                             // the ENUM tree that answered
+  std::string uri;                              // the URI routed to (first usable)
+  std::vector<UriResult> uris;                  // every usable URI in order, with fallbacks
+  std::vector<model::Target> targets;           // ordered targets of `uri`
+  std::uint32_t ttl = 0;                        // smallest TTL on the path
+  dns::Outcome outcome;                         // weakest step
+  std::vector<model::Step> dnssec;              // every DNS step in order
   StoreResult store;
   // Every NAPTR rule, record or target that was skipped or dropped, and why
   // (for `speerctl trace` and logs; not sent to API clients, whose scope may
@@ -102,9 +66,8 @@ struct LookupResult {
 // `full` adds both, for speerctl.
 enum class JsonForm { api, full };
 nlohmann::json to_json(const LookupResult& r, JsonForm form = JsonForm::api);
-nlohmann::json to_json(const Target& t);
-nlohmann::json to_json(const Step& s, JsonForm form = JsonForm::full);
-std::string_view to_string(Verdict v);
+nlohmann::json to_json(const model::Target& t);
+nlohmann::json to_json(const model::Step& s, JsonForm form = JsonForm::full);
 std::string_view to_string(StoreCheck c);
 
 // What the asking client may see (from the store's client record).

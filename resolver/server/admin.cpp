@@ -8,12 +8,15 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
-#include "resolver/server/errors.hpp"
 #include "resolver/server/http_text.hpp"
-#include "resolver/server/log.hpp"
-#include "resolver/server/settings.hpp"
+#include "resolver/service/errors.hpp"
+#include "resolver/service/log.hpp"
+#include "resolver/service/settings.hpp"
 
 namespace speerd::server {
+using service::ErrorCode;
+using service::parse_host_port;
+namespace log = service::log;
 namespace {
 
 namespace asio = boost::asio;

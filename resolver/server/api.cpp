@@ -6,11 +6,26 @@
 #include <nlohmann/json.hpp>
 
 #include "resolver/pipeline/failure_cache.hpp"
-#include "resolver/server/errors.hpp"
-#include "resolver/server/log.hpp"
 #include "resolver/server/result_writer.hpp"
+#include "resolver/service/errors.hpp"
+#include "resolver/service/log.hpp"
 
 namespace speerd::server {
+using service::CacheLabel;
+using service::ClientRecord;
+using service::Endpoint;
+using service::ErrorCode;
+using service::FailureCacheLabel;
+using service::info;
+using service::L;
+using service::LimitsSection;
+using service::Metric;
+using service::RateLimit;
+using service::RateLimiter;
+using service::StateLabel;
+using service::Status;
+using service::VerdictLabel;
+namespace log = service::log;
 namespace {
 
 using nlohmann::json;
@@ -41,11 +56,11 @@ StateLabel state_label(dns::Security s) {
 }
 
 bool is_bad_input(const LookupResult& r) {
-  return r.code == pipeline::reason::kBadInput || r.code == pipeline::reason::kBadNumber;
+  return r.code == model::reason::kBadInput || r.code == model::reason::kBadNumber;
 }
 
 ErrorCode bad_input_code(const LookupResult& r) {
-  return r.code == pipeline::reason::kBadNumber ? ErrorCode::bad_number : ErrorCode::bad_input;
+  return r.code == model::reason::kBadNumber ? ErrorCode::bad_number : ErrorCode::bad_input;
 }
 
 // The per-request answer options (the dial plan is the client's only).
@@ -219,7 +234,7 @@ void Api::count_result(Endpoint ep, const LookupResult& r) {
     return;
   }
   const auto verdict =
-      r.verdict == pipeline::Verdict::route ? VerdictLabel::route : VerdictLabel::reject;
+      r.verdict == model::Verdict::route ? VerdictLabel::route : VerdictLabel::reject;
   metrics_.inc2(Metric::lookups, L(ep), L(verdict));
   metrics_.inc(Metric::dnssec, L(state_label(r.outcome.state)));
   metrics_.inc(Metric::cache, r.stale    ? L(CacheLabel::stale)
@@ -444,7 +459,7 @@ void Api::batch(const ApiRequest& req, const ClientRecord& client, const LimitsS
     auto e164 = e ? Expected<std::string>(fail(*e)) : e164_of(numbers[i], opts);
     if (!e164) {
       auto bad = std::make_shared<LookupResult>();
-      bad->code = pipeline::reason::kBadNumber;
+      bad->code = model::reason::kBadNumber;
       bad->reason = e164.error();
       bad->number = numbers[i];
       complete(i, std::move(bad));

@@ -18,13 +18,13 @@
 #include <unordered_map>
 
 #include "resolver/pipeline/result.hpp"
-#include "resolver/server/client_directory.hpp"
-#include "resolver/server/errors.hpp"
 #include "resolver/server/http_text.hpp"
-#include "resolver/server/metrics.hpp"
-#include "resolver/server/rate_limiter.hpp"
 #include "resolver/server/result_writer.hpp"
-#include "resolver/server/settings.hpp"
+#include "resolver/service/client_directory.hpp"
+#include "resolver/service/errors.hpp"
+#include "resolver/service/metrics.hpp"
+#include "resolver/service/rate_limiter.hpp"
+#include "resolver/service/settings.hpp"
 
 namespace speerd::server {
 
@@ -54,7 +54,8 @@ class Api : public std::enable_shared_from_this<Api> {
  public:
   using Done = std::function<void(Response)>;
 
-  Api(std::shared_ptr<pipeline::LookupService> service, RateLimiter& limiter, Metrics& metrics)
+  Api(std::shared_ptr<pipeline::LookupService> service, service::RateLimiter& limiter,
+      service::Metrics& metrics)
       : service_(std::move(service)), limiter_(limiter), metrics_(metrics) {}
 
   // Calls `done` exactly once, possibly before returning. The request's
@@ -62,24 +63,24 @@ class Api : public std::enable_shared_from_this<Api> {
   // LookupService) stays alive until every lookup it started has answered,
   // so a reload can replace it while requests are in flight. Must be owned
   // by a shared_ptr.
-  void handle(const ApiRequest& req, const ClientRecord& client, const LimitsSection& limits,
-              Done done);
+  void handle(const ApiRequest& req, const service::ClientRecord& client,
+              const service::LimitsSection& limits, Done done);
 
   const std::shared_ptr<pipeline::LookupService>& service() const { return service_; }
 
  private:
-  void lookup(const QueryParams& q, const ClientRecord& client, const luf::ClientOptions& opts,
-              std::string buffer, Done done);
-  void route(const QueryParams& q, const ClientRecord& client, const luf::ClientOptions& opts,
-             std::string buffer, Done done);
-  void batch(const ApiRequest& req, const ClientRecord& client, const LimitsSection& limits,
-             Done done);
-  bool admit(Endpoint ep, const ClientRecord& client, const LimitsSection& limits,
-             std::int64_t tokens, Done& done);
-  void count_result(Endpoint ep, const pipeline::LookupResult& r);
+  void lookup(const QueryParams& q, const service::ClientRecord& client,
+              const luf::ClientOptions& opts, std::string buffer, Done done);
+  void route(const QueryParams& q, const service::ClientRecord& client,
+             const luf::ClientOptions& opts, std::string buffer, Done done);
+  void batch(const ApiRequest& req, const service::ClientRecord& client,
+             const service::LimitsSection& limits, Done done);
+  bool admit(service::Endpoint ep, const service::ClientRecord& client,
+             const service::LimitsSection& limits, std::int64_t tokens, Done& done);
+  void count_result(service::Endpoint ep, const pipeline::LookupResult& r);
   void count_failure_cache();
-  Done finish(Endpoint ep, Done done);
-  Response error(Endpoint ep, ErrorCode code, std::string_view message);
+  Done finish(service::Endpoint ep, Done done);
+  Response error(service::Endpoint ep, service::ErrorCode code, std::string_view message);
   Response rendered_response(const pipeline::ResultPtr& r, const AnswerShape& shape,
                              std::string buffer);
 
@@ -97,8 +98,8 @@ class Api : public std::enable_shared_from_this<Api> {
   std::array<Rendered, kRenderedSlots> rendered_;
 
   std::shared_ptr<pipeline::LookupService> service_;
-  RateLimiter& limiter_;
-  Metrics& metrics_;
+  service::RateLimiter& limiter_;
+  service::Metrics& metrics_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> rate_logged_;
 };
 

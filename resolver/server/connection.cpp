@@ -8,11 +8,24 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 
-#include "resolver/server/log.hpp"
-#include "resolver/server/shard.hpp"
+#include "resolver/server/http_front_end.hpp"
 #include "resolver/server/tls.hpp"
+#include "resolver/service/log.hpp"
+#include "resolver/service/shard.hpp"
 
 namespace speerd::server {
+using service::Admission;
+using service::CertIdentity;
+using service::Closed;
+using service::ErrorCode;
+using service::Handshake;
+using service::info;
+using service::L;
+using service::Metric;
+using service::metric_table;
+using service::Refused;
+using service::Shard;
+namespace log = service::log;
 namespace {
 
 namespace asio = boost::asio;
@@ -65,20 +78,21 @@ std::optional<std::string> host_problem(const Request& req) {
 
 }  // namespace
 
-Connection::Connection(Shard& shard, asio::ip::tcp::socket socket,
+Connection::Connection(HttpFrontEnd& front_end, asio::ip::tcp::socket socket,
                        std::shared_ptr<asio::ssl::context> tls, Admission::Ticket ticket,
                        std::string peer)
-    : shard_(shard),
+    : http_(front_end),
+      shard_(front_end.shard()),
       tls_(std::move(tls)),
       stream_(std::move(socket), *tls_),
-      timer_(shard.io()),
+      timer_(shard_.io()),
       ticket_(std::move(ticket)),
       peer_(std::move(peer)) {
-  shard_.attach(this);
+  http_.attach(this);
 }
 
 Connection::~Connection() {
-  shard_.detach(this);
+  http_.detach(this);
 }
 
 // --- deadlines ---------------------------------------------------------
@@ -298,7 +312,7 @@ void Connection::process() {
   ar.scratch = std::move(spare_);
   // Hold the Api (and its pipeline) for the request even if a reload
   // replaces it meanwhile.
-  std::shared_ptr<Api> api = shard_.api();
+  std::shared_ptr<Api> api = http_.api();
   api->handle(ar, *client_, cfg.limits,
               [self = shared_from_this()](Response r) { self->respond(std::move(r)); });
 }

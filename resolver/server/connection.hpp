@@ -23,20 +23,24 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "resolver/server/admission.hpp"
-#include "resolver/server/client_directory.hpp"
-#include "resolver/server/errors.hpp"
 #include "resolver/server/http_text.hpp"
-#include "resolver/server/metrics.hpp"
+#include "resolver/service/admission.hpp"
+#include "resolver/service/client_directory.hpp"
+#include "resolver/service/errors.hpp"
+#include "resolver/service/metrics.hpp"
+
+namespace speerd::service {
+class Shard;
+}  // namespace speerd::service
 
 namespace speerd::server {
 
-class Shard;
+class HttpFrontEnd;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Shard& shard, boost::asio::ip::tcp::socket socket,
-             std::shared_ptr<boost::asio::ssl::context> tls, Admission::Ticket ticket,
+  Connection(HttpFrontEnd& front_end, boost::asio::ip::tcp::socket socket,
+             std::shared_ptr<boost::asio::ssl::context> tls, service::Admission::Ticket ticket,
              std::string peer);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -64,18 +68,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void process();
   void respond(Response r);
   void on_write(const boost::system::error_code& ec);
-  void reply_and_close(ErrorCode code, std::string_view message, Closed reason);
+  void reply_and_close(service::ErrorCode code, std::string_view message, service::Closed reason);
 
-  void last_response(Closed reason);  // the response being made is the last
-  void refuse(Refused reason, const std::string& detail);
-  void note_refused(Refused reason, const std::string& detail);  // metric + log only
+  void last_response(service::Closed reason);  // the response being made is the last
+  void refuse(service::Refused reason, const std::string& detail);
+  void note_refused(service::Refused reason, const std::string& detail);  // metric + log only
   void note_renegotiation();  // logs refused TLS renegotiation attempts (warn, with the client)
   // Per request: the client record as the directory has it now (a client
   // disabled or narrowed in the store is not served on its old record).
   bool recheck_client();
-  void account(Closed reason);  // metrics and log, once
-  void finish(Closed reason);   // account, then close_notify and close
-  void close(Closed reason);    // account, then close now
+  void account(service::Closed reason);  // metrics and log, once
+  void finish(service::Closed reason);   // account, then close_notify and close
+  void close(service::Closed reason);    // account, then close now
   void shutdown_gracefully();
   void close_socket();
 
@@ -84,7 +88,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_timer(const boost::system::error_code& ec);
   void on_timeout();
 
-  Shard& shard_;
+  HttpFrontEnd& http_;
+  service::Shard& shard_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // outlives stream_
   boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
   boost::asio::steady_timer timer_;
@@ -92,12 +97,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point armed_at_ = Clock::time_point::max();
   bool timer_pending_ = false;
   std::chrono::milliseconds tick_;  // the timer wakes at least this often
-  Admission::Ticket ticket_;
+  service::Admission::Ticket ticket_;
   std::string peer_;
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
-  std::optional<ClientRecord> client_;
-  CertIdentity identity_;  // the certificate's identities, for the per-request check
+  std::optional<service::ClientRecord> client_;
+  service::CertIdentity identity_;  // the certificate's identities, for the per-request check
   // A valid certificate of no enabled client: its first request is answered
   // 403 with this text, then the connection closes (the SBE's operator sees
   // why instead of a bare close).
@@ -107,7 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Phase phase_ = Phase::handshake;
   std::uint64_t served_ = 0;
   bool close_after_ = false;  // the response being made is the last
-  Closed close_reason_ = Closed::peer_closed;
+  service::Closed close_reason_ = service::Closed::peer_closed;
   bool authenticated_ = false;  // closes count in connections_closed, refusals before
   bool accounted_ = false;
 };

@@ -4,12 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "resolver/server/errors.hpp"
+#include "resolver/service/errors.hpp"
 
 namespace speerd::server {
 
-std::string error_body(ErrorCode c, std::string_view message) {
-  nlohmann::json j = {{"error", {{"code", info(c).code}, {"message", message}}}};
+std::string error_body(service::ErrorCode c, std::string_view message) {
+  nlohmann::json j = {{"error", {{"code", service::info(c).code}, {"message", message}}}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -1,7 +1,7 @@
 // The small pieces of HTTP text speerd handles itself: the request target's
 // query string and the response bytes. Responses are built into one buffer
 // and sent with one write (a header/body split costs keep-alive clients a
-// delayed-ACK round trip, TESTBED-NOTES).
+// delayed-ACK round trip).
 #pragma once
 
 #include <optional>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "enum/expected.hpp"
+#include "resolver/service/errors.hpp"
 
 namespace speerd::server {
 
@@ -49,6 +50,9 @@ struct Response {
 };
 
 std::string_view reason_phrase(int status);
+
+// The JSON error body.
+std::string error_body(service::ErrorCode c, std::string_view message);
 
 // Status line, headers and body in one buffer (appended to `out`, so that a
 // connection can reuse its buffer).

@@ -148,7 +148,7 @@ void write_outcome(const dns::Outcome& x, Sink& out) {
   o.close();
 }
 
-void write_target(const pipeline::Target& t, Sink& out) {
+void write_target(const model::Target& t, Sink& out) {
   Obj o(out);
   o.str("address", t.address);
   o.key("dnssec");
@@ -161,7 +161,7 @@ void write_target(const pipeline::Target& t, Sink& out) {
   o.close();
 }
 
-void write_targets(const std::vector<pipeline::Target>& ts, Sink& out) {
+void write_targets(const std::vector<model::Target>& ts, Sink& out) {
   out.ch('[');
   for (std::size_t i = 0; i < ts.size(); ++i) {
     if (i) out.ch(',');
@@ -171,7 +171,7 @@ void write_targets(const std::vector<pipeline::Target>& ts, Sink& out) {
 }
 
 // The API form (pipeline::JsonForm::api): no step detail, no per-URI targets.
-void write_step(const pipeline::Step& s, Sink& out) {
+void write_step(const model::Step& s, Sink& out) {
   // Sorted: ede, name, reason, result, state, ttl, type.
   Obj o(out);
   if (s.outcome.ede) o.num("ede", *s.outcome.ede);
@@ -270,8 +270,8 @@ void write_json_string(std::string_view s, std::string& out) {
 namespace {
 
 // The targets a shape keeps, in order.
-std::vector<const pipeline::Target*> kept_targets(const LookupResult& r, const AnswerShape& s) {
-  std::vector<const pipeline::Target*> out;
+std::vector<const model::Target*> kept_targets(const LookupResult& r, const AnswerShape& s) {
+  std::vector<const model::Target*> out;
   for (const auto& t : r.targets) {
     if (s.max_targets != 0 && out.size() >= s.max_targets) break;
     if (s.transports != 0 && (luf::transport_bit(t.transport) & s.transports) == 0) continue;
@@ -290,7 +290,7 @@ std::string offered_transports(const LookupResult& r) {
 }
 
 void write_result(const LookupResult& r, Sink& out,
-                  const std::vector<const pipeline::Target*>* kept = nullptr,
+                  const std::vector<const model::Target*>* kept = nullptr,
                   std::string_view dialed = {}) {
   // Sorted: age, cached, code, dialed, dnssec, failure_cache, number,
   // outcome, reason, stale, store, targets, tree, ttl, uri, uris, verdict.
@@ -341,7 +341,7 @@ void write_result(const LookupResult& r, Sink& out,
     write_uri(r.uris[i], out);
   }
   out.ch(']');
-  o.str("verdict", pipeline::to_string(r.verdict));
+  o.str("verdict", model::to_string(r.verdict));
   o.close();
 }
 
@@ -355,7 +355,7 @@ void write_json(const LookupResult& r, std::string& out) {
 namespace {
 
 // An address as a URI or a SIP Via/Route header takes it: IPv6 in brackets.
-void write_address(const pipeline::Target& t, Sink& out) {
+void write_address(const model::Target& t, Sink& out) {
   const std::string_view a = t.address.empty() ? std::string_view(t.host) : t.address;
   if (a.find(':') != std::string_view::npos && !a.starts_with('[')) {
     return out.string("[" + std::string(a) + "]");
@@ -363,7 +363,7 @@ void write_address(const pipeline::Target& t, Sink& out) {
   out.string(a);
 }
 
-void write_compact(const LookupResult& r, const std::vector<const pipeline::Target*>& kept,
+void write_compact(const LookupResult& r, const std::vector<const model::Target*>& kept,
                    std::string_view code, std::string_view reason, bool route,
                    std::string_view dialed, Sink& out) {
   Obj o(out);
@@ -403,11 +403,11 @@ void write_answer(const LookupResult& r, const AnswerShape& shape, std::string& 
   const auto kept = kept_targets(r, shape);
   // A route whose every target the filter removed is no route for this
   // client (a result without targets, e.g. a store-provided URI, stays one).
-  const bool emptied = r.verdict == pipeline::Verdict::route && !r.targets.empty() && kept.empty();
+  const bool emptied = r.verdict == model::Verdict::route && !r.targets.empty() && kept.empty();
   if (!emptied) {
     Sink sink(out);
     if (shape.view == luf::View::compact) {
-      return write_compact(r, kept, r.code, r.reason, r.verdict == pipeline::Verdict::route,
+      return write_compact(r, kept, r.code, r.reason, r.verdict == model::Verdict::route,
                            shape.dialed, sink);
     }
     return write_result(r, sink, &kept, shape.dialed);
@@ -417,11 +417,11 @@ void write_answer(const LookupResult& r, const AnswerShape& shape, std::string& 
                           offered_transports(r) + ")";
   if (shape.view == luf::View::compact) {
     Sink sink(out);
-    return write_compact(r, kept, pipeline::reason::kNoTargets, why, false, shape.dialed, sink);
+    return write_compact(r, kept, model::reason::kNoTargets, why, false, shape.dialed, sink);
   }
   pipeline::LookupResult rejected = r;
-  rejected.verdict = pipeline::Verdict::reject;
-  rejected.code = pipeline::reason::kNoTargets;
+  rejected.verdict = model::Verdict::reject;
+  rejected.code = model::reason::kNoTargets;
   rejected.reason = why;
   rejected.uri.clear();
   rejected.targets.clear();

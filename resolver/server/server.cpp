@@ -7,10 +7,27 @@
 #include <boost/asio/ip/network_v6.hpp>
 #include <boost/asio/post.hpp>
 
-#include "resolver/server/log.hpp"
 #include "resolver/server/tls.hpp"
+#include "resolver/service/log.hpp"
 
 namespace speerd::server {
+using service::Admission;
+using service::format_value;
+using service::Generation;
+using service::L;
+using service::LimitsSection;
+using service::Metric;
+using service::metric_table;
+using service::Metrics;
+using service::parse_host_port;
+using service::RateLimiter;
+using service::Refused;
+using service::ReloadLabel;
+using service::render_metrics;
+using service::ServerConfig;
+using service::settings;
+using service::Shard;
+namespace log = service::log;
 namespace {
 
 namespace asio = boost::asio;
@@ -94,6 +111,9 @@ Expected<std::unique_ptr<Server>> Server::start(std::shared_ptr<const ServerConf
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < n; ++i) {
     auto shard = std::make_unique<Shard>(i, s->limiter_);
+    auto http = std::make_unique<HttpFrontEnd>(*shard);
+    s->http_.push_back(http.get());
+    shard->add_front_end(std::move(http));
     shard->start();
     auto r = shard->call([&]() -> Expected<bool> {
       auto dir = s->hooks_.make_directory();
@@ -219,6 +239,7 @@ void Server::accept() {
 void Server::dispatch(tcp::socket socket, Admission::Ticket ticket, std::string peer,
                       std::size_t index) {
   Shard& shard = *shards_[index];
+  HttpFrontEnd& http = *http_[index];
   shard.note_incoming();
   // Move-only state travels in a shared holder: asio handlers must be
   // copyable in Boost 1.74's post().
@@ -229,8 +250,8 @@ void Server::dispatch(tcp::socket socket, Admission::Ticket ticket, std::string 
   };
   auto h =
       std::make_shared<Handoff>(Handoff{std::move(socket), std::move(ticket), std::move(peer)});
-  asio::post(shard.io(), [&shard, h] {
-    shard.adopt(std::move(h->socket), std::move(h->ticket), std::move(h->peer));
+  asio::post(shard.io(), [&http, h] {
+    http.adopt(std::move(h->socket), std::move(h->ticket), std::move(h->peer));
   });
 }
 
@@ -348,6 +369,7 @@ void Server::shutdown() {
 
 Server::~Server() {
   shutdown();
+  http_.clear();
   shards_.clear();
 }
 

@@ -38,15 +38,16 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "enum/expected.hpp"
+#include "enum/guarded.hpp"
 #include "resolver/pipeline/result.hpp"
 #include "resolver/server/admin.hpp"
-#include "resolver/server/admission.hpp"
-#include "resolver/server/client_directory.hpp"
-#include "resolver/server/guarded.hpp"
-#include "resolver/server/metrics.hpp"
-#include "resolver/server/rate_limiter.hpp"
-#include "resolver/server/settings.hpp"
-#include "resolver/server/shard.hpp"
+#include "resolver/server/http_front_end.hpp"
+#include "resolver/service/admission.hpp"
+#include "resolver/service/client_directory.hpp"
+#include "resolver/service/metrics.hpp"
+#include "resolver/service/rate_limiter.hpp"
+#include "resolver/service/settings.hpp"
+#include "resolver/service/shard.hpp"
 
 namespace speerd::server {
 
@@ -61,7 +62,7 @@ struct ServerHooks {
       boost::asio::io_context& io, std::size_t index)>;
   // Opens one client directory (store handle); one per shard, one for the
   // admin listener's readiness check.
-  using DirectoryFactory = std::function<Expected<std::unique_ptr<ClientDirectory>>()>;
+  using DirectoryFactory = std::function<Expected<std::unique_ptr<service::ClientDirectory>>()>;
 
   ServiceFactory make_service;
   DirectoryFactory make_directory;
@@ -71,8 +72,8 @@ struct ServerHooks {
 class Server {
  public:
   // Binds the listeners, builds the shards and starts all threads.
-  static Expected<std::unique_ptr<Server>> start(std::shared_ptr<const ServerConfig> config,
-                                                 ServerHooks hooks);
+  static Expected<std::unique_ptr<Server>> start(
+      std::shared_ptr<const service::ServerConfig> config, ServerHooks hooks);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -84,7 +85,7 @@ class Server {
   // Swaps in a new configuration (and pipeline, when make_service is set).
   // On error nothing changed. The value lists settings that changed but
   // need a restart to take effect.
-  Expected<std::vector<std::string>> reload(std::shared_ptr<const ServerConfig> config,
+  Expected<std::vector<std::string>> reload(std::shared_ptr<const service::ServerConfig> config,
                                             ServerHooks::ServiceFactory make_service = {});
 
   // Counts and logs a reload that failed before reaching reload() (the file
@@ -100,28 +101,29 @@ class Server {
   std::string metrics_text() const;
   // Process-wide metrics (not per shard): accept refusals, reloads, gauges
   // the daemon sets. Relaxed atomics: any thread.
-  Metrics& control_metrics() { return control_metrics_; }
+  service::Metrics& control_metrics() { return control_metrics_; }
   std::pair<bool, nlohmann::json> readiness();
   std::int64_t open_connections() const { return admission_.open(); }
-  std::shared_ptr<const Generation> generation();
+  std::shared_ptr<const service::Generation> generation();
 
  private:
   Server() = default;
   Expected<bool> listen(const std::string& address);
   void accept();
   void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
-  void dispatch(boost::asio::ip::tcp::socket socket, Admission::Ticket ticket, std::string peer,
-                std::size_t index);
+  void dispatch(boost::asio::ip::tcp::socket socket, service::Admission::Ticket ticket,
+                std::string peer, std::size_t index);
   void housekeeping();
   bool wait_for_close(std::chrono::milliseconds limit);
 
   ServerHooks hooks_;
-  Admission admission_;
-  RateLimiter limiter_;
-  Metrics control_metrics_;  // accept-time refusals and reload counts
-  Guarded<std::shared_ptr<const Generation>> current_;
-  std::vector<std::unique_ptr<Shard>> shards_;
-  std::unique_ptr<ClientDirectory> admin_directory_;  // used on the admin thread only
+  service::Admission admission_;
+  service::RateLimiter limiter_;
+  service::Metrics control_metrics_;  // accept-time refusals and reload counts
+  Guarded<std::shared_ptr<const service::Generation>> current_;
+  std::vector<std::unique_ptr<service::Shard>> shards_;
+  std::vector<HttpFrontEnd*> http_;  // shard i's HTTP front end, owned by the shard
+  std::unique_ptr<service::ClientDirectory> admin_directory_;  // used on the admin thread only
   std::unique_ptr<AdminServer> admin_;
 
   boost::asio::io_context control_{1};

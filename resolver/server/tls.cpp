@@ -11,6 +11,8 @@
 #include <openssl/x509v3.h>
 
 namespace speerd::server {
+using service::CertIdentity;
+using service::TlsSection;
 namespace {
 
 namespace ssl = boost::asio::ssl;

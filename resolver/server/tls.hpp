@@ -15,8 +15,8 @@
 #include <boost/system/error_code.hpp>
 
 #include "enum/expected.hpp"
-#include "resolver/server/client_directory.hpp"
-#include "resolver/server/settings.hpp"
+#include "resolver/service/client_directory.hpp"
+#include "resolver/service/settings.hpp"
 
 namespace speerd::server {
 
@@ -24,10 +24,11 @@ inline constexpr int kMaxClientChainDepth = 4;  // client certificate chain leng
 inline constexpr const char* kAlpn = "http/1.1";
 
 // Errors name the file and what OpenSSL said about it.
-Expected<std::shared_ptr<boost::asio::ssl::context>> make_server_context(const TlsSection& tls);
+Expected<std::shared_ptr<boost::asio::ssl::context>> make_server_context(
+    const service::TlsSection& tls);
 
 // The identities of the (verified) peer certificate; empty when none.
-CertIdentity peer_identity(SSL* ssl);
+service::CertIdentity peer_identity(SSL* ssl);
 
 // Why a handshake failed, for the refusal log: the certificate verification
 // error when there was one, else the TLS error.

@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const auto& c = **cfg;
   check(c.file == file);
-  check(server::parse_host_port(c.server.server.listen).has_value());
+  check(service::parse_host_port(c.server.server.listen).has_value());
   check(c.server.limits.max_connections > 0 && c.server.limits.max_header_bytes > 0 &&
         c.server.limits.max_batch > 0);
   for (const auto& t : c.resolver.trees) {

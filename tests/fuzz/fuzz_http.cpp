@@ -37,16 +37,16 @@ class EchoService final : public pipeline::LookupService {
  public:
   void lookup(const pipeline::LookupRequest& req, Callback cb) override {
     auto r = std::make_shared<pipeline::LookupResult>();
-    r->verdict = pipeline::Verdict::reject;
-    r->code = pipeline::reason::kNotFound;
+    r->verdict = model::Verdict::reject;
+    r->code = model::reason::kNotFound;
     r->reason = "no ENUM record for this number";
     r->number = req.number;
     cb(std::move(r));
   }
   void route(const pipeline::RouteRequest& req, Callback cb) override {
     auto r = std::make_shared<pipeline::LookupResult>();
-    r->verdict = pipeline::Verdict::route;
-    r->code = pipeline::reason::kRouted;
+    r->verdict = model::Verdict::route;
+    r->code = model::reason::kRouted;
     r->uri = req.uri;
     cb(std::move(r));
   }
@@ -54,10 +54,10 @@ class EchoService final : public pipeline::LookupService {
 
 struct World {
   World() { spdlog::set_level(spdlog::level::off); }
-  server::RateLimiter limiter;
-  server::Metrics metrics;
-  server::LimitsSection limits;
-  server::ClientRecord client{"fuzz-client", {"fuzz-client", {}, 0}, std::nullopt, "CN=fuzz", {}};
+  service::RateLimiter limiter;
+  service::Metrics metrics;
+  service::LimitsSection limits;
+  service::ClientRecord client{"fuzz-client", {"fuzz-client", {}, 0}, std::nullopt, "CN=fuzz", {}};
 };
 
 bool known_status(int s) {

@@ -4,6 +4,7 @@
 
 using namespace speerd;
 using namespace speerd::pipeline;
+using namespace speerd::model;
 using namespace std::chrono_literals;
 
 namespace {

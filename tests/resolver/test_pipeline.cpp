@@ -9,6 +9,7 @@
 
 using namespace speerd;
 using namespace speerd::pipeline;
+using namespace speerd::model;
 using namespace std::chrono_literals;
 using speerd::dns::rrtype::A;
 using speerd::dns::rrtype::NAPTR;

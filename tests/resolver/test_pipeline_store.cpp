@@ -12,6 +12,7 @@
 
 using namespace speerd;
 using namespace speerd::pipeline;
+using namespace speerd::model;
 using speerd::dns::rrtype::A;
 using speerd::dns::rrtype::NAPTR;
 using speerd::testing::FakeDns;

@@ -12,6 +12,7 @@
 
 using namespace speerd;
 using namespace speerd::pipeline;
+using namespace speerd::model;
 using namespace std::chrono_literals;
 using speerd::testing::testbed_config;
 

@@ -240,7 +240,7 @@ TEST_CASE("store URIs other than sqlite: and postgresql:// are invalid", "[open]
 
 namespace speerd::store::test {
 
-// The cluster layout of DESIGN.md: speerctl writes to the primary, nodes read
+// The cluster layout of ARCHITECTURE.md ("Cluster"): speerctl writes to the primary, nodes read
 // from a streaming replica (tools/testbed/postgres start-replica).
 TEST_CASE(
     "postgresql: a replica serves lookups and refuses writes, a multi-host URI finds "

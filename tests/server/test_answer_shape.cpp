@@ -13,9 +13,9 @@ using nlohmann::json;
 
 namespace {
 
-pipeline::Target target(std::string host, std::string address, std::uint16_t port,
-                        std::string transport) {
-  pipeline::Target t;
+model::Target target(std::string host, std::string address, std::uint16_t port,
+                     std::string transport) {
+  model::Target t;
   t.host = std::move(host);
   t.address = std::move(address);
   t.port = port;
@@ -26,8 +26,8 @@ pipeline::Target target(std::string host, std::string address, std::uint16_t por
 
 pipeline::LookupResult routed() {
   pipeline::LookupResult r;
-  r.verdict = pipeline::Verdict::route;
-  r.code = pipeline::reason::kRouted;
+  r.verdict = model::Verdict::route;
+  r.code = model::reason::kRouted;
   r.reason = "routed to sip:alice@good.peers.example via tree private-a";
   r.number = "+12155551234";
   r.uri = "sip:alice@good.peers.example";
@@ -38,7 +38,7 @@ pipeline::LookupResult routed() {
                target("sip1.good.peers.example", "127.0.0.11", 5060, "udp")};
   r.ttl = 300;
   r.outcome = dns::Outcome::secure();
-  pipeline::Step s;
+  model::Step s;
   s.name = "4.3.2.1.5.5.5.5.1.2.1.e164.example.";
   s.type = "NAPTR";
   s.result = "answer";

@@ -235,7 +235,7 @@ TEST_CASE("admin: healthz, readyz and metrics") {
   auto [ms, metrics] = http_get(h.server->admin_port(), "/metrics");
   CHECK(ms == 200);
   // Every metric of the table is exported, with HELP and TYPE.
-  for (const auto& d : speerd::server::metric_table()) {
+  for (const auto& d : speerd::service::metric_table()) {
     CHECK(metrics.find("# HELP " + std::string(d.name) + " ") != std::string::npos);
     CHECK(metrics.find("# TYPE " + std::string(d.name) + " ") != std::string::npos);
   }

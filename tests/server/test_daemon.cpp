@@ -134,7 +134,7 @@ TEST_CASE("daemon: a lookup over mTLS gives what the pipeline gives in-process")
   check_openapi(*r, "/v1/lookup");
   const auto local = in_process(
       "+12155551234", {"sbc-a", {"private-a"}, client_id(d.store_uri, "sbc-a")}, d.store_uri);
-  CHECK(local.verdict == speerd::pipeline::Verdict::route);
+  CHECK(local.verdict == speerd::model::Verdict::route);
   CHECK(local.store.check == speerd::pipeline::StoreCheck::no_record);
   const auto diff = json::diff(comparable(speerd::pipeline::to_json(local)), comparable(r->json()));
   INFO(diff.dump());

@@ -2,7 +2,7 @@
 // for IPv6 peers and for IPv4 peers reaching a dual-stack ([::]) listener, whose
 // addresses arrive v4-mapped (::ffff:127.0.0.1) and must count as the IPv4 address.
 // Upstream stubs over IPv6 are tested with the daemon on the testbed
-// (tests/systemd/notify_run.py --ipv6).
+// (tests/systemd/run_speerd.py --ipv6).
 #include <memory>
 #include <thread>
 #include <vector>

@@ -10,7 +10,7 @@
 #include "tests/server/support/harness.hpp"
 
 using namespace speerd::test;
-using speerd::server::ServerConfig;
+using speerd::service::ServerConfig;
 
 namespace {
 

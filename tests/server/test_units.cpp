@@ -4,16 +4,17 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "resolver/server/admission.hpp"
 #include "resolver/server/api.hpp"
-#include "resolver/server/errors.hpp"
 #include "resolver/server/http_text.hpp"
-#include "resolver/server/metrics.hpp"
-#include "resolver/server/rate_limiter.hpp"
 #include "resolver/server/result_writer.hpp"
-#include "resolver/server/settings.hpp"
+#include "resolver/service/admission.hpp"
+#include "resolver/service/errors.hpp"
+#include "resolver/service/metrics.hpp"
+#include "resolver/service/rate_limiter.hpp"
+#include "resolver/service/settings.hpp"
 
 using namespace speerd::server;
+using namespace speerd::service;
 using namespace std::chrono_literals;
 
 namespace {
@@ -228,6 +229,7 @@ TEST_CASE("metrics: Prometheus text from the table") {
 
 TEST_CASE("result writer: byte for byte what to_json(r).dump() gives") {
   using namespace speerd::pipeline;
+  using namespace speerd::model;
   namespace dns = speerd::dns;
   auto same = [](const LookupResult& r) {
     std::string mine;

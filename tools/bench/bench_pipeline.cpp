@@ -62,7 +62,7 @@ Figures closed_loop(boost::asio::io_context& io, pl::Pipeline& p,
     p.lookup({n, "", {}}, [&, t0](pl::ResultPtr r) {
       const auto t1 = Clock::now();
       lat.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-      if (r->verdict != pl::Verdict::route) ++failed;
+      if (r->verdict != speerd::model::Verdict::route) ++failed;
       if (!stopping && t1 < end) {
         issue();
       } else {

@@ -4,7 +4,7 @@
 
 #include <toml.hpp>
 
-#include "resolver/server/settings.hpp"
+#include "resolver/service/settings.hpp"
 #include "sed-store/limits.hpp"
 #include "sed-store/validate.hpp"
 #include "tools/speerctl/command.hpp"
@@ -37,7 +37,7 @@ struct ConfigLimits {
 
 std::string inherited_rate(const ConfigLimits& c) {
   if (c.file.empty()) return "from config";
-  speerd::server::LimitsSection limits;
+  speerd::service::LimitsSection limits;
   try {
     const auto root = toml::parse(c.file);
     if (root.contains("limits")) {

@@ -63,7 +63,7 @@ pl::LookupResult run_local(const LocalOptions& options, Request kind, const std:
     pipeline.route({input, scope}, cb);
   }
   io.run();
-  if (out.code == pl::reason::kBadInput || out.code == pl::reason::kBadNumber)
+  if (out.code == speerd::model::reason::kBadInput || out.code == speerd::model::reason::kBadNumber)
     throw Exit(exit_code::kUsage, out.reason);
   return out;
 }
@@ -94,7 +94,8 @@ void print_result(const pl::LookupResult& r, bool verbose) {
   }
   if (!r.number.empty()) out << "number:   " << r.number << "\n";
   if (!r.tree.empty()) out << "tree:     " << r.tree << "\n";
-  out << "verdict:  " << pl::to_string(r.verdict) << " (" << r.code << "): " << r.reason << "\n";
+  out << "verdict:  " << speerd::model::to_string(r.verdict) << " (" << r.code << "): " << r.reason
+      << "\n";
   out << "dnssec:   " << outcome_text(r.outcome) << "\n";
   for (const auto& u : r.uris) {
     out << "uri:      " << u.uri << "  [" << u.status << "]";

@@ -34,7 +34,7 @@ void report(const speerd::pipeline::LookupResult& r, const Opts& o, bool verbose
   } else {
     print_result(r, verbose);
   }
-  if (r.verdict != speerd::pipeline::Verdict::route) throw Exit(exit_code::kRejected, "");
+  if (r.verdict != speerd::model::Verdict::route) throw Exit(exit_code::kRejected, "");
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ using speerd::dns::Outcome;
 using speerd::dns::Security;
 using speerd::testing::FakeDns;
 namespace rrtype = speerd::dns::rrtype;
-namespace reason = speerd::pipeline::reason;
+namespace reason = speerd::model::reason;
 
 // --- SRV priority and weight -------------------------------------------------------
 

@@ -17,7 +17,7 @@ using speerd::dns::Outcome;
 using speerd::dns::Security;
 using speerd::testing::FakeDns;
 namespace rrtype = speerd::dns::rrtype;
-namespace reason = speerd::pipeline::reason;
+namespace reason = speerd::model::reason;
 
 // --- RFC 3263 4.1/4.2: numeric host, explicit port, transport parameter ----------
 

@@ -16,7 +16,7 @@ using speerd::dns::Outcome;
 using speerd::dns::Security;
 using speerd::testing::FakeDns;
 namespace rrtype = speerd::dns::rrtype;
-namespace reason = speerd::pipeline::reason;
+namespace reason = speerd::model::reason;
 
 // --- validation outcomes -------------------------------------------------------
 

@@ -14,7 +14,7 @@
 using namespace speerd::lrf;
 using speerd::dns::Security;
 using speerd::testing::testbed_config;
-namespace reason = speerd::pipeline::reason;
+namespace reason = speerd::model::reason;
 namespace ede = speerd::dns::ede;
 
 namespace {
@@ -89,8 +89,8 @@ std::string describe(const LocateResult& r) {
   return s;
 }
 
-const speerd::pipeline::Step* find_step(const LocateResult& r, const std::string& name,
-                                        const std::string& type) {
+const speerd::model::Step* find_step(const LocateResult& r, const std::string& name,
+                                     const std::string& type) {
   for (const auto& s : r.steps) {
     if (s.name == name && s.type == type) return &s;
   }

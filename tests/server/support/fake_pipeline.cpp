@@ -13,13 +13,13 @@ namespace {
 
 LookupResult routed(const std::string& number, const std::string& tree) {
   LookupResult r;
-  r.verdict = pipeline::Verdict::route;
-  r.code = pipeline::reason::kRouted;
+  r.verdict = model::Verdict::route;
+  r.code = model::reason::kRouted;
   r.reason = "secure NAPTR, secure SRV and A";
   r.number = number;
   r.tree = tree;
   r.uri = kRoutedUri;
-  pipeline::Target t;
+  model::Target t;
   t.host = "sip1.good.peers.example";
   t.address = "192.0.2.10";
   t.port = 5061;
@@ -38,7 +38,7 @@ LookupResult routed(const std::string& number, const std::string& tree) {
   r.uris = {u};
   r.ttl = 300;
   r.outcome = dns::Outcome::secure();
-  pipeline::Step s;
+  model::Step s;
   s.name = "4.3.2.1.5.5.5.5.1.2.1.e164.example.";
   s.type = "NAPTR";
   s.result = "answer";
@@ -51,8 +51,8 @@ LookupResult routed(const std::string& number, const std::string& tree) {
 
 LookupResult not_found(const std::string& number) {
   LookupResult r;
-  r.verdict = pipeline::Verdict::reject;
-  r.code = pipeline::reason::kNotFound;
+  r.verdict = model::Verdict::reject;
+  r.code = model::reason::kNotFound;
   r.reason = "no ENUM record for this number";
   r.number = number;
   r.outcome = dns::Outcome::secure();
@@ -72,7 +72,7 @@ LookupResult FakeData::answer(const pipeline::LookupRequest& r) {
   }
   if (r.number == "+1") {
     LookupResult bad;
-    bad.code = pipeline::reason::kBadNumber;
+    bad.code = model::reason::kBadNumber;
     bad.reason = "not an E.164 number: too short";
     return bad;
   }

@@ -92,8 +92,8 @@ bool LogCapture::has(std::initializer_list<std::string> parts, std::chrono::mill
   }
 }
 
-server::ServerConfig test_config() {
-  server::ServerConfig c;
+service::ServerConfig test_config() {
+  service::ServerConfig c;
   c.server.listen = "127.0.0.1:0";
   c.server.threads = 2;
   c.server.drain_timeout_ms = 3000;
@@ -109,9 +109,9 @@ server::ServerConfig test_config() {
   return c;
 }
 
-std::unique_ptr<server::ClientDirectory> test_directory() {
-  using server::ClientRecord;
-  using server::MemoryDirectory;
+std::unique_ptr<service::ClientDirectory> test_directory() {
+  using service::ClientRecord;
+  using service::MemoryDirectory;
   std::vector<MemoryDirectory::Entry> e;
   ClientRecord a;
   a.id = "sbc-a";
@@ -133,16 +133,16 @@ std::unique_ptr<server::ClientDirectory> test_directory() {
   return std::make_unique<MemoryDirectory>(std::move(e));
 }
 
-Harness::Harness(std::function<void(server::ServerConfig&)> tweak) {
+Harness::Harness(std::function<void(service::ServerConfig&)> tweak) {
   auto c = test_config();
   if (tweak) tweak(c);
-  config = std::make_shared<const server::ServerConfig>(c);
+  config = std::make_shared<const service::ServerConfig>(c);
   auto data = fake;
   hooks.make_service = [data](asio::io_context& io,
                               std::size_t) -> Expected<std::shared_ptr<pipeline::LookupService>> {
     return std::shared_ptr<pipeline::LookupService>(std::make_shared<FakePipeline>(io, data));
   };
-  hooks.make_directory = []() -> Expected<std::unique_ptr<server::ClientDirectory>> {
+  hooks.make_directory = []() -> Expected<std::unique_ptr<service::ClientDirectory>> {
     return test_directory();
   };
   auto s = server::Server::start(config, hooks);

@@ -34,17 +34,17 @@ class LogCapture {
 };
 
 // Short timeouts so that the slowloris tests finish quickly.
-server::ServerConfig test_config();
+service::ServerConfig test_config();
 
 // The directory: every mkpki client except client-unknown (stranger.example).
-std::unique_ptr<server::ClientDirectory> test_directory();
+std::unique_ptr<service::ClientDirectory> test_directory();
 
 // Client TLS options with the test PKI: "client-a", ...; "" = no certificate.
 ClientOptions client_options(const std::string& name);
 
 class Harness {
  public:
-  explicit Harness(std::function<void(server::ServerConfig&)> tweak = {});
+  explicit Harness(std::function<void(service::ServerConfig&)> tweak = {});
   ~Harness();
 
   std::uint16_t port() const { return server->api_port(); }
@@ -54,7 +54,7 @@ class Harness {
 
   LogCapture logs;
   std::shared_ptr<FakeData> fake = std::make_shared<FakeData>();
-  std::shared_ptr<const server::ServerConfig> config;
+  std::shared_ptr<const service::ServerConfig> config;
   std::unique_ptr<server::Server> server;
   server::ServerHooks hooks;
 };

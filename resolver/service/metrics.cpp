@@ -1,11 +1,11 @@
-#include "resolver/server/metrics.hpp"
+#include "resolver/service/metrics.hpp"
 
 #include <cstdio>
 #include <sstream>
 
-#include "resolver/server/errors.hpp"
+#include "resolver/service/errors.hpp"
 
-namespace speerd::server {
+namespace speerd::service {
 namespace {
 
 std::vector<std::string_view> error_codes() {
@@ -253,4 +253,4 @@ std::string render_metrics(const std::vector<const Metrics*>& all) {
   return out.str();
 }
 
-}  // namespace speerd::server
+}  // namespace speerd::service

@@ -9,10 +9,10 @@
 #include <string>
 #include <unordered_map>
 
-#include "resolver/server/client_directory.hpp"
-#include "resolver/server/guarded.hpp"
+#include "enum/guarded.hpp"
+#include "resolver/service/client_directory.hpp"
 
-namespace speerd::server {
+namespace speerd::service {
 
 class RateLimiter {
  public:
@@ -48,4 +48,4 @@ class RateLimiter {
   std::array<Guarded<Map>, kStripes> stripes_;
 };
 
-}  // namespace speerd::server
+}  // namespace speerd::service

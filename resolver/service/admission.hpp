@@ -10,10 +10,10 @@
 #include <unordered_map>
 #include <variant>
 
-#include "resolver/server/guarded.hpp"
-#include "resolver/server/metrics.hpp"
+#include "enum/guarded.hpp"
+#include "resolver/service/metrics.hpp"
 
-namespace speerd::server {
+namespace speerd::service {
 
 class Admission {
  public:
@@ -49,4 +49,4 @@ class Admission {
   Guarded<std::unordered_map<std::string, std::int64_t>> per_address_;
 };
 
-}  // namespace speerd::server
+}  // namespace speerd::service

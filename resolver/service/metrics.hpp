@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace speerd::server {
+namespace speerd::service {
 
 enum class MetricType { counter, gauge, histogram };
 
@@ -116,4 +116,4 @@ constexpr std::size_t L(E e) {
   return static_cast<std::size_t>(e);
 }
 
-}  // namespace speerd::server
+}  // namespace speerd::service

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace speerd::server {
+namespace speerd::service {
 
 enum class ErrorCode : std::uint8_t {
   bad_request,             // 400 malformed query string, JSON, or missing parameter
@@ -56,7 +56,4 @@ inline const ErrorInfo& info(ErrorCode c) {
   return kErrors[static_cast<std::size_t>(c)];
 }
 
-// The JSON error body.
-std::string error_body(ErrorCode c, std::string_view message);
-
-}  // namespace speerd::server
+}  // namespace speerd::service

@@ -1,36 +1,33 @@
 // One shard: an event-loop thread with its own io_context, its own pipeline
 // instance (LookupService, with its cache), its own client directory (store
-// handle) and its own metrics. Connections live on one shard for their whole
-// life; nothing on the request path is shared with other shards except the
-// rate limiter's buckets and the TLS context.
+// handle) and its own metrics, hosting the front ends that answer clients
+// from that pipeline (front_end.hpp: the HTTP API today, DNS next). Sessions
+// live on one shard for their whole life; nothing on the request path is
+// shared with other shards except the rate limiter's buckets and the TLS
+// context.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <future>
 #include <memory>
-#include <string>
 #include <thread>
 #include <type_traits>
-#include <unordered_set>
+#include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include "resolver/pipeline/result.hpp"
-#include "resolver/server/admission.hpp"
-#include "resolver/server/api.hpp"
-#include "resolver/server/client_directory.hpp"
-#include "resolver/server/metrics.hpp"
-#include "resolver/server/rate_limiter.hpp"
-#include "resolver/server/settings.hpp"
+#include "resolver/service/client_directory.hpp"
+#include "resolver/service/front_end.hpp"
+#include "resolver/service/metrics.hpp"
+#include "resolver/service/rate_limiter.hpp"
+#include "resolver/service/settings.hpp"
 
-namespace speerd::server {
-
-class Connection;
+namespace speerd::service {
 
 // What a reload swaps as a whole: the configuration and the TLS context
 // built from it. New connections take the current one; established
@@ -65,22 +62,26 @@ class Shard {
   }
 
   // --- shard thread only ------------------------------------------------
-  void adopt(boost::asio::ip::tcp::socket socket, Admission::Ticket ticket, std::string peer);
-  // Switches to `g`; open connections whose certificate g's CRLs revoke
-  // are closed.
+  // Front ends are added before the first set_service().
+  void add_front_end(std::unique_ptr<FrontEnd> f) { front_ends_.push_back(std::move(f)); }
+  // Switches to `g`; each front end closes the sessions whose client
+  // certificate g's CRLs revoke.
   void set_generation(std::shared_ptr<const Generation> g);
-  void set_service(std::shared_ptr<pipeline::LookupService> s);
+  void set_service(std::shared_ptr<pipeline::LookupService> s);  // starts every front end on it
   void set_directory(std::unique_ptr<ClientDirectory> d) { directory_ = std::move(d); }
-  void drain();      // idle connections close now, busy ones after their response
-  void abort_all();  // every connection closes now
+  void drain();      // every front end: idle sessions close now, busy ones after their answer
+  void abort_all();  // every front end: every session closes now
 
   const Generation& generation() const { return *generation_; }
-  const std::shared_ptr<Api>& api() const { return api_; }
   ClientDirectory& directory() { return *directory_; }
+  RateLimiter& limiter() { return limiter_; }
   Metrics& metrics() { return metrics_; }
   bool draining() const { return draining_; }
-  void attach(Connection* c);
-  void detach(Connection* c);
+  // A front end's session (an HTTP connection, a DNS TCP session) opened or
+  // closed; a session handed over by the acceptor was adopted.
+  void session_opened();
+  void session_closed();
+  void adopted() { incoming_.fetch_sub(1, std::memory_order_relaxed); }
 
   // --- any thread -------------------------------------------------------
   std::int64_t open_connections() const { return open_.load(std::memory_order_relaxed); }
@@ -100,12 +101,11 @@ class Shard {
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
   std::shared_ptr<const Generation> generation_;
-  std::shared_ptr<Api> api_;
   std::unique_ptr<ClientDirectory> directory_;
-  std::unordered_set<Connection*> connections_;
+  std::vector<std::unique_ptr<FrontEnd>> front_ends_;
   std::atomic<std::int64_t> open_{0};
   std::atomic<std::int64_t> incoming_{0};
   bool draining_ = false;
 };
 
-}  // namespace speerd::server
+}  // namespace speerd::service

@@ -1,6 +1,6 @@
-#include "resolver/server/admission.hpp"
+#include "resolver/service/admission.hpp"
 
-namespace speerd::server {
+namespace speerd::service {
 
 Admission::Ticket& Admission::Ticket::operator=(Ticket&& o) noexcept {
   if (this != &o) {
@@ -45,4 +45,4 @@ std::variant<Admission::Ticket, Refused> Admission::admit(const std::string& add
   return Ticket(this, address);
 }
 
-}  // namespace speerd::server
+}  // namespace speerd::service

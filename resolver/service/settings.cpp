@@ -1,4 +1,4 @@
-#include "resolver/server/settings.hpp"
+#include "resolver/service/settings.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -7,7 +7,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
-namespace speerd::server {
+namespace speerd::service {
 namespace {
 
 using S = Setting;
@@ -417,4 +417,4 @@ Expected<HostPort> parse_host_port(std::string_view text) {
   return hp;
 }
 
-}  // namespace speerd::server
+}  // namespace speerd::service

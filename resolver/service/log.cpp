@@ -1,11 +1,11 @@
-#include "resolver/server/log.hpp"
+#include "resolver/service/log.hpp"
 
 #include <map>
 #include <mutex>
 #include <string>
 #include <utility>
 
-namespace speerd::server::log {
+namespace speerd::service::log {
 
 void event(spdlog::level::level_enum lvl, std::string_view name, nlohmann::json fields) {
   auto* logger = spdlog::default_logger_raw();
@@ -77,4 +77,4 @@ void flush_suppressed() {
   }
 }
 
-}  // namespace speerd::server::log
+}  // namespace speerd::service::log

@@ -12,10 +12,10 @@
 #include <string>
 #include <unordered_map>
 
-#include "resolver/server/client_directory.hpp"
+#include "resolver/service/client_directory.hpp"
 #include "sed-store/store.hpp"
 
-namespace speerd::server {
+namespace speerd::service {
 
 class StoreDirectory final : public ClientDirectory {
  public:
@@ -47,4 +47,4 @@ class StoreDirectory final : public ClientDirectory {
 // the configuration uses ("e164.arpa.").
 std::string fold_tree(std::string tree);
 
-}  // namespace speerd::server
+}  // namespace speerd::service

@@ -1,9 +1,9 @@
-#include "resolver/server/store_directory.hpp"
+#include "resolver/service/store_directory.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-namespace speerd::server {
+namespace speerd::service {
 
 // Bound on cached answers per shard (distinct certificates seen): beyond it
 // the cache starts over.
@@ -117,4 +117,4 @@ Expected<ClientMatch> StoreDirectory::find(const CertIdentity& id) {
   return m;
 }
 
-}  // namespace speerd::server
+}  // namespace speerd::service

@@ -5,7 +5,7 @@
 #include <mutex>
 #include <utility>
 
-namespace speerd::server {
+namespace speerd {
 
 template <typename T>
 class Guarded {
@@ -24,4 +24,4 @@ class Guarded {
   T value_;
 };
 
-}  // namespace speerd::server
+}  // namespace speerd

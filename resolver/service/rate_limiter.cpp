@@ -1,10 +1,10 @@
-#include "resolver/server/rate_limiter.hpp"
+#include "resolver/service/rate_limiter.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
 
-namespace speerd::server {
+namespace speerd::service {
 
 Guarded<RateLimiter::Map>& RateLimiter::stripe(const std::string& client) {
   return stripes_[std::hash<std::string>{}(client) % kStripes];
@@ -67,4 +67,4 @@ std::size_t RateLimiter::size() {
   return n;
 }
 
-}  // namespace speerd::server
+}  // namespace speerd::service

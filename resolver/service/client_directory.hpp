@@ -14,7 +14,7 @@
 #include "enum/expected.hpp"
 #include "resolver/pipeline/result.hpp"
 
-namespace speerd::server {
+namespace speerd::service {
 
 // What a verified client certificate says about its holder. Identities are
 // tried in this order: SPKI pin, SAN URIs, SAN DNS names.
@@ -78,4 +78,4 @@ class MemoryDirectory final : public ClientDirectory {
   std::vector<Entry> entries_;
 };
 
-}  // namespace speerd::server
+}  // namespace speerd::service

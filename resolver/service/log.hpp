@@ -9,7 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
-namespace speerd::server::log {
+namespace speerd::service::log {
 
 // Event names that operators and tests search for.
 inline constexpr const char* kRefused = "connection-refused";  // fields: peer, reason, detail
@@ -36,4 +36,4 @@ void throttled(spdlog::level::level_enum lvl, std::string_view name, std::string
                nlohmann::json fields);
 void flush_suppressed();
 
-}  // namespace speerd::server::log
+}  // namespace speerd::service::log

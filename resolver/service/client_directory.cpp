@@ -1,6 +1,6 @@
-#include "resolver/server/client_directory.hpp"
+#include "resolver/service/client_directory.hpp"
 
-namespace speerd::server {
+namespace speerd::service {
 
 std::vector<std::string> CertIdentity::candidates() const {
   std::vector<std::string> out;
@@ -24,4 +24,4 @@ Expected<ClientMatch> MemoryDirectory::find(const CertIdentity& id) {
   return ClientMatch{std::nullopt, "no client record"};
 }
 
-}  // namespace speerd::server
+}  // namespace speerd::service

@@ -17,7 +17,7 @@
 
 #include "enum/expected.hpp"
 
-namespace speerd::server {
+namespace speerd::service {
 
 struct ServerSection {
   std::string listen = "0.0.0.0:5443";
@@ -124,4 +124,4 @@ struct HostPort {
 };
 Expected<HostPort> parse_host_port(std::string_view text);
 
-}  // namespace speerd::server
+}  // namespace speerd::service
