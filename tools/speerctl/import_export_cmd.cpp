@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "sed-store/limits.hpp"
 #include "sed-store/transfer.hpp"
 #include "sed-store/validate.hpp"
 #include "tools/speerctl/command.hpp"
@@ -36,6 +37,12 @@ tr::Format pick_format(const std::string& flag, const std::string& path) {
 // store stays unavailable past the retry budget the rest is not attempted.
 void import_each_row(st::Store& store, const tr::Parsed& parsed, const std::string& text,
                      const std::string& op, const StoreOptions& o) {
+  // Each row's id is OP:LINE; refuse up front an OP that leaves no room for it.
+  if (op.size() + 11 > st::kMaxOperationIdLength) {
+    throw Exit(exit_code::kUsage, "--operation-id is too long for --each-row (at most " +
+                                      std::to_string(st::kMaxOperationIdLength - 11) +
+                                      " characters: each row adds :LINE)");
+  }
   std::vector<std::string_view> lines;
   for (std::size_t pos = 0; pos <= text.size();) {
     const std::size_t nl = std::min(text.find('\n', pos), text.size());
