@@ -124,9 +124,12 @@ bool transient(const st::Error& e, std::string_view uri) {
            contains(uri, "target_session_attrs=primary");
   }
   if (e.code != st::ErrorCode::unavailable) return false;
-  // Configuration, not the cluster's state: retrying cannot help.
-  for (std::string_view fatal : {"password authentication failed", "no pg_hba.conf entry",
-                                 "does not exist", "authentication failed", "SSL"}) {
+  // Configuration, not the cluster's state: retrying cannot help. (Not "SSL"
+  // as such: "SSL SYSCALL error: EOF detected" is how a primary killed under
+  // an SSL session looks.)
+  for (std::string_view fatal :
+       {"password authentication failed", "no pg_hba.conf entry", "does not exist",
+        "authentication failed", "certificate verify failed"}) {
     if (contains(m, fatal)) return false;
   }
   return true;
