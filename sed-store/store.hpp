@@ -61,6 +61,10 @@ struct Error {
   std::string field;
   // A second change involved (a duplicate of, or overlapping with, this one).
   std::optional<std::size_t> related_change_index;
+  // Store::apply: the connection was lost during COMMIT, so the write may or
+  // may not have been applied (libpqxx in_doubt_error, a failover). Retry with
+  // the same WriteContext::operation_id to find out and finish it.
+  bool in_doubt = false;
 };
 
 // speerd::Expected<T, Error> that also converts from a bare Error, so that
