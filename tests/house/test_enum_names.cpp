@@ -8,12 +8,12 @@
 #include <catch2/catch.hpp>
 
 #include "enum/names.hpp"
+#include "enum/select.hpp"
 #include "resolver/dns/outcome.hpp"
 #include "resolver/lrf/sip_uri.hpp"
 #include "resolver/luf/enum_resolver.hpp"
 #include "resolver/model/lookup.hpp"
 #include "resolver/pipeline/result.hpp"
-#include "enum/select.hpp"
 #include "resolver/service/metrics.hpp"
 #include "sed-store/crosscheck.hpp"
 #include "sed-store/model.hpp"
