@@ -41,6 +41,10 @@ constexpr Def kDefs[] = {
     {Stmt::kSessionSetup, "session_setup", nullptr,
      "SELECT set_config('client_min_messages', 'warning', false), "
      "set_config('work_mem', '256MB', false)"},
+    // PostgreSQL session: a statement that runs longer (a lock wait included)
+    // is cancelled (OpenOptions::statement_timeout_ms; the resolver's reads).
+    {Stmt::kStatementTimeout, "statement_timeout", nullptr,
+     "SELECT set_config('statement_timeout', CAST($1 AS TEXT), false)"},
     {Stmt::kCountSpeerdTables, "count_speerd_tables",
      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
      "AND name IN ('schema_version', 'store_meta')",

@@ -10,6 +10,7 @@ namespace speerd::store::detail {
 enum class Stmt {
   // Opening, schema, meta.
   kSessionSetup,
+  kStatementTimeout,
   kCountSpeerdTables,
   kCountAllTables,
   kSchemaVersion,

@@ -153,6 +153,11 @@ struct OpenOptions {
   bool allow_old_schema = false;
   // Audit timestamps come from here (tests inject a fixed clock).
   Clock clock;
+  // PostgreSQL: a statement running longer than this (waiting for a lock
+  // included) is cancelled and fails as `unavailable`; 0: no limit. The
+  // daemon's store threads set it to [store] timeout_ms, so that a thread
+  // stuck behind a lock comes back. SQLite readers never wait (WAL).
+  int statement_timeout_ms = 0;
 };
 
 // The newest schema version this build knows.
