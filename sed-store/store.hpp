@@ -70,6 +70,14 @@ class Result : public speerd::Expected<T, Error> {
 
 std::string_view to_string(ErrorCode c);
 
+// One row of the change log (migration 0003 says what the kinds mean).
+struct ChangeLogEntry {
+  std::uint64_t change_counter = 0;
+  std::string kind;   // number, range, prefix, rn, destination_group, flush, client, anchor, all
+  std::string value;  // digits, a group name, a flush target, ...
+  std::string end;    // a range's last number
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -112,6 +120,17 @@ class Store {
   // Bumped by every write transaction. Nodes poll it (or LISTEN on channel
   // "speerd_store" on PostgreSQL) to drop caches and reload anchors.
   virtual speerd::Expected<std::uint64_t> change_counter() = 0;
+
+  // The change log (schema 3): what each write after `after` touched, in
+  // counter order, at most `limit` rows. A counter in (after, now] with no
+  // row was written by a writer that keeps no log, or pruned: the caller
+  // must assume it touched everything. Stores without a log say so.
+  virtual speerd::Expected<std::vector<ChangeLogEntry>> changes_since(std::uint64_t after,
+                                                                      std::size_t limit) {
+    (void)after;
+    (void)limit;
+    return speerd::fail("this store keeps no change log");
+  }
 
   // ---- Administration (speerctl) ------------------------------------------
 

@@ -62,7 +62,8 @@ void Priming::run() {
                       } else if (a.outcome.state == dns::Security::bogus) {
                         why = "bogus: " + a.outcome.reason;
                       } else if (need_secure && a.outcome.state != dns::Security::secure) {
-                        why = std::string(dns::to_string(a.outcome.state)) + ": " + a.outcome.reason;
+                        why =
+                            std::string(dns::to_string(a.outcome.state)) + ": " + a.outcome.reason;
                       }
                       if (!why.empty() && round->problem.empty()) {
                         round->problem = "tree " + name + ": SOA " + suffix + ": " + why;

@@ -125,8 +125,31 @@ bool StoreWatcher::poll() {
     snapshot_->publish(std::make_shared<const ClientTable>(std::move(*clients), trees, *counter));
     StoreChange change;
     change.counter = *counter;
+    change.previous = loaded ? known : 0;
     change.first = !loaded;
     for (const auto& a : *anchors) change.anchors.push_back(a.rr);
+    if (loaded && *counter > known) {
+      // What changed, from the change log: complete when every counter in
+      // (known, counter] has its rows and the limit was not reached.
+      auto log = store_->changes_since(known, StoreWatcherSettings::kChangeLogLimit);
+      if (log && log->size() < StoreWatcherSettings::kChangeLogLimit) {
+        std::uint64_t seen = 0;
+        std::uint64_t expect = known + 1;
+        bool gap = false;
+        // Rows of writes after the counter read belong to the next poll.
+        std::erase_if(*log,
+                      [&](const store::ChangeLogEntry& e) { return e.change_counter > *counter; });
+        for (const auto& e : *log) {
+          if (e.change_counter != seen) {
+            gap = gap || e.change_counter != expect;
+            seen = e.change_counter;
+            expect = seen + 1;
+          }
+        }
+        change.complete = !gap && seen == *counter;
+        if (change.complete) change.changes = std::move(*log);
+      }
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       health_.loaded = true;

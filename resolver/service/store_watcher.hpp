@@ -25,14 +25,14 @@
 
 #include "enum/expected.hpp"
 #include "resolver/service/client_snapshot.hpp"
-
-namespace speerd::store {
-class Store;
-}
+#include "sed-store/store.hpp"
 
 namespace speerd::service {
 
 struct StoreWatcherSettings {
+  // Change log rows read per poll; more than that is a bulk change (the
+  // caches start over).
+  static constexpr std::size_t kChangeLogLimit = 5000;
   std::chrono::milliseconds interval{500};
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
@@ -42,8 +42,14 @@ struct StoreWatcherSettings {
 // What the store said at a poll whose counter moved (or the first one).
 struct StoreChange {
   std::uint64_t counter = 0;
+  std::uint64_t previous = 0;        // the counter before (0 at the first load)
   bool first = false;                // the first load since the node started
   std::vector<std::string> anchors;  // active trust anchors (presentation format)
+  // What the writes in (previous, counter] touched (the store's change
+  // log); `complete` false: the log does not cover them all (a gap, a
+  // bulk write, a store without a log), so assume everything changed.
+  std::vector<store::ChangeLogEntry> changes;
+  bool complete = false;
 };
 
 // The link's state, for /readyz and /metrics.
