@@ -54,7 +54,7 @@ const std::vector<MetricDef>& metric_table() {
        T::counter,
        "DNSSEC outcome (weakest step) of each lookup answered.",
        {"state"},
-       {{"secure", "insecure", "bogus", "indeterminate"}}},
+       {{"secure", "insecure", "bogus", "indeterminate", "not-applicable"}}},
       {Metric::cache,
        "speerd_cache_lookups_total",
        T::counter,
@@ -96,7 +96,8 @@ const std::vector<MetricDef>& metric_table() {
        "Authenticated connections closed, by reason.",
        {"reason"},
        {{"peer_closed", "idle_timeout", "request_timeout", "write_timeout", "header_too_large",
-         "body_too_large", "bad_request", "max_requests", "drain", "io_error"}}},
+         "body_too_large", "bad_request", "max_requests", "drain", "io_error", "revoked",
+         "not_authorized"}}},
       {Metric::handshakes,
        "speerd_tls_handshakes_total",
        T::counter,
@@ -115,6 +116,19 @@ const std::vector<MetricDef>& metric_table() {
        "Configured authoritative servers (stub zones) answering the health probe, or not.",
        {"state"},
        {{"up", "down"}}},
+      {Metric::failure_cache_entries,
+       "speerd_failure_cache_entries",
+       T::gauge,
+       "Failure-cache entries held (bogus and indeterminate outcomes, with their backoff).",
+       {}},
+      {Metric::failure_cache,
+       "speerd_failure_cache_events_total",
+       T::counter,
+       "Failure cache: lookups answered from it (hit), failures stored (insert), entries found "
+       "expired (expiry), entries dropped by a success, a store change or a flush (drop). Counts "
+       "of the pipelines serving now (a pipeline rebuilt by a reload starts at 0).",
+       {"event"},
+       {{"hit", "insert", "expiry", "drop"}}},
   };
   return table;
 }
