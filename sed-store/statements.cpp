@@ -290,6 +290,23 @@ constexpr Def kDefs[] = {
          "FROM audit WHERE (CAST($1 AS TEXT) IS NULL OR actor = $1) "
          "AND (CAST($2 AS TEXT) IS NULL OR object_type = $2) "
          "AND (CAST($3 AS TEXT) IS NULL OR at >= $3) ORDER BY id DESC LIMIT $4"),
+    // ---- change log (migration 0003) ---------------------------------------------
+    both(Stmt::kChangeLogInsert, "change_log_insert",
+         "INSERT INTO change_log (change_counter, kind, value, value_end) VALUES ($1, $2, $3, $4)"),
+    both(Stmt::kChangeLogPrune, "change_log_prune",
+         "DELETE FROM change_log WHERE change_counter <= $1"),
+    both(Stmt::kChangeLogSince, "change_log_since",
+         "SELECT change_counter, kind, value, value_end FROM change_log "
+         "WHERE change_counter > $1 ORDER BY change_counter LIMIT $2"),
+    // The destination groups a route group serves (what a change to it reaches).
+    both(Stmt::kRouteGroupDestinations, "route_group_destinations",
+         "SELECT d.name FROM route_group_destination x "
+         "JOIN route_group g ON g.id = x.route_group_id "
+         "JOIN destination_group d ON d.id = x.destination_group_id WHERE g.name = $1"),
+    both(Stmt::kSedDestinations, "sed_destinations",
+         "SELECT d.name FROM sed_record s "
+         "JOIN route_group_destination x ON x.route_group_id = s.route_group_id "
+         "JOIN destination_group d ON d.id = x.destination_group_id WHERE s.id = $1"),
 };
 
 #undef SPEERD_CLIENT_COLS

@@ -100,6 +100,12 @@ enum class Stmt {
   // audit
   kAuditInsert,
   kAuditList,
+  // change log (issue 12)
+  kChangeLogInsert,
+  kChangeLogPrune,
+  kChangeLogSince,
+  kRouteGroupDestinations,
+  kSedDestinations,
   kCount_  // number of statements, not a statement
 };
 

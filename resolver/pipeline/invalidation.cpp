@@ -20,10 +20,6 @@ std::string_view key_field(std::string_view key, int i) {
   return key.substr(0, key.find('\x1f'));
 }
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 // The digits a flushed zone stands for under one of the trees:
 // "5.1.2.1.e164.example." under "e164.example." -> "1215"; "" when it is
 // under no tree (or is a tree's apex: every number of it).
@@ -64,6 +60,8 @@ Invalidation invalidation_of(std::string_view kind, std::string value, std::stri
     inv.kind = Kind::destination_group;
   } else if (kind == "flush") {
     inv.kind = Kind::flush;
+  } else if (kind == "client" || kind == "anchor" || kind == "none") {
+    inv.kind = Kind::none;
   } else {
     inv.kind = Kind::all;
   }
@@ -77,6 +75,8 @@ bool affects(const Invalidation& inv, std::string_view key, const LookupResult* 
   const bool lookup = kind == "lookup" && input.size() > 1 && input.front() == '+';
   const std::string_view digits = lookup ? input.substr(1) : std::string_view{};
   switch (inv.kind) {
+    case Kind::none:
+      return false;
     case Kind::all:
       return true;
     case Kind::number:

@@ -18,6 +18,7 @@ namespace speerd::pipeline {
 
 struct Invalidation {
   enum class Kind : std::uint8_t {
+    none,               // no cached answer (a client, a trust anchor, a new empty group)
     all,                // everything cached
     number,             // a number identifier (digits): lookups of that number
     range,              // a range [value, end] (digits): lookups of numbers in it
@@ -34,8 +35,9 @@ struct Invalidation {
 };
 
 // The store's change log kind names ("number", "range", "prefix", "rn",
-// "destination_group", "flush", "all"); unknown text is `all` (a newer
-// writer: drop everything rather than keep what may be wrong).
+// "destination_group", "flush", "all"; "client", "anchor" and "none" reach
+// no cached answer); unknown text is `all` (a newer writer: drop everything
+// rather than keep what may be wrong).
 Invalidation invalidation_of(std::string_view kind, std::string value, std::string end);
 
 // Does `inv` reach the answer cached under `key` (cache_key()) with result

@@ -102,10 +102,10 @@ inline std::pair<int, std::string> ctl(const DaemonProcess& d, const std::string
 }
 
 struct NodeOptions {
-  std::string policy;          // [lookup] store_policy; "" = the default (advisory)
-  bool on_primary = false;     // read from the primary (a lock needs it) instead of the replica
-  bool one_shard = false;      // [server] threads = 1
-  bool start_halted = false;   // the replica is down when speerd starts
+  std::string policy;         // [lookup] store_policy; "" = the default (advisory)
+  bool on_primary = false;    // read from the primary (a lock needs it) instead of the replica
+  bool one_shard = false;     // [server] threads = 1
+  bool start_halted = false;  // the replica is down when speerd starts
 };
 
 // speerd on a store of its own, clients sbc-a (SAN name) and sbc-b (SPKI
@@ -176,6 +176,17 @@ class Node {
     return -1;
   }
 
+  // The metric once it reads `want` (published every second), or its last value.
+  double metric_becomes(const std::string& series, double want, int tries = 100) {
+    double v = -1;
+    for (int i = 0; i < tries; ++i) {
+      v = metric(series);
+      if (v == want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return v;
+  }
+
   DaemonProcess d;
   std::string primary, replica;
 };
@@ -192,7 +203,8 @@ class Load {
             const bool ok = r && r->status == 200 && r->json().value("verdict", "") == "route";
             ++(ok ? ok_ : failed_);
             if (!ok) last_failure_ = r ? r->body : r.error();
-            if (!r || !r->keep_alive) c = std::make_unique<TestClient>(port, client_options(client));
+            if (!r || !r->keep_alive)
+              c = std::make_unique<TestClient>(port, client_options(client));
           }
         }) {}
   ~Load() { stop(); }

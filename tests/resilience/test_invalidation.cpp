@@ -82,3 +82,11 @@ TEST_CASE("an entry kind this node does not know reaches everything", "[store-re
   CHECK(hits("something-newer", "x", lookup_key("+12155551234")));
   CHECK(hits("something-newer", "x", route_key("sip:a@b.example")));
 }
+
+TEST_CASE("client, anchor and none entries reach no cached answer", "[store-resilience]") {
+  for (const char* kind : {"client", "anchor", "none"}) {
+    INFO(kind);
+    CHECK_FALSE(hits(kind, "sbc-a", lookup_key("+12155551234")));
+    CHECK_FALSE(hits(kind, "sbc-a", route_key("sip:a@b.example")));
+  }
+}

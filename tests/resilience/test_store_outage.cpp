@@ -57,8 +57,8 @@ TEST_CASE("store outage: cached answers, known clients' new connections, advisor
     CHECK(r->status == 403);
   }
   // /readyz: still ready (known clients are served), the store named as degraded.
-  CHECK(n.metric("speerd_store_up") == 0);
-  CHECK(n.metric("speerd_store_degraded") == 1);
+  CHECK(n.metric_becomes("speerd_store_up", 0) == 0);
+  CHECK(n.metric_becomes("speerd_store_degraded", 1) == 1);
 
   load.stop();
   INFO(load.last_failure());
@@ -80,14 +80,15 @@ TEST_CASE("store outage: cached answers, known clients' new connections, advisor
   CHECK(last.status == 200);
   CHECK(last.json()["verdict"] == "route");
   CHECK(n.wait_ready().first == 200);
-  CHECK(n.metric("speerd_store_up") == 1);
-  CHECK(n.metric("speerd_store_degraded") == 0);
+  CHECK(n.metric_becomes("speerd_store_up", 1) == 1);
+  CHECK(n.metric_becomes("speerd_store_degraded", 0) == 0);
 }
 
 // Item 3: strict and store-authoritative cannot answer an uncached number
 // without the store: 503 store-unavailable with Retry-After; cached answers
 // still route.
-TEST_CASE("store outage: strict and store-authoritative answer 503 store-unavailable unless cached") {
+TEST_CASE(
+    "store outage: strict and store-authoritative answer 503 store-unavailable unless cached") {
   for (const std::string policy : {"strict", "store-authoritative"}) {
     INFO(policy);
     Node n("policy-" + policy, NodeOptions{policy});
@@ -115,7 +116,8 @@ TEST_CASE("store outage: strict and store-authoritative answer 503 store-unavail
 
 // Item 5: started with its store down, the node starts, is alive, is not
 // ready (and says why), and becomes ready when the store is back.
-TEST_CASE("a node started with its store down is alive, not ready, and ready once the store is back") {
+TEST_CASE(
+    "a node started with its store down is alive, not ready, and ready once the store is back") {
   Node n("cold", NodeOptions{{}, false, false, true});
   auto [hs, hbody] = http_get(n.d.admin_port, "/healthz");
   CHECK(hs == 200);
@@ -167,4 +169,65 @@ TEST_CASE("a locked table: cached lookups on the shard complete, uncached ones t
   }
   CHECK(n.metric("speerd_store_errors_total{kind=\"timeout\"}") >= 1);
   tx.abort();
+}
+
+// Item 4 (on the SQLite store, the embedded default): a one-row change
+// drops the cached answers it reaches and no other; the changed number is
+// resolved again. Asserted on the cache's own counters (/metrics).
+TEST_CASE("a one-row provisioning change leaves unrelated cached answers in place") {
+  DaemonProcess d("invalidate");
+  {
+    std::string text = slurp(d.config);
+    const auto at = text.find("threads = 2");
+    REQUIRE(at != std::string::npos);
+    text.replace(at, 11, "threads = 1");
+    std::ofstream(d.config) << text;
+  }
+  // A destination group with a SED record offered to sbc-a, but no number yet.
+  for (const std::string args :
+       {"dest-group add dg-east", "route-group add rg-east --dest-group dg-east",
+        "sed add rg-east --uri sip:gw.peers.example", "offer add rg-east sbc-a"}) {
+    auto [rc, out] = ctl(d, d.store_uri, args);
+    INFO(args << ": " << out);
+    REQUIRE(rc == 0);
+  }
+  REQUIRE(d.start());
+  auto metric = [&](const std::string& series) {
+    std::istringstream in(http_get(d.admin_port, "/metrics").second);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+    }
+    return -1.0;
+  };
+  TestClient a(d.api_port, client_options("client-a"));
+  const std::string kOther = "/v1/lookup?number=+12155551235";
+  for (const auto& t : {kCached, kOther}) {
+    auto r = a.get(t);
+    REQUIRE(r);
+    REQUIRE(r->json()["cached"] == false);
+    CHECK(r->json()["store"]["check"] == "no-record");
+    auto again = a.get(t);
+    REQUIRE(again);
+    REQUIRE(again->json()["cached"] == true);
+  }
+  const double before = metric("speerd_cache_invalidated_total");
+  REQUIRE(before == 0);
+  // One row: the number +12155551235 joins dg-east.
+  REQUIRE(ctl(d, d.store_uri, "number add dg-east 12155551235").first == 0);
+  double invalidated = 0;
+  for (int i = 0; i < 100 && invalidated == 0; ++i) {
+    invalidated = metric("speerd_cache_invalidated_total");
+    if (invalidated == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(invalidated == 1);  // that number's answer, and nothing else
+  CHECK(metric("speerd_store_changes_total") >= 1);
+  auto kept = a.get(kCached);
+  REQUIRE(kept);
+  CHECK(kept->json()["cached"] == true);
+  auto changed = a.get(kOther);
+  REQUIRE(changed);
+  INFO(changed->body);
+  CHECK(changed->json()["cached"] == false);
+  CHECK(changed->json()["store"]["check"] != "no-record");
 }

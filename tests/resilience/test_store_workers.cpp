@@ -48,7 +48,7 @@ StoreWorkers::Opener opener(const std::string& uri, std::atomic<int>* opened = n
 
 void provision(st::Store& s) {
   st::test::must_apply(
-      s, {st::AddClient{"sbc", "sbc.example", "", {"e164.arpa"}, {}, {}, true, ""},
+      s, {st::AddClient{"sbc", "sbc.example", "", {"e164.arpa"}, {}, {}, true, "", ""},
           st::AddDestinationGroup{"dg", ""},
           st::AddIdentifier{"dg", st::IdentifierKind::number, "12155551234", ""},
           st::AddRouteGroup{"rg", 10, true, "", {"dg"}},
