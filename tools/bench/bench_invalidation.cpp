@@ -38,8 +38,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> keys;
   keys.reserve(entries);
   LookupResult r;
-  r.verdict = Verdict::route;
-  r.code = reason::kRouted;
+  r.verdict = speerd::model::Verdict::route;
+  r.code = speerd::model::reason::kRouted;
   r.ttl = 3600;
   r.outcome = speerd::dns::Outcome::secure();
   r.uri = "sip:peer.example";
