@@ -1,5 +1,7 @@
 #include "resolver/pipeline/invalidation.hpp"
 
+#include "resolver/pipeline/pipeline.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -106,6 +108,25 @@ bool affects(const Invalidation& inv, std::string_view key, const LookupResult* 
     }
   }
   return true;
+}
+
+// The pipeline's side (pipeline.hpp): one store change on this shard's caches.
+std::size_t Pipeline::invalidate(const std::vector<Invalidation>& changes) {
+  if (changes.empty()) return 0;
+  for (const auto& c : changes) {
+    if (c.kind == Invalidation::Kind::all) return drop_cache();
+  }
+  std::vector<std::string> suffixes;
+  for (const auto& t : cfg_->trees) suffixes.push_back(t.suffix);
+  const auto reached = [&](const std::string& key, const LookupResult* r) {
+    return std::any_of(changes.begin(), changes.end(),
+                       [&](const Invalidation& c) { return affects(c, key, r, suffixes); });
+  };
+  std::size_t n = cache_.erase_if(
+      [&](const std::string& key, const LookupResult& r) { return reached(key, &r); });
+  n += failures_.erase_if([&](const std::string& key) { return reached(key, nullptr); });
+  stats_.invalidated += n;
+  return n;
 }
 
 }  // namespace speerd::pipeline

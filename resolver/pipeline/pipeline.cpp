@@ -617,24 +617,6 @@ void Pipeline::finish(const std::string& key, LookupResult r, bool negative) {
   for (auto& w : waiters) deliver_now(std::move(w), shared);
 }
 
-std::size_t Pipeline::invalidate(const std::vector<Invalidation>& changes) {
-  if (changes.empty()) return 0;
-  for (const auto& c : changes) {
-    if (c.kind == Invalidation::Kind::all) return drop_cache();
-  }
-  std::vector<std::string> suffixes;
-  for (const auto& t : cfg_->trees) suffixes.push_back(t.suffix);
-  const auto reached = [&](const std::string& key, const LookupResult* r) {
-    return std::any_of(changes.begin(), changes.end(),
-                       [&](const Invalidation& c) { return affects(c, key, r, suffixes); });
-  };
-  std::size_t n = cache_.erase_if(
-      [&](const std::string& key, const LookupResult& r) { return reached(key, &r); });
-  n += failures_.erase_if([&](const std::string& key) { return reached(key, nullptr); });
-  stats_.invalidated += n;
-  return n;
-}
-
 std::size_t Pipeline::drop_cache(const std::function<bool(const std::string&)>& pred) {
   const auto failures = failures_.erase_if(pred);
   if (!pred) {
