@@ -1,4 +1,4 @@
-// Internal to SqlStore: the change log (migration 0003, issue 12). apply()
+// Internal to SqlStore: the change log (migration 0004, issue 12). apply()
 // tells the logger every change before and after it runs; the logger notes
 // what the change touched in terms a node's cache understands (identifiers,
 // destination groups, flushes; see the migration for the kinds) and writes

@@ -290,7 +290,15 @@ constexpr Def kDefs[] = {
          "FROM audit WHERE (CAST($1 AS TEXT) IS NULL OR actor = $1) "
          "AND (CAST($2 AS TEXT) IS NULL OR object_type = $2) "
          "AND (CAST($3 AS TEXT) IS NULL OR at >= $3) ORDER BY id DESC LIMIT $4"),
-    // ---- change log (migration 0003) ---------------------------------------------
+
+    // ---- applied_operation (idempotent writes, migration 0003) --------------------
+    both(Stmt::kOpFind, "op_find",
+         "SELECT digest, change_counter FROM applied_operation WHERE op_id = $1"),
+    both(Stmt::kOpInsert, "op_insert",
+         "INSERT INTO applied_operation (op_id, digest, actor, at, change_counter) "
+         "VALUES ($1, $2, $3, $4, $5)"),
+    both(Stmt::kOpPrune, "op_prune", "DELETE FROM applied_operation WHERE at < $1"),
+    // ---- change log (migration 0004) ---------------------------------------------
     both(Stmt::kChangeLogInsert, "change_log_insert",
          "INSERT INTO change_log (change_counter, kind, value, value_end) VALUES ($1, $2, $3, $4)"),
     both(Stmt::kChangeLogPrune, "change_log_prune",

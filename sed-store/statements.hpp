@@ -100,6 +100,10 @@ enum class Stmt {
   // audit
   kAuditInsert,
   kAuditList,
+  // applied_operation (idempotent writes)
+  kOpFind,
+  kOpInsert,
+  kOpPrune,
   // change log (issue 12)
   kChangeLogInsert,
   kChangeLogPrune,

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "enum/expected.hpp"
+#include "enum/names.hpp"
 #include "sed-store/changes.hpp"
 #include "sed-store/model.hpp"
 
@@ -47,6 +48,9 @@ enum class ErrorCode {
   read_only,       // a write on a read-only store or a replica
   internal,        // a bug
 };
+SPEERD_ENUM_NAMES(ErrorCode, internal, "invalid", "not-found", "conflict", "unavailable",
+                  "not-a-store", "schema-too-new", "schema-too-old", "corrupt", "read-only",
+                  "internal");
 
 struct Error {
   ErrorCode code = ErrorCode::internal;
@@ -57,6 +61,10 @@ struct Error {
   std::string field;
   // A second change involved (a duplicate of, or overlapping with, this one).
   std::optional<std::size_t> related_change_index;
+  // Store::apply: the connection was lost during COMMIT, so the write may or
+  // may not have been applied (libpqxx in_doubt_error, a failover). Retry with
+  // the same WriteContext::operation_id to find out and finish it.
+  bool in_doubt = false;
 };
 
 // speerd::Expected<T, Error> that also converts from a bare Error, so that
@@ -68,9 +76,11 @@ class Result : public speerd::Expected<T, Error> {
   Result(Error e) : speerd::Expected<T, Error>(speerd::unexpected(std::move(e))) {}  // NOLINT
 };
 
-std::string_view to_string(ErrorCode c);
+inline std::string_view to_string(ErrorCode c) {
+  return enum_name(c);
+}
 
-// One row of the change log (migration 0003 says what the kinds mean).
+// One row of the change log (migration 0004 says what the kinds mean).
 struct ChangeLogEntry {
   std::uint64_t change_counter = 0;
   std::string kind;   // number, range, prefix, rn, destination_group, flush, client, anchor, all
@@ -121,7 +131,7 @@ class Store {
   // "speerd_store" on PostgreSQL) to drop caches and reload anchors.
   virtual speerd::Expected<std::uint64_t> change_counter() = 0;
 
-  // The change log (schema 3): what each write after `after` touched, in
+  // The change log (schema 4): what each write after `after` touched, in
   // counter order, at most `limit` rows. A counter in (after, now] with no
   // row was written by a writer that keeps no log, or pruned: the caller
   // must assume it touched everything. Stores without a log say so.

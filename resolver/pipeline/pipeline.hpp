@@ -24,6 +24,7 @@
 #include "resolver/lrf/locator.hpp"
 #include "resolver/luf/enum_resolver.hpp"
 #include "resolver/pipeline/cache.hpp"
+#include "resolver/pipeline/counters.hpp"
 #include "resolver/pipeline/failure_cache.hpp"
 #include "resolver/pipeline/invalidation.hpp"
 #include "resolver/pipeline/result.hpp"
@@ -35,21 +36,6 @@ class Store;
 }
 
 namespace speerd::pipeline {
-
-struct PipelineStats {
-  std::uint64_t lookups = 0;      // lookup() + route() calls
-  std::uint64_t resolutions = 0;  // lookups that went to DNS (cache miss, not joined)
-  std::uint64_t joined = 0;       // lookups that joined an identical one in flight
-  std::uint64_t stale_served = 0;
-  std::uint64_t routed = 0;
-  std::uint64_t rejected = 0;
-  std::uint64_t store_errors = 0;  // store queries that failed (timeouts included)
-  // Answers given without the store's word (issue 12): store-unavailable
-  // errors (strict, store-authoritative), DNS answers marked not-checked
-  // (advisory), and cached answers served stale because the store failed.
-  std::uint64_t degraded = 0;
-  std::uint64_t invalidated = 0;  // cached answers a store change dropped (invalidate, drop_cache)
-};
 
 struct PipelineOptions {
   lrf::LocatorOptions locator;
@@ -76,10 +62,7 @@ class Pipeline final : public LookupService {
 
   void lookup(const LookupRequest& req, Callback cb) override;
   void route(const RouteRequest& req, Callback cb) override;
-  bool failure_cache_stats(FailureCacheStats& out) const override {
-    out = failures_.stats();
-    return true;
-  }
+  bool counters(PipelineCounters& out) const override;
 
   // Drops cached results whose key matches (store changes); all when null.
   // Cached failures too.

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "tests/server/support/daemon_process.hpp"
+#include "tests/daemon/support/daemon_process.hpp"
 #include "tests/server/support/harness.hpp"
 
 namespace speerd::test::resil {

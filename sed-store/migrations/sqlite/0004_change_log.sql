@@ -1,5 +1,5 @@
--- speerd SED store, schema version 3, SQLite dialect (issue 12).
--- Keep in step with ../postgres/0003_change_log.sql (which says what the
+-- speerd SED store, schema version 4, SQLite dialect (issue 12).
+-- Keep in step with ../postgres/0004_change_log.sql (which says what the
 -- kinds mean): per write transaction, what it touched.
 CREATE TABLE change_log (
   change_counter INTEGER NOT NULL,

@@ -1,5 +1,5 @@
--- speerd SED store, schema version 3, PostgreSQL dialect (issue 12).
--- Keep in step with ../sqlite/0003_change_log.sql. The change log: per
+-- speerd SED store, schema version 4, PostgreSQL dialect (issue 12).
+-- Keep in step with ../sqlite/0004_change_log.sql. The change log: per
 -- write transaction (change_counter), what it touched, so that a node drops
 -- only the cached answers a write can affect:
 --   kind number | range | prefix | rn   a public identifier (value, value_end for a range)
