@@ -77,7 +77,8 @@ using ReadTx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
 class PgDb final : public Db {
  public:
-  explicit PgDb(std::string uri) : uri_(std::move(uri)) {}
+  PgDb(std::string uri, int statement_timeout_ms)
+      : uri_(std::move(uri)), statement_timeout_ms_(statement_timeout_ms) {}
   ~PgDb() override {
     tx_.reset();
     conn_.reset();
@@ -93,6 +94,12 @@ class PgDb final : public Db {
     }
     auto ok = detail::run(*this, Stmt::kSessionSetup, {});
     if (!ok) return ok.error();
+    if (statement_timeout_ms_ > 0) {
+      const std::string ms = std::to_string(statement_timeout_ms_);
+      const Param p[] = {std::string_view(ms)};
+      auto t = detail::run(*this, Stmt::kStatementTimeout, p);
+      if (!t) return t.error();
+    }
     return Done{};
   }
 
@@ -284,6 +291,7 @@ class PgDb final : public Db {
   }
 
   std::string uri_;
+  int statement_timeout_ms_ = 0;
   std::unique_ptr<pqxx::connection> conn_;
   std::unique_ptr<pqxx::transaction_base> tx_;
   std::array<bool, kStatementCount> prepared_{};
@@ -291,11 +299,11 @@ class PgDb final : public Db {
 
 }  // namespace
 
-Result<std::unique_ptr<Db>> open_postgres(std::string_view uri, const OpenOptions&) {
+Result<std::unique_ptr<Db>> open_postgres(std::string_view uri, const OpenOptions& options) {
   if (uri.find('\0') != std::string_view::npos) {
     return make_error(ErrorCode::invalid, "the PostgreSQL URI contains a NUL byte");
   }
-  auto db = std::make_unique<PgDb>(std::string(uri));
+  auto db = std::make_unique<PgDb>(std::string(uri), options.statement_timeout_ms);
   if (auto ok = db->connect(); !ok) return ok.error();
   return std::unique_ptr<Db>(std::move(db));
 }

@@ -32,6 +32,8 @@ class SqlStore final : public Store {
   speerd::Expected<std::optional<Client>> find_client(const ClientIdentity& identity) override;
   speerd::Expected<std::vector<TrustAnchor>> trust_anchors() override;
   speerd::Expected<std::uint64_t> change_counter() override;
+  speerd::Expected<std::vector<ChangeLogEntry>> changes_since(std::uint64_t after,
+                                                              std::size_t limit) override;
 
   Result<ApplyReport> apply(std::span<const Change> changes, const WriteContext& ctx) override;
   Result<StoreInfo> info() override;

@@ -13,6 +13,7 @@
 #include <string>
 #include <variant>
 
+#include "sed-store/change_log.hpp"
 #include "sed-store/limits.hpp"
 #include "sed-store/sql_store.hpp"
 #include "sed-store/sql_store_writer.hpp"
@@ -116,6 +117,7 @@ Result<ApplyReport> SqlStore::apply(std::span<const Change> changes, const Write
     }
   }
   Writer writer(*this, *actor, **counter);
+  ChangeLogger logger(*db_);
   const std::size_t batch_rows = std::max<std::size_t>(1, ctx.identifier_batch_rows);
   for (std::size_t i = 0; i < changes.size();) {
     if (std::holds_alternative<AddIdentifier>(changes[i])) {
@@ -127,11 +129,14 @@ Result<ApplyReport> SqlStore::apply(std::span<const Change> changes, const Write
       if (auto ok = writer.add_identifiers(changes.subspan(i, j - i), i); !ok) {
         return fail(ok.error(), std::nullopt);
       }
+      for (std::size_t k = i; k < j; ++k) (void)logger.after(changes[k]);
       i = j;
       continue;
     }
+    if (auto ok = logger.before(changes[i]); !ok) return fail(ok.error(), i);
     auto id = std::visit(writer, changes[i]);
     if (!id) return fail(id.error(), i);
+    if (auto ok = logger.after(changes[i]); !ok) return fail(ok.error(), i);
     report.created_ids[i] = *id;
     ++i;
   }
@@ -140,6 +145,7 @@ Result<ApplyReport> SqlStore::apply(std::span<const Change> changes, const Write
       return fail(ok.error(), std::nullopt);
     }
   }
+  if (auto ok = logger.write(**counter); !ok) return fail(ok.error(), std::nullopt);
   const std::string payload = std::to_string(**counter);
   const Param notify[] = {std::string_view(payload)};
   if (auto ok = run(*db_, Stmt::kNotify, notify); !ok) return fail(ok.error(), std::nullopt);

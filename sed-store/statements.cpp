@@ -42,6 +42,10 @@ constexpr Def kDefs[] = {
     {Stmt::kSessionSetup, "session_setup", nullptr,
      "SELECT set_config('client_min_messages', 'warning', false), "
      "set_config('work_mem', '256MB', false)"},
+    // PostgreSQL session: a statement that runs longer (a lock wait included)
+    // is cancelled (OpenOptions::statement_timeout_ms; the resolver's reads).
+    {Stmt::kStatementTimeout, "statement_timeout", nullptr,
+     "SELECT set_config('statement_timeout', CAST($1 AS TEXT), false)"},
     {Stmt::kCountSpeerdTables, "count_speerd_tables",
      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
      "AND name IN ('schema_version', 'store_meta')",
@@ -294,6 +298,23 @@ constexpr Def kDefs[] = {
          "INSERT INTO applied_operation (op_id, digest, actor, at, change_counter) "
          "VALUES ($1, $2, $3, $4, $5)"),
     both(Stmt::kOpPrune, "op_prune", "DELETE FROM applied_operation WHERE at < $1"),
+    // ---- change log (migration 0004) ---------------------------------------------
+    both(Stmt::kChangeLogInsert, "change_log_insert",
+         "INSERT INTO change_log (change_counter, kind, value, value_end) VALUES ($1, $2, $3, $4)"),
+    both(Stmt::kChangeLogPrune, "change_log_prune",
+         "DELETE FROM change_log WHERE change_counter <= $1"),
+    both(Stmt::kChangeLogSince, "change_log_since",
+         "SELECT change_counter, kind, value, value_end FROM change_log "
+         "WHERE change_counter > $1 ORDER BY change_counter LIMIT $2"),
+    // The destination groups a route group serves (what a change to it reaches).
+    both(Stmt::kRouteGroupDestinations, "route_group_destinations",
+         "SELECT d.name FROM route_group_destination x "
+         "JOIN route_group g ON g.id = x.route_group_id "
+         "JOIN destination_group d ON d.id = x.destination_group_id WHERE g.name = $1"),
+    both(Stmt::kSedDestinations, "sed_destinations",
+         "SELECT d.name FROM sed_record s "
+         "JOIN route_group_destination x ON x.route_group_id = s.route_group_id "
+         "JOIN destination_group d ON d.id = x.destination_group_id WHERE s.id = $1"),
 };
 
 #undef SPEERD_CLIENT_COLS

@@ -10,6 +10,7 @@ namespace speerd::store::detail {
 enum class Stmt {
   // Opening, schema, meta.
   kSessionSetup,
+  kStatementTimeout,
   kCountSpeerdTables,
   kCountAllTables,
   kSchemaVersion,
@@ -103,6 +104,12 @@ enum class Stmt {
   kOpFind,
   kOpInsert,
   kOpPrune,
+  // change log (issue 12)
+  kChangeLogInsert,
+  kChangeLogPrune,
+  kChangeLogSince,
+  kRouteGroupDestinations,
+  kSedDestinations,
   kCount_  // number of statements, not a statement
 };
 

@@ -80,6 +80,14 @@ inline std::string_view to_string(ErrorCode c) {
   return enum_name(c);
 }
 
+// One row of the change log (migration 0004 says what the kinds mean).
+struct ChangeLogEntry {
+  std::uint64_t change_counter = 0;
+  std::string kind;   // number, range, prefix, rn, destination_group, flush, client, anchor, all
+  std::string value;  // digits, a group name, a flush target, ...
+  std::string end;    // a range's last number
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -123,6 +131,17 @@ class Store {
   // "speerd_store" on PostgreSQL) to drop caches and reload anchors.
   virtual speerd::Expected<std::uint64_t> change_counter() = 0;
 
+  // The change log (schema 4): what each write after `after` touched, in
+  // counter order, at most `limit` rows. A counter in (after, now] with no
+  // row was written by a writer that keeps no log, or pruned: the caller
+  // must assume it touched everything. Stores without a log say so.
+  virtual speerd::Expected<std::vector<ChangeLogEntry>> changes_since(std::uint64_t after,
+                                                                      std::size_t limit) {
+    (void)after;
+    (void)limit;
+    return speerd::fail("this store keeps no change log");
+  }
+
   // ---- Administration (speerctl) ------------------------------------------
 
   // All changes in one transaction: all apply or none. Each change is
@@ -163,6 +182,11 @@ struct OpenOptions {
   bool allow_old_schema = false;
   // Audit timestamps come from here (tests inject a fixed clock).
   Clock clock;
+  // PostgreSQL: a statement running longer than this (waiting for a lock
+  // included) is cancelled and fails as `unavailable`; 0: no limit. The
+  // daemon's store threads set it to [store] timeout_ms, so that a thread
+  // stuck behind a lock comes back. SQLite readers never wait (WAL).
+  int statement_timeout_ms = 0;
 };
 
 // The newest schema version this build knows.

@@ -3,8 +3,8 @@
 #include <boost/asio/post.hpp>
 
 #include "resolver/daemon/logging.hpp"
+#include "resolver/service/client_snapshot.hpp"
 #include "resolver/service/log.hpp"
-#include "resolver/service/store_directory.hpp"
 
 namespace speerd::daemon {
 namespace {
@@ -17,10 +17,19 @@ std::map<std::string, std::string> tree_names(const config::ResolverConfig& r) {
   return m;
 }
 
-Expected<std::unique_ptr<store::Store>> open(const std::string& uri) {
-  auto s = store::open_store(uri);
+Expected<std::unique_ptr<store::Store>> open(const std::string& uri, int statement_timeout_ms = 0) {
+  store::OpenOptions o;
+  o.statement_timeout_ms = statement_timeout_ms;
+  auto s = store::open_store(uri, o);
   if (!s) return fail("[store] uri: " + s.error().message);
   return std::move(*s);
+}
+
+// A URI that names no store kind is a configuration error, refused at
+// start (an unreachable store is not: the node starts without it).
+bool known_scheme(const std::string& uri) {
+  return uri.rfind("sqlite:", 0) == 0 || uri.rfind("postgresql://", 0) == 0 ||
+         uri.rfind("postgres://", 0) == 0;
 }
 
 }  // namespace
@@ -31,26 +40,24 @@ std::size_t anchor_count(const config::ResolverConfig& r) {
   return n;
 }
 
-Expected<std::shared_ptr<const Config>> Runtime::with_anchors(std::shared_ptr<const Config> cfg) {
-  auto anchors = store_->trust_anchors();
-  if (!anchors) return fail("[store] trust anchors: " + anchors.error());
+// The store's anchors as the watcher last saw them (never a store read
+// here: a reload works with the store down, on the anchors known).
+std::shared_ptr<const Config> Runtime::with_anchors(std::shared_ptr<const Config> cfg) {
   auto c = std::make_shared<Config>(*cfg);
-  store_anchors_.clear();
-  for (const auto& a : *anchors) {
-    store_anchors_.push_back(a.rr);
-    c->resolver.dns.trust_anchors.push_back(a.rr);
-  }
+  store_anchors_ = latest_anchors_;
+  for (const auto& rr : latest_anchors_) c->resolver.dns.trust_anchors.push_back(rr);
   return std::shared_ptr<const Config>(std::move(c));
 }
 
 server::ServerHooks::ServiceFactory Runtime::service_factory(std::shared_ptr<const Config> cfg) {
   auto resolver = std::make_shared<const config::ResolverConfig>(cfg->resolver);
   auto pipelines = pipelines_;
-  const auto uri = cfg->server.store.uri;
-  return [resolver, pipelines, uri](
+  auto workers = workers_;
+  auto* metrics = &store_metrics_;
+  return [resolver, pipelines, workers, metrics](
              boost::asio::io_context& io,
              std::size_t index) -> Expected<std::shared_ptr<pipeline::LookupService>> {
-    auto p = ShardPipeline::create(io, resolver, uri);
+    auto p = ShardPipeline::create(io, resolver, *workers, metrics);
     if (!p) return fail(p.error());
     pipelines->with([&](auto& v) {
       if (v.size() <= index) v.resize(index + 1);
@@ -63,29 +70,58 @@ server::ServerHooks::ServiceFactory Runtime::service_factory(std::shared_ptr<con
 Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
                                                   std::shared_ptr<const Config> cfg) {
   std::unique_ptr<Runtime> rt(new Runtime(io));
-  auto st = open(cfg->server.store.uri);
-  if (!st) return fail(st.error());
-  rt->store_ = std::move(*st);
-  if (auto c = rt->store_->change_counter()) rt->store_counter_ = *c;
-  auto full = rt->with_anchors(cfg);
-  if (!full) return fail(full.error());
-  rt->current_ = *full;
+  const auto& st = cfg->server.store;
+  if (!known_scheme(st.uri)) {
+    return fail("[store] uri: unknown store URI: use sqlite:PATH or postgresql://...");
+  }
+  const auto uri = st.uri;
+  const auto backoff_max = std::chrono::milliseconds(st.reconnect_max_ms);
+  rt->snapshot_ = std::make_shared<service::ClientSnapshot>();
+  service::StoreWatcherSettings ws;
+  ws.interval = std::chrono::milliseconds(st.refresh_interval_ms);
+  ws.backoff_max = backoff_max;
+  ws.tree_names = tree_names(cfg->resolver);
+  Runtime* raw = rt.get();
+  rt->watcher_ = std::make_unique<service::StoreWatcher>(
+      [uri] { return open(uri); }, ws, rt->snapshot_,
+      [raw, &io](service::StoreChange c) {
+        if (raw->starting_) {
+          raw->first_ = std::move(c);  // the first poll, on this thread, inside start()
+          return;
+        }
+        boost::asio::post(
+            io, [raw, c = std::move(c)]() mutable { raw->on_store_change(std::move(c)); });
+      });
+  if (rt->watcher_->poll_now() && rt->first_) {
+    rt->store_counter_ = rt->first_->counter;
+    rt->latest_anchors_ = rt->first_->anchors;
+  } else {
+    log::event(spdlog::level::warn, "store-unreachable",
+               {{"error", rt->watcher_->health().problem},
+                {"effect",
+                 "starting without the store: not ready until it answers; anchors from the "
+                 "configuration only"}});
+  }
+  rt->current_ = rt->with_anchors(cfg);
+  service::StoreWorkerSettings wk;
+  wk.threads = static_cast<std::size_t>(st.threads);
+  wk.timeout = std::chrono::milliseconds(st.timeout_ms);
+  wk.backoff_max = backoff_max;
+  const int statement_ms = static_cast<int>(st.timeout_ms);
+  rt->workers_ = std::make_shared<service::StoreWorkers>(
+      [uri, statement_ms] { return open(uri, statement_ms); }, wk);
   rt->pipelines_ = std::make_shared<Guarded<std::vector<std::weak_ptr<ShardPipeline>>>>();
   rt->upstream_ = std::make_shared<Guarded<std::string>>("not probed yet");
   rt->ready_cfg_ = std::make_shared<Guarded<std::shared_ptr<const Config>>>(rt->current_);
 
   server::ServerHooks hooks;
   hooks.make_service = rt->service_factory(rt->current_);
-  const auto uri = cfg->server.store.uri;
-  const auto names = tree_names(rt->current_->resolver);
-  const auto refresh = std::chrono::milliseconds(cfg->server.store.refresh_interval_ms);
-  hooks.make_directory = [uri, names,
-                          refresh]() -> Expected<std::unique_ptr<service::ClientDirectory>> {
-    auto s = open(uri);
-    if (!s) return fail(s.error());
+  auto snapshot = rt->snapshot_;
+  hooks.make_directory = [snapshot]() -> Expected<std::unique_ptr<service::ClientDirectory>> {
     return std::unique_ptr<service::ClientDirectory>(
-        std::make_unique<service::StoreDirectory>(std::move(*s), names, refresh));
+        std::make_unique<service::SnapshotDirectory>(snapshot));
   };
+  hooks.metrics.push_back(&rt->store_metrics_);
   auto ready_cfg = rt->ready_cfg_;
   hooks.readiness.push_back({"trust_anchors", [ready_cfg]() -> Expected<bool> {
                                const auto c = ready_cfg->with([](auto& p) { return p; });
@@ -100,13 +136,22 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
                                if (!why.empty()) return fail(why);
                                return true;
                              }});
+  rt->priming_ = Priming::start(
+      io, std::make_shared<const config::ResolverConfig>(rt->current_->resolver), rt->primed_);
+  auto primed = rt->primed_;
+  hooks.readiness.push_back({"priming", [primed]() -> Expected<bool> {
+                               auto why = primed->with([](auto& s) { return s; });
+                               if (!why.empty()) return fail(why);
+                               return true;
+                             }});
   auto server = server::Server::start(
       std::make_shared<const service::ServerConfig>(rt->current_->server), std::move(hooks));
   if (!server) return fail(server.error());
   rt->server_ = std::move(*server);
+  rt->starting_ = false;
+  rt->watcher_->start();
   rt->start_prober();
   rt->publish_health();
-  rt->poll_store();
   return rt;
 }
 
@@ -127,24 +172,26 @@ Expected<std::vector<std::string>> Runtime::reload() {
   }
   const auto old_anchors = store_anchors_;
   auto full = with_anchors(*loaded);
-  if (!full) {
-    store_anchors_ = old_anchors;
-    return refused(full.error(), false);
-  }
   const bool resolver_changed =
-      (*full)->resolver_toml != current_->resolver_toml || store_anchors_ != old_anchors;
-  auto factory = resolver_changed ? service_factory(*full) : server::ServerHooks::ServiceFactory{};
-  auto r = server_->reload(std::make_shared<const service::ServerConfig>((*full)->server), factory);
+      full->resolver_toml != current_->resolver_toml || store_anchors_ != old_anchors;
+  auto factory = resolver_changed ? service_factory(full) : server::ServerHooks::ServiceFactory{};
+  auto r = server_->reload(std::make_shared<const service::ServerConfig>(full->server), factory);
   if (!r) {
     store_anchors_ = old_anchors;
     return refused(r.error(), true);
   }
-  current_ = *full;
+  current_ = full;
+  watcher_->set_tree_names(tree_names(current_->resolver));
   if (auto l = setup_logging(current_->server.log); !l) {
     log::event(spdlog::level::err, log::kReload, {{"log", l.error()}});
   }
   ready_cfg_->with([&](auto& p) { p = current_; });
-  if (resolver_changed) start_prober();
+  if (resolver_changed) {
+    start_prober();
+    if (priming_) priming_->stop();
+    priming_ = Priming::start(
+        io_, std::make_shared<const config::ResolverConfig>(current_->resolver), primed_);
+  }
   log::event(spdlog::level::info, log::kReload,
              {{"result", "ok"},
               {"generation", server_->generation()->number},
@@ -153,53 +200,65 @@ Expected<std::vector<std::string>> Runtime::reload() {
   return r;
 }
 
-// Polls the store's change counter: a change drops every shard's result
-// cache (client directories notice on their own); a change of the active
-// trust anchors reloads like SIGHUP.
-void Runtime::poll_store() {
-  poll_timer_.expires_after(std::chrono::milliseconds(current_->server.store.refresh_interval_ms));
-  poll_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    auto c = store_->change_counter();
-    const auto now_t = std::chrono::steady_clock::now();
-    const bool retry = anchors_pending_ && now_t >= anchor_retry_at_;
-    if (c && (*c != store_counter_ || retry)) {
-      const bool changed = *c != store_counter_;
-      store_counter_ = *c;
-      auto anchors = store_->trust_anchors();
-      std::vector<std::string> now;
-      if (anchors) {
-        for (const auto& a : *anchors) now.push_back(a.rr);
-      }
-      if (anchors && now != store_anchors_) {
-        log::event(spdlog::level::info, "store-change", {{"trust_anchors", "changed"}});
-        // Not applied: the old anchors stay active, and the change is
-        // retried (kAnchorRetry) until it applies or the store changes again.
-        auto r = reload();
-        anchors_pending_ = !r;
-        if (!r) {
-          anchor_retry_at_ = now_t + kAnchorRetry;
-          log::event(spdlog::level::err, "store-change",
-                     {{"trust_anchors", "not applied: the previous anchors stay active"},
-                      {"error", r.error()},
-                      {"retry_s",
-                       std::chrono::duration_cast<std::chrono::seconds>(kAnchorRetry).count()}});
-        }
-      } else if (!changed) {
-        if (anchors) anchors_pending_ = false;  // the store went back to the active anchors
-      } else {
-        if (anchors) anchors_pending_ = false;
-        log::event(spdlog::level::info, "store-change", {{"counter", *c}, {"cache", "dropped"}});
-        auto list = pipelines_->with([](auto& v) { return v; });
-        for (std::size_t i = 0; i < list.size(); ++i) {
-          server_->post_to_shard(i, [w = list[i]] {
-            if (auto p = w.lock()) p->pipeline().drop_cache();
-          });
-        }
-      }
+// A store change the watcher saw (main thread): a change of the active
+// trust anchors reloads like SIGHUP; any other change drops every shard's
+// result cache. The client snapshot is the watcher's own business.
+void Runtime::on_store_change(service::StoreChange c) {
+  const bool changed = c.counter != store_counter_ || c.first;
+  store_counter_ = c.counter;
+  latest_anchors_ = std::move(c.anchors);
+  if (latest_anchors_ != store_anchors_) {
+    log::event(spdlog::level::info, "store-change", {{"trust_anchors", "changed"}});
+    return retry_anchors();
+  }
+  anchors_pending_ = false;  // the store went back to the active anchors, if it had moved
+  if (!changed) return;
+  // What the writes touched (the change log), as the caches see it; all
+  // when the log does not cover them.
+  std::vector<pipeline::Invalidation> inv;
+  if (c.first || !c.complete) {
+    inv.push_back({pipeline::Invalidation::Kind::all, {}, {}});
+  } else {
+    for (auto& e : c.changes) {
+      auto i = pipeline::invalidation_of(e.kind, std::move(e.value), std::move(e.end));
+      if (i.kind != pipeline::Invalidation::Kind::none) inv.push_back(std::move(i));
     }
-    poll_store();
-  });
+  }
+  const auto writes = static_cast<std::int64_t>(c.counter - std::min(c.counter, c.previous));
+  store_metrics_.inc(service::Metric::store_changes, 0, c.first ? 1 : writes);
+  log::event(spdlog::level::info, "store-change",
+             {{"counter", c.counter},
+              {"cache", inv.empty()                                             ? "kept"
+                        : inv.front().kind == pipeline::Invalidation::Kind::all ? "dropped"
+                                                                                : "invalidated"},
+              {"entries", inv.size()}});
+  if (inv.empty()) return;
+  auto list = pipelines_->with([](auto& v) { return v; });
+  auto* metrics = &store_metrics_;
+  auto shared = std::make_shared<const std::vector<pipeline::Invalidation>>(std::move(inv));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    server_->post_to_shard(i, [w = list[i], shared, metrics] {
+      if (auto p = w.lock()) {
+        const auto n = p->pipeline().invalidate(*shared);
+        metrics->inc(service::Metric::cache_invalidated, 0, static_cast<std::int64_t>(n));
+      }
+    });
+  }
+}
+
+// Not applied: the old anchors stay active, and the change is retried
+// (kAnchorRetry) until it applies or the store changes again.
+void Runtime::retry_anchors() {
+  auto r = reload();
+  anchors_pending_ = !r;
+  if (!r) {
+    anchor_retry_at_ = std::chrono::steady_clock::now() + kAnchorRetry;
+    log::event(
+        spdlog::level::err, "store-change",
+        {{"trust_anchors", "not applied: the previous anchors stay active"},
+         {"error", r.error()},
+         {"retry_s", std::chrono::duration_cast<std::chrono::seconds>(kAnchorRetry).count()}});
+  }
 }
 
 void Runtime::start_prober() {
@@ -228,6 +287,8 @@ void Runtime::publish_health() {
     why = "a stub zone has no server answering: " + why;
   }
   upstream_->with([&](auto& s) { s = why; });
+  publish_store_health();
+  if (anchors_pending_ && std::chrono::steady_clock::now() >= anchor_retry_at_) retry_anchors();
   auto& m = server_->control_metrics();
   m.set(service::Metric::upstream_servers, service::L(service::UpstreamLabel::up), up);
   m.set(service::Metric::upstream_servers, service::L(service::UpstreamLabel::down), down);
@@ -239,11 +300,33 @@ void Runtime::publish_health() {
   });
 }
 
+// The store's state as /metrics shows it (every second).
+void Runtime::publish_store_health() {
+  const auto h = watcher_->health();
+  auto& m = store_metrics_;
+  m.set(service::Metric::store_up, 0, h.up ? 1 : 0);
+  m.set(service::Metric::store_degraded, 0, h.up && h.loaded ? 0 : 1);
+  const auto age = h.loaded ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - h.last_ok)
+                                  .count()
+                            : -1;
+  m.set(service::Metric::store_snapshot_age, 0, age);
+  m.set(service::Metric::store_reconnects, 0, static_cast<std::int64_t>(h.reconnects));
+  m.set(service::Metric::store_polls_failed, 0, static_cast<std::int64_t>(h.failures));
+  if (auto t = snapshot_->current()) {
+    m.set(service::Metric::store_clients, 0, static_cast<std::int64_t>(t->size()));
+  }
+}
+
+// Order: the watcher and the store threads stop before the shards' loops
+// go (a store answer is posted to a shard's loop).
 void Runtime::shutdown() {
-  poll_timer_.cancel();
   health_timer_.cancel();
   if (prober_) prober_->stop();
+  if (priming_) priming_->stop();
+  if (watcher_) watcher_->stop();
   if (server_) server_->shutdown();
+  if (workers_) workers_->stop();
 }
 
 Runtime::~Runtime() {

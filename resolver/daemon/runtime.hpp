@@ -2,6 +2,14 @@
 // and the SED store, trust anchors from the store, and what happens on
 // SIGHUP (reload), on a store change, and on SIGTERM (drain).
 //
+// The store (issue 12): no event loop touches it. The store watcher (its
+// own thread) keeps the client snapshot and the store's trust anchors and
+// reports changes to the main loop; the shards' lookups read through the
+// store threads with a deadline. A node whose store is down starts anyway
+// (not ready until the store has answered once), serves known clients from
+// the snapshot through an outage, and picks up what changed when the store
+// is back.
+//
 // Reload: the file is read and checked whole; the store's active trust
 // anchors are added; if the resolver sections or the anchors changed, every
 // shard gets a new pipeline (libunbound takes anchors only before its first
@@ -21,9 +29,13 @@
 #include "enum/expected.hpp"
 #include "enum/guarded.hpp"
 #include "resolver/daemon/config.hpp"
+#include "resolver/daemon/priming.hpp"
 #include "resolver/daemon/shard_pipeline.hpp"
 #include "resolver/dns/health.hpp"
 #include "resolver/server/server.hpp"
+#include "resolver/service/client_snapshot.hpp"
+#include "resolver/service/store_watcher.hpp"
+#include "resolver/service/store_workers.hpp"
 #include "sed-store/store.hpp"
 
 namespace speerd::daemon {
@@ -42,21 +54,33 @@ class Runtime {
   std::shared_ptr<const Config> config() const { return current_; }
 
  private:
-  explicit Runtime(boost::asio::io_context& io) : io_(io), poll_timer_(io), health_timer_(io) {}
-  Expected<std::shared_ptr<const Config>> with_anchors(std::shared_ptr<const Config> cfg);
+  explicit Runtime(boost::asio::io_context& io) : io_(io), health_timer_(io) {}
+  std::shared_ptr<const Config> with_anchors(std::shared_ptr<const Config> cfg);
   server::ServerHooks::ServiceFactory service_factory(std::shared_ptr<const Config> cfg);
-  void poll_store();
+  void on_store_change(service::StoreChange change);  // main thread
+  void retry_anchors();
   void start_prober();
   void publish_health();
+  void publish_store_health();
 
   boost::asio::io_context& io_;
-  boost::asio::steady_timer poll_timer_;
   boost::asio::steady_timer health_timer_;
   std::shared_ptr<dns::HealthProber> prober_;  // main thread
-  std::unique_ptr<store::Store> store_;        // main thread: anchors and change polling
+  std::shared_ptr<Priming> priming_;           // main thread
+  // The priming check's verdict ("" = passed), read by /readyz.
+  std::shared_ptr<Guarded<std::string>> primed_ = std::make_shared<Guarded<std::string>>();
+  std::shared_ptr<service::ClientSnapshot> snapshot_;
+  std::unique_ptr<service::StoreWatcher> watcher_;
+  std::shared_ptr<service::StoreWorkers> workers_;
+  // The store threads' and the watcher's figures (any thread), beside the
+  // server's (ServerHooks::metrics).
+  service::Metrics store_metrics_;
+  bool starting_ = true;                       // Runtime::start has not returned yet
+  std::optional<service::StoreChange> first_;  // the first poll's, during start
   std::uint64_t store_counter_ = 0;
-  std::shared_ptr<const Config> current_;  // with the store's anchors
-  std::vector<std::string> store_anchors_;
+  std::shared_ptr<const Config> current_;    // with the store's anchors
+  std::vector<std::string> store_anchors_;   // the anchors in current_
+  std::vector<std::string> latest_anchors_;  // the store's, as last seen
   // A store anchor change that could not be applied is retried.
   static constexpr std::chrono::seconds kAnchorRetry{10};
   bool anchors_pending_ = false;

@@ -1,6 +1,7 @@
-// One shard's pipeline: its own libunbound context (UnboundClient), its own
-// connection to the SED store, and the Pipeline (with its cache) on top, all
-// used only on the shard's io_context thread.
+// One shard's pipeline: its own libunbound context (UnboundClient), its
+// access to the SED store through the store threads (answers on this
+// shard's loop, with a deadline), and the Pipeline (with its cache) on top,
+// all used only on the shard's io_context thread.
 #pragma once
 
 #include <memory>
@@ -12,7 +13,8 @@
 #include "resolver/dns/unbound_client.hpp"
 #include "resolver/pipeline/pipeline.hpp"
 #include "resolver/pipeline/validators.hpp"
-#include "sed-store/store.hpp"
+#include "resolver/service/metrics.hpp"
+#include "resolver/service/store_workers.hpp"
 
 namespace speerd::daemon {
 
@@ -20,7 +22,7 @@ class ShardPipeline final : public pipeline::LookupService {
  public:
   static Expected<std::shared_ptr<ShardPipeline>> create(
       boost::asio::io_context& io, std::shared_ptr<const config::ResolverConfig> cfg,
-      const std::string& store_uri);
+      service::StoreWorkers& workers, service::Metrics* metrics);
 
   void lookup(const pipeline::LookupRequest& req, Callback cb) override {
     pipeline_->lookup(req, std::move(cb));
@@ -35,7 +37,7 @@ class ShardPipeline final : public pipeline::LookupService {
   ShardPipeline() = default;
   // Declared before pipeline_ so that both outlive it.
   std::unique_ptr<pipeline::Validators> dns_;  // one libunbound context per anchor set
-  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<service::PooledStoreAccess> store_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
 };
 

@@ -54,6 +54,9 @@ inline constexpr const char* kStoreMismatch = "store-mismatch";
 inline constexpr const char* kUpstreamFailure = "upstream-failure";
 inline constexpr const char* kBadInput = "bad-input";
 inline constexpr const char* kBadNumber = "bad-number";  // not readable as E.164
+// The store policy needs the SED store, which failed (issue 12): the API
+// answers 503 with Retry-After.
+inline constexpr const char* kStoreUnavailable = "store-unavailable";
 }  // namespace reason
 
 }  // namespace speerd::model

@@ -136,6 +136,21 @@ std::size_t ResultCache::erase_if(const std::function<bool(const std::string&)>&
   return n;
 }
 
+std::size_t ResultCache::erase_if(
+    const std::function<bool(const std::string&, const LookupResult&)>& pred) {
+  std::size_t n = 0;
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    auto next = std::next(it);
+    if (pred(it->key, *it->result)) {
+      remove(it);
+      ++n;
+    }
+    it = next;
+  }
+  stats_.invalidated += n;
+  return n;
+}
+
 void ResultCache::clear() {
   lru_.clear();
   index_.clear();

@@ -37,7 +37,8 @@ class ResultCache {
     std::uint64_t stale_hits = 0;
     std::uint64_t inserts = 0;
     std::uint64_t evictions = 0;
-    std::uint64_t refused = 0;  // results that may not be cached (bogus, indeterminate)
+    std::uint64_t refused = 0;      // results that may not be cached (bogus, indeterminate)
+    std::uint64_t invalidated = 0;  // entries dropped because a store change reached them
   };
 
   explicit ResultCache(config::CacheSettings settings, Clock clock = nullptr);
@@ -58,6 +59,9 @@ class ResultCache {
   void erase(const std::string& key);
   // Drops every entry for which pred(key) is true (store changes).
   std::size_t erase_if(const std::function<bool(const std::string&)>& pred);
+  // The same, asking the cached result too (a store change names the
+  // destination group an answer matched). Counted in Stats::invalidated.
+  std::size_t erase_if(const std::function<bool(const std::string&, const LookupResult&)>& pred);
   void clear();
 
   std::size_t size() const { return index_.size(); }

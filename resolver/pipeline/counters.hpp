@@ -20,7 +20,12 @@ struct PipelineStats {
   std::uint64_t stale_served = 0;
   std::uint64_t routed = 0;
   std::uint64_t rejected = 0;
-  std::uint64_t store_errors = 0;  // store queries that failed (lookups went on unchecked)
+  std::uint64_t store_errors = 0;  // store queries that failed (timeouts included)
+  // Answers given without the store's word (issue 12): store-unavailable
+  // errors (strict, store-authoritative), DNS answers marked not-checked
+  // (advisory), and cached answers served stale because the store failed.
+  std::uint64_t degraded = 0;
+  std::uint64_t invalidated = 0;  // cached answers a store change dropped (invalidate, drop_cache)
 };
 
 struct PipelineCounters {

@@ -113,7 +113,8 @@ struct Pipeline::Flight {
   std::string key;
   // SED store view of the destination (lookups with a store and a client).
   bool store_asked = false;
-  std::string store_error;
+  std::string store_error;  // the store failed (timed out, unreachable): not checked
+  StoreFailure store_failure = StoreFailure::error;
   std::vector<cc::ProvisionedTarget> provisioned;
   std::string destination_group;
   std::string matched_identifier;
@@ -136,7 +137,10 @@ Pipeline::Pipeline(asio::io_context& io, dns::Client& dns,
       locator_(dns_, io.get_executor(), options.locator),
       cache_(cfg_->cache, options.clock),
       failures_(cfg_->cache, std::move(options.clock)),
-      store_(options.store),
+      direct_(options.store_access == nullptr && options.store != nullptr
+                  ? std::make_unique<DirectStoreAccess>(*options.store)
+                  : nullptr),
+      store_(options.store_access != nullptr ? options.store_access : direct_.get()),
       alive_(std::make_shared<bool>(true)) {}
 
 Pipeline::~Pipeline() {
@@ -210,50 +214,66 @@ void Pipeline::start_lookup(const std::string& key, const luf::E164Number& numbe
   f->store_client = scope.store_client;
   if (store_ != nullptr && scope.store_client != 0) {
     f->store_asked = true;
-    auto dest = store_->find_destination(number.digits, store::ClientRef{scope.store_client});
-    if (!dest) {
-      ++stats_.store_errors;
-      f->store_error = dest.error();
-    } else if (*dest) {
-      f->provisioned = provisioned((*dest)->routes);
-      f->destination_group = (*dest)->destination_group;
-      f->matched_identifier = (*dest)->matched.value;
-    }
-    if (cfg_->lookup.store_policy == config::StorePolicy::store_authoritative &&
-        !f->provisioned.empty()) {
-      return store_answers(f);
-    }
+    store_->find_destination(
+        number.digits, store::ClientRef{scope.store_client},
+        [this, alive = alive_, f, number, service, service_named,
+         trees = scope.trees](StoreAnswer<std::optional<store::Destination>> dest) {
+          if (!*alive) return;
+          if (!dest) {
+            ++stats_.store_errors;
+            f->store_error = dest.error().message;
+            f->store_failure = dest.error().kind;
+            if (degrade(f)) return;
+          } else if (*dest) {
+            f->provisioned = provisioned((*dest)->routes);
+            f->destination_group = (*dest)->destination_group;
+            f->matched_identifier = (*dest)->matched.value;
+            // What a store change must name to reach this answer in the cache.
+            f->result.store.destination_group = f->destination_group;
+          }
+          if (cfg_->lookup.store_policy == config::StorePolicy::store_authoritative &&
+              !f->provisioned.empty()) {
+            return store_answers(f);
+          }
+          ask_enum(f, number, service, service_named, trees);
+        });
+    return;
   }
-  luf_.lookup(
-      number, service, scope.trees, service_named, [this, alive = alive_, f](luf::LufResult luf) {
-        if (!*alive) return;
-        LookupResult& r = f->result;
-        r.tree = luf.tree;
-        r.dnssec = luf.steps;
-        r.notes = luf.notes;
-        r.outcome = luf.outcome;
-        r.ttl = luf.ttl;
-        if (luf.status != luf::LufStatus::found) {
-          r.verdict = Verdict::reject;
-          r.code = luf_code(luf.status);
-          r.reason = luf.reason;
-          const bool negative =
-              luf.status == luf::LufStatus::not_found || luf.status == luf::LufStatus::no_usable;
-          cross_check(*f);
-          return finish(f->key, std::move(f->result), negative);
-        }
-        for (const auto& u : luf.uris) {
-          UriResult ur;
-          ur.uri = u.uri;
-          ur.order = u.order;
-          ur.preference = u.preference;
-          ur.service = u.services;
-          ur.status = "unresolved";
-          r.uris.push_back(std::move(ur));
-        }
-        f->luf = std::move(luf);
-        locate_uris(f, 0);
-      });
+  ask_enum(f, number, service, service_named, scope.trees);
+}
+
+void Pipeline::ask_enum(const std::shared_ptr<Flight>& f, const luf::E164Number& number,
+                        const luf::EnumService& service, bool service_named,
+                        const std::vector<std::string>& trees) {
+  luf_.lookup(number, service, trees, service_named, [this, alive = alive_, f](luf::LufResult luf) {
+    if (!*alive) return;
+    LookupResult& r = f->result;
+    r.tree = luf.tree;
+    r.dnssec = luf.steps;
+    r.notes = luf.notes;
+    r.outcome = luf.outcome;
+    r.ttl = luf.ttl;
+    if (luf.status != luf::LufStatus::found) {
+      r.verdict = Verdict::reject;
+      r.code = luf_code(luf.status);
+      r.reason = luf.reason;
+      const bool negative =
+          luf.status == luf::LufStatus::not_found || luf.status == luf::LufStatus::no_usable;
+      cross_check(*f);
+      return finish(f->key, std::move(f->result), negative);
+    }
+    for (const auto& u : luf.uris) {
+      UriResult ur;
+      ur.uri = u.uri;
+      ur.order = u.order;
+      ur.preference = u.preference;
+      ur.service = u.services;
+      ur.status = "unresolved";
+      r.uris.push_back(std::move(ur));
+    }
+    f->luf = std::move(luf);
+    locate_uris(f, 0);
+  });
 }
 
 void Pipeline::locate_uris(const std::shared_ptr<Flight>& f, std::size_t i) {
@@ -269,7 +289,11 @@ void Pipeline::locate_uris(const std::shared_ptr<Flight>& f, std::size_t i) {
     return finish(f->key, std::move(r), false);
   }
   if (f->ported.empty() && cfg_->lookup.route_ported_by_rn && route_by_rn(f, i)) return;
-  locator_.locate(r.uris[i].uri, [this, alive = alive_, f, i](lrf::LocateResult lr) {
+  locate_uri(f, i);
+}
+
+void Pipeline::locate_uri(const std::shared_ptr<Flight>& f, std::size_t i) {
+  locator_.locate(f->result.uris[i].uri, [this, alive = alive_, f, i](lrf::LocateResult lr) {
     if (!*alive) return;
     const std::string& uri = f->result.uris[i].uri;
     lrf::apply_insecure_policy(
@@ -396,28 +420,38 @@ bool Pipeline::route_by_rn(const std::shared_ptr<Flight>& f, std::size_t i) {
                       "), but no SED store for this client to route the routing number");
     return false;
   }
-  auto dest = store_->find_routing_number(np->rn_digits, store::ClientRef{f->store_client});
-  if (!dest) {
-    ++stats_.store_errors;
-    r.notes.push_back(uri + ": routing number " + rn + " not looked up: " + dest.error());
-    return false;
-  }
-  if (!*dest || (*dest)->routes.empty()) {
-    r.notes.push_back(uri + ": routing number " + rn + " is not provisioned for this client");
-    return false;
-  }
-  f->ported = rn;
-  f->first_failure_code.clear();
-  f->first_failure_reason.clear();
-  f->store_asked = true;
-  f->store_error.clear();
-  f->provisioned = provisioned((*dest)->routes);
-  f->destination_group = (*dest)->destination_group;
-  f->matched_identifier = (*dest)->matched.value;
-  r.notes.push_back(uri + ": ported number (RFC 4694 rn=" + rn + (np->npdi ? ", npdi" : "") +
-                    "): routed by routing number");
-  route_provisioned(f, "ported number (RFC 4694): routed by routing number " + rn +
-                           " to destination group " + f->destination_group);
+  store_->find_routing_number(
+      np->rn_digits, store::ClientRef{f->store_client},
+      [this, alive = alive_, f, i, uri, rn,
+       npdi = np->npdi](StoreAnswer<std::optional<store::Destination>> dest) {
+        if (!*alive) return;
+        LookupResult& r = f->result;
+        // Whatever the store said about the routing number is in this answer.
+        r.store.routing_number = rn.substr(1);
+        if (!dest) {
+          ++stats_.store_errors;
+          r.notes.push_back(uri + ": routing number " + rn +
+                            " not looked up: " + dest.error().message);
+          return locate_uri(f, i);
+        }
+        if (!*dest || (*dest)->routes.empty()) {
+          r.notes.push_back(uri + ": routing number " + rn + " is not provisioned for this client");
+          return locate_uri(f, i);
+        }
+        f->ported = rn;
+        f->first_failure_code.clear();
+        f->first_failure_reason.clear();
+        f->store_asked = true;
+        f->store_error.clear();
+        f->provisioned = provisioned((*dest)->routes);
+        f->destination_group = (*dest)->destination_group;
+        f->matched_identifier = (*dest)->matched.value;
+        r.store.destination_group = f->destination_group;
+        r.notes.push_back(uri + ": ported number (RFC 4694 rn=" + rn + (npdi ? ", npdi" : "") +
+                          "): routed by routing number");
+        route_provisioned(f, "ported number (RFC 4694): routed by routing number " + rn +
+                                 " to destination group " + f->destination_group);
+      });
   return true;
 }
 
@@ -425,8 +459,11 @@ void Pipeline::cross_check(Flight& f) {
   LookupResult& r = f.result;
   if (!f.store_asked) return;
   if (!f.store_error.empty()) {
+    // advisory: the DNS answer, said to be unchecked (never a silent ok).
     r.store.check = StoreCheck::not_checked;
-    r.store.detail = "SED store unavailable: " + f.store_error;
+    r.store.detail = "SED store " + std::string(to_string(f.store_failure)) + ": " + f.store_error +
+                     " (not cross-checked)";
+    ++stats_.degraded;
     return;
   }
   const auto policy = to_crosscheck(cfg_->lookup.store_policy);
@@ -461,15 +498,27 @@ void Pipeline::start_route(const std::string& key, const std::string& uri,
   if (store_ != nullptr && scope.store_client != 0) {
     if (auto parsed = lrf::parse_sip_uri(uri); parsed) {
       f->store_asked = true;
-      auto routes = store_->find_routes_to_host(parsed->host, store::ClientRef{scope.store_client});
-      if (!routes) {
-        ++stats_.store_errors;
-        f->store_error = routes.error();
-      } else {
-        f->provisioned = provisioned(*routes);
-      }
+      store_->find_routes_to_host(
+          parsed->host, store::ClientRef{scope.store_client},
+          [this, alive = alive_, f, uri](StoreAnswer<std::vector<store::SedRecord>> routes) {
+            if (!*alive) return;
+            if (!routes) {
+              ++stats_.store_errors;
+              f->store_error = routes.error().message;
+              f->store_failure = routes.error().kind;
+              if (degrade(f)) return;
+            } else {
+              f->provisioned = provisioned(*routes);
+            }
+            locate_route(f, uri);
+          });
+      return;
     }
   }
+  locate_route(f, uri);
+}
+
+void Pipeline::locate_route(const std::shared_ptr<Flight>& f, const std::string& uri) {
   locator_.locate(uri, [this, alive = alive_, f](lrf::LocateResult lr) {
     if (!*alive) return;
     const std::string& key = f->key;
@@ -505,8 +554,50 @@ void Pipeline::start_route(const std::string& key, const std::string& uri,
   });
 }
 
+// The store failed before DNS was asked (issue 12, item 3). strict and
+// store-authoritative cannot answer without it: a cached answer from before
+// (even past its TTL, inside the stale window) is served, marked stale;
+// otherwise the answer is the store-unavailable error (HTTP 503 with
+// Retry-After). advisory goes on to DNS, its answer marked not-checked
+// (cross_check). True when the flight is finished here.
+bool Pipeline::degrade(const std::shared_ptr<Flight>& f) {
+  if (cfg_->lookup.store_policy == config::StorePolicy::advisory) return false;
+  ++stats_.degraded;
+  const std::string why =
+      "SED store " + std::string(to_string(f->store_failure)) + ": " + f->store_error;
+  if (auto stale = cache_.get(f->key, true)) {
+    LookupResult s = *stale->result;
+    s.stale = true;
+    s.ttl = 0;
+    s.reason += " (stale: " + why + ")";
+    ++stats_.stale_served;
+    finish(f->key, std::move(s), false);
+    return true;
+  }
+  LookupResult& r = f->result;
+  r.verdict = Verdict::reject;
+  r.code = reason::kStoreUnavailable;
+  r.reason = std::string(cfg_->lookup.store_policy == config::StorePolicy::strict
+                             ? "store_policy strict"
+                             : "store_policy store-authoritative") +
+             " needs the SED store, which failed: " + why;
+  r.outcome = dns::Outcome::indeterminate("no DNS step was run: the SED store failed first");
+  r.outcome.ede.reset();
+  r.store.check = StoreCheck::not_checked;
+  r.store.detail = why;
+  finish(f->key, std::move(r), false);
+  return true;
+}
+
 void Pipeline::finish(const std::string& key, LookupResult r, bool negative) {
-  if (upstream_failed(r)) {
+  // Not kept: an answer the store could not check (or refused for want of
+  // it), and a stale one served because the store failed. The next lookup
+  // asks the store again, so no such answer outlives the outage.
+  const bool unchecked = r.code == reason::kStoreUnavailable ||
+                         (r.store.check == StoreCheck::not_checked && !r.store.detail.empty());
+  if (unchecked || (r.stale && !upstream_failed(r))) {
+    // nothing cached
+  } else if (upstream_failed(r)) {
     // Bounded serve-stale: only a result validated earlier, only inside the
     // stale window, only because the upstreams failed now.
     if (auto stale = cache_.get(key, true)) {
@@ -520,7 +611,9 @@ void Pipeline::finish(const std::string& key, LookupResult r, bool negative) {
   } else if (r.code != reason::kBadInput) {
     cache_.put(key, r, negative);
   }
-  if (FailureCache::is_failure(r)) {
+  if (unchecked) {
+    // neither a failure to remember nor a success that clears one
+  } else if (FailureCache::is_failure(r)) {
     failures_.put(key, r);
   } else if (!r.stale) {
     failures_.forget(key);
@@ -538,6 +631,7 @@ std::size_t Pipeline::drop_cache(const std::function<bool(const std::string&)>& 
   if (!pred) {
     const auto n = cache_.size();
     cache_.clear();
+    stats_.invalidated += n + failures;
     return n + failures;
   }
   return cache_.erase_if(pred) + failures;

@@ -26,7 +26,9 @@
 #include "resolver/pipeline/cache.hpp"
 #include "resolver/pipeline/counters.hpp"
 #include "resolver/pipeline/failure_cache.hpp"
+#include "resolver/pipeline/invalidation.hpp"
 #include "resolver/pipeline/result.hpp"
+#include "resolver/pipeline/store_access.hpp"
 #include "sed-store/crosscheck.hpp"
 
 namespace speerd::store {
@@ -42,6 +44,9 @@ struct PipelineOptions {
   // against the provisioned SED ([lookup] store_policy), and insecure peer
   // targets that the store provisions may route.
   store::Store* store = nullptr;
+  // The same store, asked asynchronously (the daemon: the store threads,
+  // answers on this loop with a deadline). Wins over `store` when set.
+  StoreAccess* store_access = nullptr;
   // Tree name -> the validator context of a tree with its own trust anchors
   // (Validators::trees()); other trees use the pipeline's `dns`.
   std::map<std::string, dns::Client*> tree_dns;
@@ -62,6 +67,10 @@ class Pipeline final : public LookupService {
   // Drops cached results whose key matches (store changes); all when null.
   // Cached failures too.
   std::size_t drop_cache(const std::function<bool(const std::string&)>& pred = nullptr);
+  // Drops the cached answers (failures too) that one of `changes` reaches
+  // (issue 12, item 4); an `all` among them drops everything. Returns how
+  // many.
+  std::size_t invalidate(const std::vector<Invalidation>& changes);
 
   const PipelineStats& stats() const { return stats_; }
   const ResultCache& cache() const { return cache_; }
@@ -72,12 +81,18 @@ class Pipeline final : public LookupService {
   struct Flight;
   void start_lookup(const std::string& key, const luf::E164Number& number,
                     const luf::EnumService& service, bool service_named, const ClientScope& scope);
+  void ask_enum(const std::shared_ptr<Flight>& f, const luf::E164Number& number,
+                const luf::EnumService& service, bool service_named,
+                const std::vector<std::string>& trees);
   void start_route(const std::string& key, const std::string& uri, const ClientScope& scope);
+  void locate_route(const std::shared_ptr<Flight>& f, const std::string& uri);
+  bool degrade(const std::shared_ptr<Flight>& f);
   void store_answers(const std::shared_ptr<Flight>& f);
   void route_provisioned(const std::shared_ptr<Flight>& f, const std::string& reason);
   bool route_by_rn(const std::shared_ptr<Flight>& f, std::size_t i);
   void cross_check(Flight& f);
   void locate_uris(const std::shared_ptr<Flight>& f, std::size_t i);
+  void locate_uri(const std::shared_ptr<Flight>& f, std::size_t i);
   void finish(const std::string& key, LookupResult r, bool negative);
   bool join(const std::string& key, Callback& cb);
   void deliver_now(Callback cb, ResultPtr r);
@@ -89,7 +104,8 @@ class Pipeline final : public LookupService {
   lrf::Locator locator_;
   ResultCache cache_;
   FailureCache failures_;
-  store::Store* store_;
+  std::unique_ptr<DirectStoreAccess> direct_;  // when given a bare Store
+  StoreAccess* store_;
   std::unordered_map<std::string, std::vector<Callback>> inflight_;
   PipelineStats stats_;
   std::shared_ptr<bool> alive_;

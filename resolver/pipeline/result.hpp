@@ -33,6 +33,10 @@ struct StoreResult {
   StoreCheck check = StoreCheck::not_checked;
   std::string record_id;  // the public identifier / SED record that matched
   std::string detail;
+  // Not in the JSON: what a store change must name to reach this answer in
+  // the cache (pipeline/invalidation.hpp).
+  std::string destination_group;  // the group the store matched, if any
+  std::string routing_number;     // the rn (digits) the store was asked for, if any
 };
 
 struct LookupResult {

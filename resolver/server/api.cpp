@@ -63,6 +63,10 @@ ErrorCode bad_input_code(const LookupResult& r) {
   return r.code == model::reason::kBadNumber ? ErrorCode::bad_number : ErrorCode::bad_input;
 }
 
+bool is_store_unavailable(const LookupResult& r) {
+  return r.code == model::reason::kStoreUnavailable;
+}
+
 // The per-request answer options (the dial plan is the client's only).
 bool is_request_option(std::string_view key) {
   return key == "view" || key == "transport" || key == "max_targets";
@@ -193,6 +197,16 @@ Response Api::rendered_response(const pipeline::ResultPtr& r, const AnswerShape&
   Response resp;
   resp.body = std::move(buffer);
   resp.body.assign(slot.body);
+  return resp;
+}
+
+// Issue 12: the store policy cannot answer without the SED store, which
+// failed (strict, store-authoritative; nothing cached). 503: ask again
+// (another node, or this one in a second). In a batch the number's own
+// answer says it (verdict reject, code store-unavailable).
+Response Api::store_unavailable(Endpoint ep, const LookupResult& r) {
+  Response resp = error(ep, ErrorCode::store_unavailable, r.reason);
+  resp.retry_after_s = kStoreRetryAfterS;
   return resp;
 }
 
@@ -355,6 +369,7 @@ void Api::lookup(const QueryParams& q, const ClientRecord& client, const luf::Cl
       lr, [self = shared_from_this(), buffer = std::move(buffer), shape = shape_of(opts),
            dialed = std::move(dialed), done = std::move(done)](pipeline::ResultPtr r) mutable {
         self->count_result(Endpoint::lookup, *r);
+        if (is_store_unavailable(*r)) return done(self->store_unavailable(Endpoint::lookup, *r));
         shape.dialed = dialed;
         done(self->rendered_response(r, shape, std::move(buffer)));
       });
@@ -372,6 +387,9 @@ void Api::route(const QueryParams& q, const ClientRecord& client, const luf::Cli
                   [self = shared_from_this(), buffer = std::move(buffer), shape = shape_of(opts),
                    done = std::move(done)](pipeline::ResultPtr r) mutable {
                     self->count_result(Endpoint::route, *r);
+                    if (is_store_unavailable(*r)) {
+                      return done(self->store_unavailable(Endpoint::route, *r));
+                    }
                     done(self->rendered_response(r, shape, std::move(buffer)));
                   });
 }

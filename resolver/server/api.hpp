@@ -38,6 +38,9 @@ inline constexpr int kMaxJsonDepth = 8;  // batch bodies are two levels deep
 inline constexpr std::uint32_t kCompactDefaultTargets = 2;
 // A client's 429s are logged at most this often (per shard).
 inline constexpr std::chrono::seconds kRateLimitLogInterval{1};
+// Retry-After of a 503 store-unavailable: the store threads retry the store
+// on their own; a client asks again (here or on another node) a second later.
+inline constexpr long kStoreRetryAfterS = 1;
 
 struct ApiRequest {
   std::string_view method;
@@ -81,6 +84,7 @@ class Api : public std::enable_shared_from_this<Api> {
   void count_pipeline();  // the pipeline's counters (counters.hpp) as metric rows
   Done finish(service::Endpoint ep, Done done);
   Response error(service::Endpoint ep, service::ErrorCode code, std::string_view message);
+  Response store_unavailable(service::Endpoint ep, const pipeline::LookupResult& r);
   Response rendered_response(const pipeline::ResultPtr& r, const AnswerShape& shape,
                              std::string buffer);
 

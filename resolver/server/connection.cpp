@@ -28,6 +28,10 @@ using service::Shard;
 namespace log = service::log;
 namespace {
 
+// Retry-After of a 503 directory-unavailable (the snapshot loads as soon as
+// the store answers).
+constexpr long kDirectoryRetryAfterS = 1;
+
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using boost::system::error_code;
@@ -165,7 +169,14 @@ void Connection::on_handshake(const error_code& ec) {
   const CertIdentity id = peer_identity(ssl);
   if (shard_.draining()) return refuse(Refused::draining, "server is shutting down");
   auto found = shard_.directory().find(id);
-  if (!found) return refuse(Refused::directory_error, "client directory: " + found.error());
+  if (!found) {
+    // Nobody can be told apart yet (the client snapshot is not loaded): the
+    // first request is answered 503 with the reason, then the connection
+    // closes (fail closed, and say why).
+    note_refused(Refused::directory_error, "client directory: " + found.error());
+    unavailable_ = "client directory: " + found.error();
+    return read_next();
+  }
   if (!found->record) {
     std::string ids;
     for (const auto& c : id.candidates()) ids += (ids.empty() ? "" : " ") + c;
@@ -300,6 +311,10 @@ void Connection::process() {
   if (forbidden_) {
     return reply_and_close(ErrorCode::forbidden, *forbidden_, Closed::bad_request);
   }
+  if (unavailable_) {
+    return reply_and_close(ErrorCode::directory_unavailable, *unavailable_, Closed::not_authorized,
+                           kDirectoryRetryAfterS);
+  }
   if (!recheck_client()) return;
   if (auto bad = host_problem(req)) {
     return reply_and_close(ErrorCode::bad_request, *bad, Closed::bad_request);
@@ -372,13 +387,15 @@ void Connection::on_write(const error_code& ec) {
   read_next();
 }
 
-void Connection::reply_and_close(ErrorCode code, std::string_view message, Closed reason) {
+void Connection::reply_and_close(ErrorCode code, std::string_view message, Closed reason,
+                                 std::optional<long> retry_after_s) {
   last_response(reason);
   shard_.metrics().inc(Metric::errors, L(code));
   Response r;
   r.status = info(code).status;
   r.body = error_body(code, message);
   r.close = true;
+  r.retry_after_s = retry_after_s;
   respond(std::move(r));
 }
 

@@ -68,7 +68,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void process();
   void respond(Response r);
   void on_write(const boost::system::error_code& ec);
-  void reply_and_close(service::ErrorCode code, std::string_view message, service::Closed reason);
+  void reply_and_close(service::ErrorCode code, std::string_view message, service::Closed reason,
+                       std::optional<long> retry_after_s = std::nullopt);
 
   void last_response(service::Closed reason);  // the response being made is the last
   void refuse(service::Refused reason, const std::string& detail);
@@ -107,6 +108,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // 403 with this text, then the connection closes (the SBE's operator sees
   // why instead of a bare close).
   std::optional<std::string> forbidden_;
+  // The client directory could not say who this is (issue 12: no client
+  // snapshot loaded yet): the first request is answered 503, then closed.
+  std::optional<std::string> unavailable_;
   std::string out_;    // the response being written
   std::string spare_;  // a body buffer to lend the next request (ApiRequest::scratch)
   Phase phase_ = Phase::handshake;

@@ -379,6 +379,7 @@ std::string Server::metrics_text() const {
   std::vector<const Metrics*> all;
   all.push_back(&control_metrics_);
   for (const auto& s : shards_) all.push_back(&s->metrics());
+  all.insert(all.end(), hooks_.metrics.begin(), hooks_.metrics.end());
   return render_metrics(all);
 }
 

@@ -67,6 +67,9 @@ struct ServerHooks {
   ServiceFactory make_service;
   DirectoryFactory make_directory;
   std::vector<ReadinessCheck> readiness;  // beyond the built-in ones
+  // More figures for /metrics (written from any thread; they must outlive
+  // the server): the daemon's store threads and store watcher.
+  std::vector<const service::Metrics*> metrics;
 };
 
 class Server {

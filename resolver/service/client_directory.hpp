@@ -1,6 +1,6 @@
 // Who may use the API: a client certificate's identity maps to a client
 // record, which gives its scope and rate limit. The real directory reads the
-// SED store's `client` table (store_directory.hpp); tests use
+// SED store's `client` table as a snapshot (client_snapshot.hpp); tests use
 // MemoryDirectory.
 #pragma once
 

@@ -26,6 +26,7 @@ enum class ErrorCode : std::uint8_t {
   rate_limited,            // 429 (with Retry-After)
   shutting_down,           // 503 the server is draining
   directory_unavailable,   // 503 the client directory (store) cannot say who this is
+  store_unavailable,       // 503 the store policy needs the SED store, which failed (Retry-After)
   internal_error,          // 500
   kCount
 };
@@ -49,6 +50,7 @@ inline constexpr std::array<ErrorInfo, static_cast<std::size_t>(ErrorCode::kCoun
     {"rate-limited", 429},
     {"shutting-down", 503},
     {"directory-unavailable", 503},
+    {"store-unavailable", 503},
     {"internal-error", 500},
 }};
 

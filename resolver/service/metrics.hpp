@@ -44,6 +44,17 @@ enum class Metric : std::uint8_t {
   regexp_cache_entries,   // gauge
   regexp_cache,           // {event}
   upstream_probes,        // {result}
+  // The SED store (issue 12): the store threads' reads and the watcher.
+  store_seconds,       // histogram {op}
+  store_errors,        // {kind}: pipeline::StoreFailure
+  store_up,            // gauge: the watcher's last poll reached the store
+  store_degraded,      // gauge: serving without the store (down, or never loaded)
+  store_snapshot_age,  // gauge, ms since the client snapshot was last confirmed
+  store_reconnects,    // counter
+  store_polls_failed,  // counter
+  store_clients,       // gauge: clients in the snapshot
+  store_changes,       // counter: store writes seen
+  cache_invalidated,   // counter: cached answers dropped by those writes
   kCount
 };
 

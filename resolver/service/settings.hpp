@@ -67,7 +67,10 @@ struct AdminSection {
 
 struct StoreSection {
   std::string uri = "sqlite:/var/lib/speerd/speerd.db";
-  std::int64_t refresh_interval_ms = 1000;
+  std::int64_t refresh_interval_ms = 500;
+  std::int64_t timeout_ms = 250;
+  std::int64_t threads = 2;
+  std::int64_t reconnect_max_ms = 5000;
 };
 
 struct LogSection {
