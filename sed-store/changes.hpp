@@ -20,6 +20,7 @@ struct AddClient {
   std::string cert_name;  // empty: none
   std::string spki_pin;   // empty: none
   std::vector<std::string> trees;
+  std::vector<std::string> sources;  // DNS front end source prefixes (CIDR)
   std::optional<std::uint32_t> rate_per_second;  // unset: kDefaultRatePerSecond
   std::optional<std::uint32_t> burst;            // unset: kDefaultBurst
   bool enabled = true;
@@ -33,6 +34,7 @@ struct UpdateClient {
   std::optional<std::string> cert_name;
   std::optional<std::string> spki_pin;
   std::optional<std::vector<std::string>> trees;
+  std::optional<std::vector<std::string>> sources;
   std::optional<std::uint32_t> rate_per_second;
   std::optional<std::uint32_t> burst;
   std::optional<bool> enabled;

@@ -12,6 +12,7 @@ Json to_json(const Client& c, bool with_id) {
   j["burst"] = c.rate.burst;
   j["enabled"] = c.enabled;
   j["trees"] = c.trees;
+  j["sources"] = c.sources;
   j["description"] = c.description;
   return j;
 }

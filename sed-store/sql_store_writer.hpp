@@ -154,6 +154,8 @@ class Writer {
   Result<std::vector<std::string>> normalized_trees(const std::vector<std::string>& trees);
   Result<std::uint32_t> rate_value(std::uint32_t v, const char* field);
   Result<Done> insert_trees(Id client, const std::vector<std::string>& trees);
+  Result<std::vector<std::string>> normalized_sources(const std::vector<std::string>& sources);
+  Result<Done> insert_sources(Id client, const std::vector<std::string>& sources);
   Result<std::optional<Client>> client_by_name(const std::string& name);
   Result<Client> existing_client(const std::string& raw, const char* field = "name");
 

@@ -39,6 +39,11 @@ enum class Stmt {
   kClientDelete,
   kClientTreeInsert,
   kClientTreeClear,
+  kClientSources,
+  kClientSourcesAll,
+  kClientSourceInsert,
+  kClientSourceClear,
+  kClientSourceOwner,
   kClientOfferCount,
   // destination_group
   kDgByName,

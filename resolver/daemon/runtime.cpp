@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "resolver/dnsfront/front_end.hpp"
 #include "resolver/service/log.hpp"
 #include "resolver/service/store_directory.hpp"
 
@@ -85,6 +86,23 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
     return std::unique_ptr<service::ClientDirectory>(
         std::make_unique<service::StoreDirectory>(std::move(*s), names, refresh));
   };
+  if (cfg->server.dns_front.enabled) {
+    auto listeners = dnsfront::Listeners::open(cfg->server.dns_front.listen);
+    if (!listeners) return fail(listeners.error());
+    std::vector<dnsfront::Tree> trees;
+    for (const auto& t : rt->current_->resolver.trees) trees.push_back({t.name, t.suffix});
+    const auto handler = dnsfront::handler_config(cfg->server, trees);
+    const auto limits = dnsfront::stream_limits(cfg->server.dns_front);
+    hooks.front_ends.push_back(
+        [listeners = *listeners, handler, limits, uri, names,
+         refresh](service::Shard& shard) -> Expected<std::unique_ptr<service::FrontEnd>> {
+          auto s = open(uri);
+          if (!s) return fail(s.error());
+          auto sources = std::make_unique<dnsfront::StoreSources>(std::move(*s), names, refresh);
+          return std::unique_ptr<service::FrontEnd>(std::make_unique<dnsfront::DnsFrontEnd>(
+              shard, listeners, handler, limits, std::move(sources)));
+        });
+  }
   auto ready_cfg = rt->ready_cfg_;
   hooks.readiness.push_back({"trust_anchors", [ready_cfg]() -> Expected<bool> {
                                const auto c = ready_cfg->with([](auto& p) { return p; });

@@ -43,14 +43,15 @@ void StoreDirectory::refresh_if_due() {
   counter_known_ = true;
 }
 
-ClientRecord StoreDirectory::record_of(const store::Client& c) const {
+ClientRecord client_record(const store::Client& c,
+                           const std::map<std::string, std::string>& tree_names) {
   ClientRecord r;
   r.id = c.name;
   r.scope.client_id = c.name;
   r.scope.store_client = c.id;
   for (const auto& t : c.trees) {
-    auto it = tree_names_.find(fold_tree(t));
-    if (it != tree_names_.end()) r.scope.trees.push_back(it->second);
+    auto it = tree_names.find(fold_tree(t));
+    if (it != tree_names.end()) r.scope.trees.push_back(it->second);
   }
   if (!c.trees.empty() && r.scope.trees.empty()) r.scope.trees.push_back(kNoTree);
   if (c.rate.per_second > 0) {
@@ -58,6 +59,10 @@ ClientRecord StoreDirectory::record_of(const store::Client& c) const {
                        static_cast<std::int64_t>(std::max(c.rate.burst, c.rate.per_second))};
   }
   return r;
+}
+
+ClientRecord StoreDirectory::record_of(const store::Client& c) const {
+  return client_record(c, tree_names_);
 }
 
 Expected<ClientMatch> StoreDirectory::lookup(const CertIdentity& id) {

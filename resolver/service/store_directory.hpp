@@ -47,6 +47,12 @@ class StoreDirectory final : public ClientDirectory {
   std::unordered_map<std::string, ClientMatch> cache_;  // key: all candidates joined
 };
 
+// The client record of a store client, for every front end alike: its
+// trees mapped to configured tree names (`tree_names`: folded suffix ->
+// name; none known: kNoTree), its rate limit.
+ClientRecord client_record(const store::Client& c,
+                           const std::map<std::string, std::string>& tree_names);
+
 // Folds a tree name from the store ("e164.arpa", "E164.Arpa.") to the form
 // the configuration uses ("e164.arpa.").
 std::string fold_tree(std::string tree);

@@ -1,5 +1,5 @@
 // speerctl client: SBE identities (certificate name and/or SPKI pin), their
-// ENUM trees and rate limits.
+// ENUM trees, the source prefixes of their DNS queries, and rate limits.
 #include "sed-store/limits.hpp"
 #include "sed-store/validate.hpp"
 #include "tools/speerctl/command.hpp"
@@ -11,8 +11,8 @@ namespace st = speerd::store;
 
 namespace {
 
-const std::vector<std::string> kColumns{"name",  "cert_name", "spki_pin", "rate",
-                                        "burst", "enabled",   "trees",    "description"};
+const std::vector<std::string> kColumns{"name",    "cert_name", "spki_pin", "rate",       "burst",
+                                        "enabled", "trees",     "sources",  "description"};
 
 }  // namespace
 
@@ -33,6 +33,8 @@ void register_client(CLI::App& app) {
     cmd->add_option("--cert-name", o->c.cert_name, "certificate subject or SAN name it presents");
     cmd->add_option("--spki-pin", o->c.spki_pin, "base64 SHA-256 of its public key (SPKI)");
     add_list_option(cmd, "--tree", o->c.trees, "an ENUM tree it may query, e.g. e164.arpa");
+    add_list_option(cmd, "--source", o->c.sources,
+                    "a source prefix of its DNS queries (CIDR), e.g. 192.0.2.0/24");
     cmd->add_option("--rate", o->rate, "lookups per second")->capture_default_str();
     cmd->add_option("--burst", o->burst, "burst size")->capture_default_str();
     cmd->add_flag("--disabled", o->disabled, "add it disabled");
@@ -52,8 +54,9 @@ void register_client(CLI::App& app) {
     struct Opts : StoreOptions {
       std::string name;
       std::string cert_name, spki_pin, description;
-      std::vector<std::string> trees;
+      std::vector<std::string> trees, sources;
       std::uint32_t rate = 0, burst = 0;
+      bool clear_sources = false;
       bool clear_trees = false, clear_cert = false, clear_pin = false, enable = false,
            disable = false;
     };
@@ -67,6 +70,10 @@ void register_client(CLI::App& app) {
     cmd->add_flag("--clear-spki-pin", o->clear_pin, "remove the SPKI pin")->excludes(pin);
     auto* trees = add_list_option(cmd, "--tree", o->trees, "replace the ENUM trees");
     cmd->add_flag("--clear-trees", o->clear_trees, "remove all ENUM trees")->excludes(trees);
+    auto* sources = add_list_option(cmd, "--source", o->sources,
+                                    "replace the source prefixes of its DNS queries (CIDR)");
+    cmd->add_flag("--clear-sources", o->clear_sources, "remove all source prefixes")
+        ->excludes(sources);
     auto* rate = cmd->add_option("--rate", o->rate, "lookups per second");
     auto* burst = cmd->add_option("--burst", o->burst, "burst size");
     auto* en = cmd->add_flag("--enable", o->enable, "enable the client");
@@ -74,7 +81,7 @@ void register_client(CLI::App& app) {
     auto* desc = cmd->add_option("--description", o->description, "free text");
     add_store_option(cmd, *o);
     add_actor_option(cmd, *o);
-    cmd->callback([o, cert, pin, trees, rate, burst, desc] {
+    cmd->callback([o, cert, pin, trees, sources, rate, burst, desc] {
       st::UpdateClient u;
       u.name = o->name;
       if (cert->count() > 0) u.cert_name = o->cert_name;
@@ -83,6 +90,8 @@ void register_client(CLI::App& app) {
       if (o->clear_pin) u.spki_pin = "";
       if (trees->count() > 0) u.trees = o->trees;
       if (o->clear_trees) u.trees = std::vector<std::string>{};
+      if (sources->count() > 0) u.sources = o->sources;
+      if (o->clear_sources) u.sources = std::vector<std::string>{};
       if (rate->count() > 0) u.rate_per_second = o->rate;
       if (burst->count() > 0) u.burst = o->burst;
       if (o->enable) u.enabled = true;
