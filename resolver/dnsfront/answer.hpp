@@ -1,63 +1,16 @@
-// What the DNS front end says, and its encoding with ldns.
-//
-// reply_for() maps a pipeline result to a Reply (pure: no ldns, unit-tested
-// row by row); encode() turns a Reply into wire format with ldns, cutting it
-// to the client's size with TC=1 when it does not fit. The mapping is the
-// table in resolver/dnsfront/README.md ("Answers").
+// What the DNS front end answers to a lookup's result: reply_for() maps a
+// pipeline result to a Reply (encode.hpp), row by row as in the table in
+// resolver/dnsfront/README.md ("Answers"). Pure: unit-tested per row.
 #pragma once
 
-#include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
 
+#include "resolver/dnsfront/encode.hpp"
 #include "resolver/dnsfront/query.hpp"
 #include "resolver/pipeline/result.hpp"
 
 namespace speerd::dnsfront {
-
-// RCODEs used here (RFC 1035 4.1.1, RFC 6891 9).
-namespace rcode {
-inline constexpr std::uint16_t kNoError = 0;
-inline constexpr std::uint16_t kFormErr = 1;
-inline constexpr std::uint16_t kServFail = 2;
-inline constexpr std::uint16_t kNxDomain = 3;
-inline constexpr std::uint16_t kNotImp = 4;
-inline constexpr std::uint16_t kRefused = 5;
-inline constexpr std::uint16_t kBadVers = 16;  // extended: needs an OPT
-}  // namespace rcode
-
-struct Ede {
-  std::uint16_t code = dns::ede::kOther;
-  std::string text;  // EXTRA-TEXT (cut to kMaxExtraText)
-};
-
-// One terminal NAPTR of an answer: flags "u", regexp !^.*$!<uri>!.
-struct Naptr {
-  std::uint16_t order = 0;
-  std::uint16_t preference = 0;
-  std::string services;  // "E2U+sip"
-  std::string uri;
-};
-
-struct Reply {
-  std::uint16_t rcode = rcode::kNoError;
-  std::optional<Ede> ede;
-  bool ad = false;  // every step secure and the client asked (RFC 6840 5.8)
-  bool ra = false;  // set for names under a tree (speerd resolved them)
-  std::uint32_t ttl = 0;
-  std::vector<Naptr> naptrs;
-  std::string soa_zone;  // non-empty: a synthesized SOA of this apex in authority
-  bool rfc8482 = false;  // the HINFO "RFC8482" answer to ANY
-};
-
-// How answers are built (from [dns_front]).
-struct AnswerSettings {
-  std::uint32_t negative_ttl = 60;  // SOA TTL and minimum; capped by the result's TTL
-  std::string soa_mname = "speerd.invalid.";
-  std::string soa_rname = "hostmaster.speerd.invalid.";
-  std::uint16_t udp_size = 1232;  // the EDNS payload size speerd advertises
-};
 
 // The answer to a NAPTR query for a number under `apex`, from the lookup's
 // result.
@@ -66,15 +19,5 @@ Reply reply_for(const Query& q, const std::string& apex, const pipeline::LookupR
 
 // A refusal before any lookup (REFUSED with an optional EDE).
 Reply refused(std::optional<Ede> e);
-
-// Wire format of `reply` to `q`, at most `max_size` bytes: when the full
-// answer is larger, the sections are dropped and TC set. Empty when ldns
-// cannot build it (the caller then answers SERVFAIL with encode_servfail).
-std::vector<std::uint8_t> encode(const Query& q, const Reply& reply, const AnswerSettings& s,
-                                 std::size_t max_size);
-
-// FORMERR / NOTIMP / BADVERS to a query check_query() rejected (nothing for
-// Refusal::drop).
-std::vector<std::uint8_t> encode_rejected(const Rejected& r);
 
 }  // namespace speerd::dnsfront
