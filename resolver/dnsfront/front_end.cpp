@@ -37,7 +37,7 @@ DnsFrontEnd::DnsFrontEnd(service::Shard& shard, std::shared_ptr<Listeners> liste
                          std::unique_ptr<SourceDirectory> sources)
     : shard_(shard),
       listeners_(std::move(listeners)),
-      handler_(std::move(config), std::move(sources), shard.limiter()),
+      handler_(std::move(config), std::move(sources), shard.limiter(), shard.metrics()),
       limits_(limits) {}
 
 DnsFrontEnd::~DnsFrontEnd() = default;

@@ -26,6 +26,52 @@ bool under(std::string_view name, std::string_view suffix) {
          name[name.size() - suffix.size() - 1] == '.';
 }
 
+service::DnsRcode rcode_label(std::uint16_t rc) {
+  using R = service::DnsRcode;
+  switch (rc) {
+    case rcode::kNoError:
+      return R::noerror;
+    case rcode::kFormErr:
+      return R::formerr;
+    case rcode::kNxDomain:
+      return R::nxdomain;
+    case rcode::kNotImp:
+      return R::notimp;
+    case rcode::kRefused:
+      return R::refused;
+    case rcode::kBadVers:
+      return R::badvers;
+    default:
+      return R::servfail;
+  }
+}
+
+service::DnsRcode rejected_label(Refusal r) {
+  switch (r) {
+    case Refusal::drop:
+      return service::DnsRcode::dropped;
+    case Refusal::formerr:
+      return service::DnsRcode::formerr;
+    case Refusal::notimp:
+      return service::DnsRcode::notimp;
+    case Refusal::badvers:
+      return service::DnsRcode::badvers;
+  }
+  return service::DnsRcode::dropped;
+}
+
+// Counts one answer (an encoding failure is answered and counted SERVFAIL).
+void count(service::Metrics& m, Transport t, const dnsfront::Reply& r, bool encoded) {
+  using service::L;
+  m.inc2(service::Metric::dns_queries, L(t),
+         L(encoded ? rcode_label(r.rcode) : service::DnsRcode::servfail));
+  if (!encoded) {
+    m.inc(service::Metric::dns_ede, ede::kOther);
+  } else if (r.ede && r.ede->code < service::kDnsEdeCodes) {
+    m.inc(service::Metric::dns_ede, r.ede->code);
+  }
+}
+
 std::vector<std::uint8_t> servfail_wire(const Query& q, const AnswerSettings& s) {
   Reply r;
   r.rcode = rcode::kServFail;
@@ -61,7 +107,9 @@ bool in_scope(const pipeline::ClientScope& scope, const Tree& t) {
          });
 }
 
-void Handler::refuse_log(const boost::asio::ip::address& source, std::string_view why) {
+void Handler::refuse(const boost::asio::ip::address& source, service::DnsRefused reason,
+                     std::string_view why) {
+  metrics_.inc(service::Metric::dns_refused, service::L(reason));
   const auto now = std::chrono::steady_clock::now();
   if (now - refusal_logged_ < kRefusalLogInterval) {
     ++refusals_unlogged_;
@@ -78,7 +126,11 @@ void Handler::refuse_log(const boost::asio::ip::address& source, std::string_vie
 void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::address& source,
                      Transport transport, Reply reply) {
   Checked checked = check_query(wire);
-  if (auto* rej = std::get_if<Rejected>(&checked)) return reply(encode_rejected(*rej));
+  if (auto* rej = std::get_if<Rejected>(&checked)) {
+    metrics_.inc2(service::Metric::dns_queries, service::L(transport),
+                  service::L(rejected_label(rej->refusal)));
+    return reply(encode_rejected(*rej));
+  }
   const Query q = std::get<Query>(std::move(checked));
   const auto& s = config_.answer;
   std::size_t max_size = kMaxMessageBytes;
@@ -87,17 +139,19 @@ void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::
   }
   auto send = [&](const dnsfront::Reply& r) {
     auto bytes = encode(q, r, s, max_size);
+    count(metrics_, transport, r, !bytes.empty());
     reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
   };
 
   auto table = sources_->table();
   if (!table) {
-    refuse_log(source, "client table unavailable: " + table.error());
+    refuse(source, service::DnsRefused::directory_error,
+           "client table unavailable: " + table.error());
     return send(refused(std::nullopt));
   }
   const service::ClientRecord* client = (*table)->find(source);
   if (client == nullptr) {
-    refuse_log(source, "no client has this source prefix");
+    refuse(source, service::DnsRefused::unknown_source, "no client has this source prefix");
     return send(refused(std::nullopt));
   }
   const Tree* tree = nullptr;
@@ -108,11 +162,12 @@ void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::
     }
   }
   if (q.question.qclass != LDNS_RR_CLASS_IN || tree == nullptr) {
-    refuse_log(source, "name outside the ENUM trees");
+    refuse(source, service::DnsRefused::not_a_tree, "name outside the ENUM trees");
     return send(refused(Ede{ede::kNotAuthoritative, "not an ENUM tree served here"}));
   }
   if (!in_scope(client->scope, *tree)) {
-    refuse_log(source, "tree " + tree->name + " outside the scope of client " + client->id);
+    refuse(source, service::DnsRefused::out_of_scope,
+           "tree " + tree->name + " outside the scope of client " + client->id);
     return send(
         refused(Ede{ede::kProhibited, "tree " + tree->name + " is not in this client's scope"}));
   }
@@ -133,7 +188,8 @@ void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::
   const service::RateLimit rate = client->rate.value_or(config_.default_rate);
   const auto d = limiter_.acquire(client->id, rate, 1, service::RateLimiter::Clock::now());
   if (!d.allowed) {
-    refuse_log(source, "client " + client->id + " over its rate limit");
+    refuse(source, service::DnsRefused::rate_limited,
+           "client " + client->id + " over its rate limit");
     return send(refused(Ede{
         ede::kOther, "rate limit of " + std::to_string(rate.per_second) + " lookups/s exceeded"}));
   }
@@ -142,11 +198,13 @@ void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::
   lr.number = *number;
   lr.scope = client->scope;
   lr.scope.trees = {tree->name};
-  service_->lookup(
-      lr, [q, apex = tree->suffix, s, max_size, reply = std::move(reply)](pipeline::ResultPtr r) {
-        auto bytes = encode(q, reply_for(q, apex, *r, s), s, max_size);
-        reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
-      });
+  service_->lookup(lr, [q, apex = tree->suffix, s, max_size, transport, &metrics = metrics_,
+                        reply = std::move(reply)](pipeline::ResultPtr r) {
+    const auto answer = reply_for(q, apex, *r, s);
+    auto bytes = encode(q, answer, s, max_size);
+    count(metrics, transport, answer, !bytes.empty());
+    reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
+  });
 }
 
 }  // namespace speerd::dnsfront

@@ -28,13 +28,14 @@
 #include "resolver/dnsfront/access.hpp"
 #include "resolver/dnsfront/answer.hpp"
 #include "resolver/pipeline/result.hpp"
+#include "resolver/service/metrics.hpp"
 #include "resolver/service/rate_limiter.hpp"
 #include "resolver/service/settings.hpp"
 
 namespace speerd::dnsfront {
 
 // How a query came (the metric label and log field).
-enum class Transport { udp, tcp };
+using Transport = service::DnsTransport;
 std::string_view to_string(Transport t);
 
 struct Tree {
@@ -62,8 +63,11 @@ class Handler {
   using Reply = std::function<void(std::vector<std::uint8_t>)>;
 
   Handler(HandlerConfig config, std::unique_ptr<SourceDirectory> sources,
-          service::RateLimiter& limiter)
-      : config_(std::move(config)), sources_(std::move(sources)), limiter_(limiter) {}
+          service::RateLimiter& limiter, service::Metrics& metrics)
+      : config_(std::move(config)),
+        sources_(std::move(sources)),
+        limiter_(limiter),
+        metrics_(metrics) {}
 
   void set_service(std::shared_ptr<pipeline::LookupService> s) { service_ = std::move(s); }
 
@@ -73,11 +77,13 @@ class Handler {
               Transport transport, Reply reply);
 
  private:
-  void refuse_log(const boost::asio::ip::address& source, std::string_view why);
+  void refuse(const boost::asio::ip::address& source, service::DnsRefused reason,
+              std::string_view why);
 
   HandlerConfig config_;
   std::unique_ptr<SourceDirectory> sources_;
   service::RateLimiter& limiter_;
+  service::Metrics& metrics_;
   std::shared_ptr<pipeline::LookupService> service_;
   std::chrono::steady_clock::time_point refusal_logged_{};
   std::uint64_t refusals_unlogged_ = 0;

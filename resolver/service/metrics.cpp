@@ -14,6 +14,15 @@ std::vector<std::string_view> error_codes() {
   return v;
 }
 
+std::vector<std::string_view> ede_codes() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (std::size_t i = 0; i < kDnsEdeCodes; ++i) v.push_back(std::to_string(i));
+    return v;
+  }();
+  return {names.begin(), names.end()};
+}
+
 std::size_t label_combinations(const MetricDef& d) {
   std::size_t n = 1;
   for (const auto& v : d.values) n *= v.size();
@@ -115,6 +124,25 @@ const std::vector<MetricDef>& metric_table() {
        "Configured authoritative servers (stub zones) answering the health probe, or not.",
        {"state"},
        {{"up", "down"}}},
+      {Metric::dns_queries,
+       "speerd_dns_queries_total",
+       T::counter,
+       "DNS front end: queries answered (or dropped), by transport and rcode.",
+       {"transport", "rcode"},
+       {{"udp", "tcp"},
+        {"noerror", "formerr", "servfail", "nxdomain", "notimp", "refused", "badvers", "dropped"}}},
+      {Metric::dns_ede,
+       "speerd_dns_ede_total",
+       T::counter,
+       "DNS front end: Extended DNS Errors (RFC 8914) sent, by info code.",
+       {"code"},
+       {ede_codes()}},
+      {Metric::dns_refused,
+       "speerd_dns_refused_total",
+       T::counter,
+       "DNS front end: queries refused before any lookup, by reason.",
+       {"reason"},
+       {{"unknown_source", "not_a_tree", "out_of_scope", "rate_limited", "directory_error"}}},
   };
   return table;
 }

@@ -34,6 +34,9 @@ enum class Metric : std::uint8_t {
   handshakes,            // {kind}
   config_reloads,        // {result}
   upstream_servers,      // gauge {state}
+  dns_queries,           // {transport, rcode}: the DNS front end's answers
+  dns_ede,               // {code}: Extended DNS Errors it sent
+  dns_refused,           // {reason}
   kCount
 };
 
@@ -67,6 +70,27 @@ enum class Closed : std::uint8_t {
 enum class Handshake : std::uint8_t { full, resumed };
 enum class ReloadLabel : std::uint8_t { ok, failed };
 enum class UpstreamLabel : std::uint8_t { up, down };
+// The DNS front end (resolver/dnsfront/): how a query came, what it got.
+enum class DnsTransport : std::uint8_t { udp, tcp };
+enum class DnsRcode : std::uint8_t {
+  noerror,
+  formerr,
+  servfail,
+  nxdomain,
+  notimp,
+  refused,
+  badvers,
+  dropped  // no answer sent (a response, a runt)
+};
+enum class DnsRefused : std::uint8_t {
+  unknown_source,
+  not_a_tree,
+  out_of_scope,
+  rate_limited,
+  directory_error
+};
+// EDE info codes are counted as label values "0".."kDnsEdeCodes - 1".
+inline constexpr std::size_t kDnsEdeCodes = 30;
 
 struct MetricDef {
   Metric id;

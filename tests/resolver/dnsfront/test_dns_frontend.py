@@ -372,6 +372,28 @@ def case_kdig_tcp(c):
     check(a.status == "NOERROR" and len(naptrs(a)) == 12, "kdig +tcp\n%s" % a)
 
 
+def metric_sample(lab, series):
+    status, text = lab.admin("/metrics")
+    check(status == 200, "/metrics: %s" % status)
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise Failed("no series %s in /metrics" % series)
+
+
+def case_metrics(c):
+    series = ['speerd_dns_ede_total{code="6"}',
+              'speerd_dns_queries_total{transport="udp",rcode="servfail"}',
+              'speerd_dns_queries_total{transport="tcp",rcode="refused"}',
+              'speerd_dns_refused_total{reason="unknown_source"}']
+    before = [metric_sample(c.lab, s) for s in series]
+    c.dig(enum_name("+12155551299"))  # bogus over UDP
+    c.dig(enum_name("+12155551234"), source="127.0.0.2", extra=["+tcp"])  # unknown source
+    after = [metric_sample(c.lab, s) for s in series]
+    for s, b, a in zip(series, before, after):
+        check(a >= b + 1, "%s: %s before, %s after" % (s, b, a))
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
