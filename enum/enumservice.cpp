@@ -112,11 +112,11 @@ std::string to_string(const EnumService& service) {
 
 bool matches(const EnumserviceSpec& offered, const EnumserviceSpec& requested) {
   if (!iequals(offered.type, requested.type)) return false;
-  return std::all_of(
-      requested.subtypes.begin(), requested.subtypes.end(), [&](const std::string& want) {
-        return std::any_of(offered.subtypes.begin(), offered.subtypes.end(),
-                           [&](const std::string& have) { return iequals(have, want); });
-      });
+  if (offered.subtypes.size() != requested.subtypes.size()) return false;
+  for (std::size_t i = 0; i < offered.subtypes.size(); ++i) {
+    if (!iequals(offered.subtypes[i], requested.subtypes[i])) return false;
+  }
+  return true;
 }
 
 const EnumserviceSpec* find_match(const EnumService& offered, const EnumService& requested) {

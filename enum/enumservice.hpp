@@ -45,17 +45,17 @@ Expected<EnumService> parse_enumservice(std::string_view field);
 std::string to_string(const EnumService& service);
 std::string to_string(const EnumserviceSpec& spec);
 
-// Matching rule (RFC 6116 3.4.3, RFC 3764 section 4, RFC 4415):
+// Matching rule (RFC 6117 section 2: an Enumservice is identified by its type
+// and subtype together; RFC 3764, RFC 4415, RFC 4769):
 // The type names the service; the subtype, where the Enumservice has one, is the URI
 // scheme of the result ("voice:sip" = voice service reached with a sip: URI,
-// "voice:tel" = the same with a tel: URI). So "E2U+sip" (RFC 3764: type sip, no
-// subtype, result sip: or sips:) and "E2U+voice:sip" are DIFFERENT services and do
-// not match each other. A requested spec matches an offered spec when
-//   - the types are equal, and
-//   - the requested spec has no subtypes (any subtype of that type is fine: "E2U+voice"
-//     accepts "E2U+voice:sip" and "E2U+voice:tel"), or every requested subtype is
-//     among the offered spec's subtypes ("E2U+voice:sip" does not accept a bare
-//     "E2U+voice", whose URI scheme is unknown).
+// "voice:tel" = the same with a tel: URI, "pstn:sip"/"pstn:tel" = RFC 4769 carrier
+// ENUM). So "E2U+sip" (RFC 3764: type sip, no subtype) and "E2U+voice:sip" are
+// DIFFERENT services. A requested spec matches an offered spec when the types are
+// equal and the subtypes are the same (case-insensitive): "E2U+voice" matches only a
+// bare "E2U+voice", never "E2U+voice:tel". This is how deployed SBC ENUM modules
+// match (Kamailio's enum module compares each '+'-separated service of the record
+// with each requested one as a whole token).
 // `offered` (a record's field) matches `requested` (what the caller asked for) when
 // ANY requested spec matches ANY offered spec: a caller that wants every SIP-reachable
 // record asks for "E2U+sip+voice:sip+pstn:sip".

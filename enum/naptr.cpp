@@ -82,6 +82,14 @@ Expected<bool> check_layout(std::string_view rdata) {
   if (pos != size) {
     return fail(std::to_string(size - pos) + " trailing bytes after the replacement" + offset(pos));
   }
+  // A first label of just '@' has no presentation form that reads back as
+  // itself (ldns reads it as the origin, however it is escaped), so the
+  // record could not be shown or provisioned as it is: refuse it. No host
+  // name has such a label.
+  if (size - name_start >= 2 && p[name_start] == 1 && p[name_start + 1] == '@') {
+    return fail("replacement starts with the label '@'" + offset(name_start) +
+                ", which zone files read as the origin");
+  }
   return true;
 }
 
@@ -93,6 +101,35 @@ std::string rdf_string(const ldns_rdf* rdf) {
   std::size_t len = data[0];
   if (len > size - 1) len = size - 1;
   return {reinterpret_cast<const char*>(data + 1), len};
+}
+
+// The presentation form of a wire-format name (LDNS_RDF_TYPE_DNAME), escaped
+// so that it reads back as the same name. ldns_rdf2str leaves '"', '@' and
+// '$' bare, and a label "@" then reads back as the origin, a '"' as a quote:
+// those are written as \DDD, as is every byte that is not graphic ASCII.
+std::string dname_text(const ldns_rdf* rdf) {
+  const std::uint8_t* data = ldns_rdf_data(rdf);
+  const std::size_t size = ldns_rdf_size(rdf);
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < size && data[pos] != 0) {
+    const std::size_t len = data[pos++];
+    for (std::size_t i = 0; i < len && pos < size; ++i, ++pos) {
+      const auto c = static_cast<unsigned char>(data[pos]);
+      if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c <= 0x20 || c >= 0x7f || c == '"' || c == '@' || c == '$') {
+        char buf[5];
+        std::snprintf(buf, sizeof buf, "\\%03u", static_cast<unsigned>(c));
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    out += '.';
+  }
+  return out.empty() ? "." : out;
 }
 
 void append_text_string(std::string& out, std::string_view s) {
@@ -188,10 +225,7 @@ Expected<Naptr> parse_naptr_rdata(std::string_view wire_rdata) {
   n.flags = rdf_string(f[2]);
   n.services = rdf_string(f[3]);
   n.regexp = rdf_string(f[4]);
-  CStrPtr name(ldns_rdf2str(f[5]));
-  if (!name) return fail("malformed NAPTR rdata: replacement cannot be printed");
-  n.replacement = name.get();
-  if (n.replacement.empty()) n.replacement = ".";
+  n.replacement = dname_text(f[5]);
   return n;
 }
 

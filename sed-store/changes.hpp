@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "sed-store/limits.hpp"
 #include "sed-store/model.hpp"
 
 namespace speerd::store {
@@ -21,10 +22,13 @@ struct AddClient {
   std::string spki_pin;   // empty: none
   std::vector<std::string> trees;
   std::vector<std::string> sources;  // DNS front end source prefixes (CIDR)
-  std::optional<std::uint32_t> rate_per_second;  // unset: kDefaultRatePerSecond
-  std::optional<std::uint32_t> burst;            // unset: kDefaultBurst
+  // Unset: no rate of its own, [limits] applies. A burst needs a rate; a
+  // rate without a burst gets a burst of twice the rate.
+  std::optional<std::uint32_t> rate_per_second;
+  std::optional<std::uint32_t> burst;
   bool enabled = true;
   std::string description;
+  std::string options;  // enum/client_options.hpp text; "" = none
 };
 
 // Only the fields that are set change. An empty string clears cert_name or
@@ -37,8 +41,10 @@ struct UpdateClient {
   std::optional<std::vector<std::string>> sources;
   std::optional<std::uint32_t> rate_per_second;
   std::optional<std::uint32_t> burst;
+  bool rate_from_config = false;  // drop the client's own rate: [limits] applies
   std::optional<bool> enabled;
   std::optional<std::string> description;
+  std::optional<std::string> options;  // replaces the stored options ("" clears them)
 };
 
 struct RemoveClient {
@@ -138,15 +144,27 @@ struct RemoveTrustAnchor {
   Id id = 0;
 };
 
+// Drops cached answers for a number ("+12155551234") or a zone (every
+// cached answer whose ENUM name or target lies in it) on every node: the
+// store records it in the audit log and bumps the change counter, which
+// every node polls (`speerctl cache flush`). Changes no data.
+struct FlushCache {
+  std::string target;
+};
+
 using Change =
     std::variant<AddClient, UpdateClient, RemoveClient, AddDestinationGroup, RemoveDestinationGroup,
                  AddIdentifier, RemoveIdentifier, AddRouteGroup, UpdateRouteGroup, RemoveRouteGroup,
                  AttachDestination, DetachDestination, AddSed, RemoveSed, AddOffer, RemoveOffer,
-                 AddTrustAnchor, SetTrustAnchorState, RemoveTrustAnchor>;
+                 AddTrustAnchor, SetTrustAnchorState, RemoveTrustAnchor, FlushCache>;
 
 // Who writes (recorded in every audit row of the transaction).
 struct WriteContext {
   std::string actor;
+  // Public identifiers are staged and checked this many rows at a time
+  // (sed-store/limits.hpp explains the bulk path). Only tests set it lower, to
+  // cross batch boundaries with small imports; 0 counts as 1.
+  std::size_t identifier_batch_rows = kIdentifierBatchRows;
 };
 
 // What Store::apply reports: the change counter of the transaction, and per

@@ -8,12 +8,14 @@ Json to_json(const Client& c, bool with_id) {
   j["name"] = c.name;
   j["cert_name"] = c.cert_name;
   j["spki_pin"] = c.spki_pin;
-  j["rate"] = c.rate.per_second;
-  j["burst"] = c.rate.burst;
+  // null: no rate of its own, [limits] applies.
+  j["rate"] = c.rate.from_config() ? Json(nullptr) : Json(c.rate.per_second);
+  j["burst"] = c.rate.from_config() ? Json(nullptr) : Json(c.rate.burst);
   j["enabled"] = c.enabled;
   j["trees"] = c.trees;
   j["sources"] = c.sources;
   j["description"] = c.description;
+  j["options"] = c.options;
   return j;
 }
 

@@ -47,10 +47,6 @@ inline constexpr std::uint32_t kMaxBurst = 1'000'000;
 inline constexpr int kMaxPriority = 65535;
 inline constexpr int kDefaultPriority = 10;
 
-// Default per-client rate limit when none is given.
-inline constexpr std::uint32_t kDefaultRatePerSecond = 100;
-inline constexpr std::uint32_t kDefaultBurst = 200;
-
 // One trust anchor RR in presentation form (a 4096-bit RSA DNSKEY is ~700 bytes).
 inline constexpr std::size_t kMaxAnchorTextLength = 4096;
 

@@ -25,9 +25,12 @@ struct ClientRef {
 // ---------------------------------------------------------------------------
 // client: an SBE identity and its scope.
 
+// per_second 0 (stored as NULL): no rate of its own, the client follows the
+// node's [limits] rate_per_second / rate_burst (and their reloads).
 struct RateLimit {
   std::uint32_t per_second = 0;
   std::uint32_t burst = 0;
+  bool from_config() const { return per_second == 0; }
 };
 
 struct Client {
@@ -41,6 +44,9 @@ struct Client {
   RateLimit rate;
   bool enabled = true;
   std::string description;
+  // Default answer options and dial plan, canonical `key=value&...` text of
+  // enum/client_options.hpp ("" = none; a request's own options win).
+  std::string options;
 };
 
 // How the TLS server identifies a peer. A client that has both a cert_name and

@@ -54,10 +54,12 @@ Client read_client(const Row& r) {
   c.name = str(r.text(1));
   if (!r.is_null(2)) c.cert_name = str(r.text(2));
   if (!r.is_null(3)) c.spki_pin = str(r.text(3));
-  c.rate.per_second = static_cast<std::uint32_t>(r.integer(4));
-  c.rate.burst = static_cast<std::uint32_t>(r.integer(5));
+  // NULL: the client follows [limits] (per_second 0).
+  if (!r.is_null(4)) c.rate.per_second = static_cast<std::uint32_t>(r.integer(4));
+  if (!r.is_null(5)) c.rate.burst = static_cast<std::uint32_t>(r.integer(5));
   c.enabled = r.integer(6) != 0;
   c.description = str(r.text(7));
+  c.options = str(r.text(8));
   return c;
 }
 

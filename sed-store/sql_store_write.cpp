@@ -6,6 +6,7 @@
 //
 // The per-change handlers are the Writer's (sql_store_writer.hpp), defined in
 // sql_store_write_{clients,destinations,routes}.cpp.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <variant>
@@ -44,10 +45,11 @@ Result<ApplyReport> SqlStore::apply(std::span<const Change> changes, const Write
                 std::nullopt);
   }
   Writer writer(*this, *actor, **counter);
+  const std::size_t batch_rows = std::max<std::size_t>(1, ctx.identifier_batch_rows);
   for (std::size_t i = 0; i < changes.size();) {
     if (std::holds_alternative<AddIdentifier>(changes[i])) {
       std::size_t j = i;
-      while (j < changes.size() && j - i < kIdentifierBatchRows &&
+      while (j < changes.size() && j - i < batch_rows &&
              std::holds_alternative<AddIdentifier>(changes[j])) {
         ++j;
       }

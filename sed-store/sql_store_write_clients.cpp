@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "enum/client_options.hpp"
 #include "sed-store/anchor.hpp"
 #include "sed-store/json.hpp"
 #include "sed-store/limits.hpp"
@@ -27,11 +28,12 @@ Result<Id> Writer::operator()(const AddClient& c) {
   auto sources = normalized_sources(c.sources);
   if (!sources) return sources.error();
   n.sources = std::move(*sources);
-  auto rate = rate_value(c.rate_per_second.value_or(kDefaultRatePerSecond), "rate");
+  auto rate = client_rate(c.rate_per_second, c.burst);
   if (!rate) return rate.error();
-  auto burst = rate_value(c.burst.value_or(kDefaultBurst), "burst");
-  if (!burst) return burst.error();
-  n.rate = {*rate, *burst};
+  n.rate = *rate;
+  auto options = client_options(c.options);
+  if (!options) return options.error();
+  n.options = *options;
   n.enabled = c.enabled;
   auto desc = checked(validate::description(c.description), "description");
   if (!desc) return desc.error();
@@ -47,10 +49,11 @@ Result<Id> Writer::operator()(const AddClient& c) {
   const Param params[] = {sv(n.name),
                           opt_text(n.cert_name),
                           opt_text(n.spki_pin),
-                          std::int64_t{n.rate.per_second},
-                          std::int64_t{n.rate.burst},
+                          rate_param(n.rate.per_second, n.rate),
+                          rate_param(n.rate.burst, n.rate),
                           flag(n.enabled),
-                          sv(n.description)};
+                          sv(n.description),
+                          sv(n.options)};
   auto id = returning_id(Stmt::kClientInsert, params);
   if (!id) return id.error();
   n.id = *id;
@@ -78,15 +81,28 @@ Result<Id> Writer::operator()(const UpdateClient& u) {
     if (!sources) return sources.error();
     n.sources = std::move(*sources);
   }
-  if (u.rate_per_second) {
-    auto rate = rate_value(*u.rate_per_second, "rate");
+  if (u.rate_from_config) {
+    if (u.rate_per_second || u.burst) {
+      return error(ErrorCode::invalid, "rate", "rate from config excludes --rate and --burst");
+    }
+    n.rate = {};
+  } else if (u.rate_per_second) {
+    auto rate = client_rate(u.rate_per_second, u.burst);
     if (!rate) return rate.error();
-    n.rate.per_second = *rate;
-  }
-  if (u.burst) {
+    n.rate = *rate;
+  } else if (u.burst) {
+    if (n.rate.from_config()) {
+      return error(ErrorCode::invalid, "burst",
+                   "burst needs a rate: the client follows [limits] (give --rate too)");
+    }
     auto burst = rate_value(*u.burst, "burst");
     if (!burst) return burst.error();
     n.rate.burst = *burst;
+  }
+  if (u.options) {
+    auto options = client_options(*u.options);
+    if (!options) return options.error();
+    n.options = *options;
   }
   if (u.enabled) n.enabled = *u.enabled;
   if (u.description) {
@@ -101,10 +117,11 @@ Result<Id> Writer::operator()(const UpdateClient& u) {
   const Param params[] = {n.id,
                           opt_text(n.cert_name),
                           opt_text(n.spki_pin),
-                          std::int64_t{n.rate.per_second},
-                          std::int64_t{n.rate.burst},
+                          rate_param(n.rate.per_second, n.rate),
+                          rate_param(n.rate.burst, n.rate),
                           flag(n.enabled),
-                          sv(n.description)};
+                          sv(n.description),
+                          sv(n.options)};
   if (auto ok = exec(Stmt::kClientUpdate, params); !ok) return ok.error();
   if (n.trees != before->trees) {
     const Param clear[] = {n.id};
@@ -318,6 +335,29 @@ Result<std::vector<std::string>> Writer::normalized_trees(const std::vector<std:
   return out;
 }
 
+Result<RateLimit> Writer::client_rate(std::optional<std::uint32_t> rate,
+                                      std::optional<std::uint32_t> burst) {
+  if (!rate) {
+    if (burst) {
+      return error(ErrorCode::invalid, "burst",
+                   "burst needs a rate (without both, the client follows [limits])");
+    }
+    return RateLimit{};
+  }
+  auto r = rate_value(*rate, "rate");
+  if (!r) return r.error();
+  // Twice the rate by default, as [limits] rate_burst is by default.
+  const auto b = rate_value(burst.value_or(std::min(*r * 2, kMaxBurst)), "burst");
+  if (!b) return b.error();
+  return RateLimit{*r, *b};
+}
+
+Result<std::string> Writer::client_options(const std::string& text) {
+  auto o = luf::parse_options(text);
+  if (!o) return error(ErrorCode::invalid, "options", "options: " + o.error());
+  return luf::to_text(*o);
+}
+
 Result<std::vector<std::string>> Writer::normalized_sources(
     const std::vector<std::string>& sources) {
   if (sources.size() > kMaxSourcesPerClient) {
@@ -402,6 +442,25 @@ Result<TrustAnchor> Writer::existing_anchor(Id id) {
   if (!t) return t.error();
   if (!*t) return error(ErrorCode::not_found, "id", "no trust anchor " + std::to_string(id));
   return std::move(**t);
+}
+
+// ---- cache flush ------------------------------------------------------------
+
+Result<Id> Writer::operator()(const FlushCache& f) {
+  std::string key;
+  if (!f.target.empty() && f.target[0] == '+') {
+    auto d = checked(validate::digits(std::string_view(f.target).substr(1)), "target");
+    if (!d) return d.error();
+    key = "+" + *d;
+  } else {
+    auto z = checked(validate::domain(f.target), "target");
+    if (!z) return z.error();
+    key = *z;
+  }
+  if (auto ok = audit("update", "cache", key, nullptr, Json{{"flush", key}}); !ok) {
+    return ok.error();
+  }
+  return Id{0};
 }
 
 }  // namespace speerd::store::detail

@@ -42,6 +42,10 @@ inline std::string_view sv(const std::string& s) {
 inline Param opt_text(const std::string& s) {
   return s.empty() ? Param{nullptr} : Param{sv(s)};
 }
+// NULL for a client that follows [limits].
+inline Param rate_param(std::uint32_t v, const RateLimit& r) {
+  return r.from_config() ? Param{nullptr} : Param{std::int64_t{v}};
+}
 inline std::int64_t flag(bool b) {
   return b ? 1 : 0;
 }
@@ -100,6 +104,7 @@ class Writer {
   Result<Id> operator()(const AddTrustAnchor& a);
   Result<Id> operator()(const SetTrustAnchorState& s);
   Result<Id> operator()(const RemoveTrustAnchor& r);
+  Result<Id> operator()(const FlushCache& f);
 
  private:
   Result<Done> exec(Stmt stmt, std::span<const Param> params) {
@@ -153,6 +158,9 @@ class Writer {
   Result<Done> identity_free(const Client& n, Id self);
   Result<std::vector<std::string>> normalized_trees(const std::vector<std::string>& trees);
   Result<std::uint32_t> rate_value(std::uint32_t v, const char* field);
+  Result<RateLimit> client_rate(std::optional<std::uint32_t> rate,
+                                std::optional<std::uint32_t> burst);
+  Result<std::string> client_options(const std::string& text);
   Result<Done> insert_trees(Id client, const std::vector<std::string>& trees);
   Result<std::vector<std::string>> normalized_sources(const std::vector<std::string>& sources);
   Result<Done> insert_sources(Id client, const std::vector<std::string>& sources);

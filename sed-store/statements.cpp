@@ -20,8 +20,9 @@ constexpr Def both(Stmt id, const char* name, const char* sql) {
 
 // Column lists shared by several statements (the readers in sql_store.cpp
 // depend on these orders).
-#define SPEERD_CLIENT_COLS                                                                   \
-  "SELECT id, name, cert_name, spki_pin, rate_per_second, burst, enabled, description FROM " \
+#define SPEERD_CLIENT_COLS                                                               \
+  "SELECT id, name, cert_name, spki_pin, rate_per_second, burst, enabled, description, " \
+  "options FROM "                                                                        \
   "client "
 #define SPEERD_SED_COLS                                                                    \
   "SELECT s.id, rg.id, rg.name, rg.priority, s.kind, s.uri, s.host, s.port, s.transport, " \
@@ -116,10 +117,10 @@ constexpr Def kDefs[] = {
          "SELECT client_id, tree FROM client_tree ORDER BY client_id, tree"),
     both(Stmt::kClientInsert, "client_insert",
          "INSERT INTO client (name, cert_name, spki_pin, rate_per_second, burst, enabled, "
-         "description) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"),
+         "description, options) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"),
     both(Stmt::kClientUpdate, "client_update",
          "UPDATE client SET cert_name = $2, spki_pin = $3, rate_per_second = $4, burst = $5, "
-         "enabled = $6, description = $7 WHERE id = $1"),
+         "enabled = $6, description = $7, options = $8 WHERE id = $1"),
     both(Stmt::kClientDelete, "client_delete", "DELETE FROM client WHERE id = $1"),
     both(Stmt::kClientTreeInsert, "client_tree_insert",
          "INSERT INTO client_tree (client_id, tree) VALUES ($1, $2)"),

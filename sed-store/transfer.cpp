@@ -38,7 +38,8 @@ const std::vector<RowType>& row_types() {
   static const std::vector<RowType> kTypes{
       {RowKind::client,
        "client",
-       {"name", "cert_name", "spki_pin", "rate", "burst", "enabled", "trees", "description"},
+       {"name", "cert_name", "spki_pin", "rate", "burst", "enabled", "trees", "description",
+        "options"},
        {"name"},
        {"trees"}},
       {RowKind::dest_group, "dest-group", {"name", "description"}, {"name"}, {}},
@@ -97,10 +98,12 @@ Error invalid(std::string message) {
   return Error{ErrorCode::invalid, std::move(message), std::nullopt, {}, std::nullopt};
 }
 
-// Printable, bounded rendering of a parser's own message.
-std::string sanitize(std::string_view s) {
-  std::string q = validate::quote(s.substr(0, 200));
-  return q.substr(1, q.rfind('\'') - 1);
+// " (expected one of: client, dest-group, ...)": errors name what is
+// accepted, never the input itself (RFC 6404: untrusted bytes stay out).
+std::string known_types() {
+  std::string out;
+  for (const auto& t : row_types()) out += (out.empty() ? "" : ", ") + std::string(t.name);
+  return " (expected one of: " + out + ")";
 }
 
 std::vector<std::string> split_spaces(std::string_view s) {
@@ -168,8 +171,12 @@ Result<RawRow> raw_from_csv(std::string_view line, std::size_t line_no) {
   if (!fields) return fields.error();
   const RowType* type = find_type((*fields)[0]);
   if (type == nullptr) {
-    return invalid("line " + std::to_string(line_no) + ", field 1 (type): unknown row type " +
-                   validate::quote((*fields)[0]));
+    return invalid("line " + std::to_string(line_no) + ", field 1 (type): unknown row type" +
+                   known_types());
+  }
+  // A client row written before schema 2 has no options field: it has none.
+  if (type->kind == RowKind::client && fields->size() == type->fields.size()) {
+    fields->emplace_back();
   }
   if (fields->size() != type->fields.size() + 1) {
     std::string names;
@@ -197,8 +204,10 @@ Result<RawRow> raw_from_json(std::string_view line, std::size_t line_no) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception& e) {
-    return invalid(at + ": not valid JSON: " + sanitize(e.what()));
+  } catch (const nlohmann::json::parse_error& e) {
+    return invalid(at + ": not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::exception&) {
+    return invalid(at + ": not valid JSON");
   }
   if (!j.is_object()) return invalid(at + ": a row must be a JSON object");
   if (!j.contains("type") || !j["type"].is_string()) {
@@ -207,12 +216,14 @@ Result<RawRow> raw_from_json(std::string_view line, std::size_t line_no) {
   const std::string type_name = j["type"].get<std::string>();
   const RowType* type = find_type(type_name);
   if (type == nullptr) {
-    return invalid(at + ", field \"type\": unknown row type " + validate::quote(type_name));
+    return invalid(at + ", field \"type\": unknown row type" + known_types());
   }
   for (const auto& [key, value] : j.items()) {
     if (key != "type" && !contains(type->fields, key)) {
-      return invalid(at + ": unknown field " + validate::quote(key) + " for a " +
-                     std::string(type->name) + " row");
+      std::string names;
+      for (auto f : type->fields) names += (names.empty() ? "" : ", ") + std::string(f);
+      return invalid(at + ": a member that is not a field of a " + std::string(type->name) +
+                     " row (fields: " + names + ")");
     }
   }
   RawRow row;
@@ -266,7 +277,7 @@ struct FieldReader {
     if (t.empty()) return dflt;
     if (t == "true") return true;
     if (t == "false") return false;
-    return bad(field, validate::quote(t) + " is not true or false");
+    return bad(field, "not true or false");
   }
   Result<std::optional<long long>> integer(std::string_view field) const {
     const std::string& t = text(field);
@@ -274,7 +285,7 @@ struct FieldReader {
     long long v = 0;
     const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
     if (ec != std::errc{} || p != t.data() + t.size()) {
-      return bad(field, validate::quote(t) + " is not an integer");
+      return bad(field, "not an integer");
     }
     return std::optional<long long>(v);
   }
@@ -309,12 +320,14 @@ Result<Change> to_change(const RawRow& row, std::size_t line, Format format) {
       c.name = r.text("name");
       c.cert_name = r.text("cert_name");
       c.spki_pin = r.text("spki_pin");
+      // Empty rate and burst: the client follows [limits].
       auto rate = r.u32("rate");
       if (!rate) return rate.error();
       auto burst = r.u32("burst");
       if (!burst) return burst.error();
       c.rate_per_second = *rate;
       c.burst = *burst;
+      c.options = r.text("options");
       auto enabled = r.boolean("enabled", true);
       if (!enabled) return enabled.error();
       c.enabled = *enabled;
@@ -370,7 +383,7 @@ Result<Change> to_change(const RawRow& row, std::size_t line, Format format) {
       const std::string& state = r.text("state");
       if (!state.empty()) {
         auto s = parse_anchor_state(state);
-        if (!s) return r.bad("state", validate::quote(state) + " is not active or inactive");
+        if (!s) return r.bad("state", "not active or inactive");
         t.state = *s;
       }
       return Change{std::move(t)};
@@ -562,11 +575,12 @@ Result<ExportReport> export_all(Store& store, std::ostream& out, Format format) 
       f["name"] = c.name;
       f["cert_name"] = c.cert_name;
       f["spki_pin"] = c.spki_pin;
-      f["rate"] = c.rate.per_second;
-      f["burst"] = c.rate.burst;
+      f["rate"] = c.rate.from_config() ? Json("") : Json(c.rate.per_second);
+      f["burst"] = c.rate.from_config() ? Json("") : Json(c.rate.burst);
       f["enabled"] = c.enabled;
       f["trees"] = c.trees;
       f["description"] = c.description;
+      f["options"] = c.options;  // last: rows of schema 1 end before it
       w.write("client", f);
     }
     auto groups = store.list_destination_groups();

@@ -1,5 +1,7 @@
 #include "resolver/config/config.hpp"
 
+#include "enum/enumservice.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -193,6 +195,12 @@ Expected<bool> parse_trees(const toml::value& root, const std::filesystem::path&
     std::string policy = "require-secure";
     SPEERD_TRY(t.str("policy", [&](const std::string& v) { policy = v; }));
     SPEERD_TRY(t.strings("servers", tree.servers));
+    SPEERD_TRY(t.str("service", [&](const std::string& v) { tree.service = v; }));
+    if (!tree.service.empty()) {
+      if (auto s = luf::parse_enumservice(tree.service); !s) {
+        return fail(t.where() + ".service: " + s.error());
+      }
+    }
     std::vector<std::string> files;
     SPEERD_TRY(t.strings("trust_anchor_files", files));
     for (const auto& f : files) tree.trust_anchor_files.push_back(resolve_path(base, f));
@@ -213,7 +221,12 @@ Expected<bool> parse_trees(const toml::value& root, const std::filesystem::path&
     }
     for (const auto& srv : tree.servers) SPEERD_TRY(check_server(t.where() + ".servers", srv));
     if (!tree.servers.empty()) cfg.dns.stubs.push_back({tree.suffix, tree.servers});
-    for (const auto& f : tree.trust_anchor_files) cfg.dns.trust_anchor_files.push_back(f);
+    for (const auto& f : tree.trust_anchor_files) {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(f, ec)) {
+        return fail(t.where() + ".trust_anchor_files: '" + f + "' does not exist or is not a file");
+      }
+    }
     cfg.trees.push_back(std::move(tree));
   }
   return true;
@@ -224,6 +237,9 @@ Expected<bool> parse_lookup(const toml::value& root, ResolverConfig& cfg) {
   TableReader t(root.as_table().at("lookup"), "[lookup]");
   if (!t.ok()) return fail("[lookup]: expected a table");
   SPEERD_TRY(t.str("service", [&](const std::string& v) { cfg.lookup.service = v; }));
+  if (auto s = luf::parse_enumservice(cfg.lookup.service); !s) {
+    return fail("[lookup].service: " + s.error());
+  }
   SPEERD_TRY(t.integer("max_nonterminal_hops", cfg.lookup.max_nonterminal_hops, 0, 16));
   std::string sp;
   SPEERD_TRY(t.str("store_policy", [&](const std::string& v) { sp = v; }));
@@ -238,6 +254,14 @@ Expected<bool> parse_lookup(const toml::value& root, ResolverConfig& cfg) {
                 "' is not one of strict, advisory, store-authoritative");
   }
   SPEERD_TRY(t.boolean("allow_insecure_targets", cfg.lookup.allow_insecure_targets));
+  SPEERD_TRY(t.boolean("allow_ip_literal_targets", cfg.lookup.allow_ip_literal_targets));
+  std::string np;
+  SPEERD_TRY(t.str("number_portability", [&](const std::string& v) { np = v; }));
+  if (np == "ignore") {
+    cfg.lookup.route_ported_by_rn = false;
+  } else if (!np.empty() && np != "route-by-rn") {
+    return fail("[lookup].number_portability: '" + np + "' is not one of route-by-rn, ignore");
+  }
   return t.no_unknown_keys();
 }
 
@@ -251,6 +275,12 @@ Expected<bool> parse_cache(const toml::value& root, ResolverConfig& cfg) {
   SPEERD_TRY(t.integer("max_ttl", c.max_ttl, 0, 7 * 86400));
   SPEERD_TRY(t.integer("negative_max_ttl", c.negative_max_ttl, 0, 86400));
   SPEERD_TRY(t.integer("stale_window", c.stale_window, 0, 86400));
+  SPEERD_TRY(t.integer("failure_min_ttl", c.failure_min_ttl, 0, 3600));
+  SPEERD_TRY(t.integer("failure_max_ttl", c.failure_max_ttl, 1, 3600));
+  SPEERD_TRY(t.integer("failure_max_entries", c.failure_max_entries, 0, 10'000'000));
+  if (c.failure_min_ttl > c.failure_max_ttl) {
+    return fail("[cache] failure_min_ttl: larger than failure_max_ttl");
+  }
   return t.no_unknown_keys();
 }
 

@@ -35,17 +35,31 @@ struct TreeConfig {
   std::string name;    // short name, used in client scopes and responses
   std::string suffix;  // "e164.arpa.", lower case, trailing dot
   TreePolicy policy = TreePolicy::require_secure;
-  std::vector<std::string> servers;             // authoritative servers (stub), "IP[@port]"
-  std::vector<std::string> trust_anchor_files;  // extra anchors for this tree
+  std::vector<std::string> servers;  // authoritative servers (stub), "IP[@port]"
+  // This tree's own anchors: its ENUM answers are validated with [dns]'s
+  // anchors plus these, and no other tree's (pipeline/validators.hpp).
+  std::vector<std::string> trust_anchor_files;
+  // The Enumservices this tree accepts when a request names none (e.g.
+  // "E2U+sip+voice:sip+pstn:sip"); empty: [lookup] service.
+  std::string service;
 };
 
 struct LookupSettings {
-  std::string service = "E2U+sip";    // default enumservice when a request names none
+  // The Enumservices accepted when a request names none: what deployed SBC
+  // ENUM modules accept for SIP (RFC 3764 "sip", RFC 4415 "voice:sip").
+  std::string service = "E2U+sip+voice:sip";
   unsigned max_nonterminal_hops = 5;  // non-terminal NAPTR rules followed per lookup
   StorePolicy store_policy = StorePolicy::advisory;
   // Insecure answers for names outside the ENUM trees (peer domains in the
   // LRF) route only when this is true; a store match vouches for them anyway.
   bool allow_insecure_targets = false;
+  // A URI whose host is an IP literal needs no DNS: its target's outcome is
+  // not-applicable, and it routes only when this is true.
+  bool allow_ip_literal_targets = true;
+  // number_portability = "route-by-rn" (default) | "ignore": an ENUM result
+  // with an RFC 4694 routing number (rn) routes by that number's SED where
+  // the store provisions it for the client.
+  bool route_ported_by_rn = true;
 };
 
 struct CacheSettings {
@@ -55,6 +69,12 @@ struct CacheSettings {
   std::uint32_t negative_max_ttl = 300;  // seconds; cap for negative answers
   std::uint32_t stale_window = 300;      // seconds after expiry a validated answer may be
                                          // served while upstreams fail; 0 = never
+  // The failure cache (resolver/pipeline/failure_cache.hpp): bogus and
+  // indeterminate outcomes, kept failure_min_ttl seconds, doubling while the
+  // failure persists, at most failure_max_ttl. failure_min_ttl 0: off.
+  std::uint32_t failure_min_ttl = 5;
+  std::uint32_t failure_max_ttl = 300;
+  std::size_t failure_max_entries = 10000;
 };
 
 struct ResolverConfig {

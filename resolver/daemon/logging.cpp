@@ -107,4 +107,12 @@ Expected<bool> setup_logging(const service::LogSection& log) {
   return true;
 }
 
+Expected<bool> check_logging(const service::LogSection& log) {
+  if (log.file.empty()) return true;
+  FILE* f = std::fopen(log.file.c_str(), "a");
+  if (!f) return fail("[log] file: cannot open " + log.file + ": " + std::strerror(errno));
+  std::fclose(f);
+  return true;
+}
+
 }  // namespace speerd::daemon

@@ -27,4 +27,9 @@ class JsonFormatter final : public spdlog::formatter {
 // replaced while speerd runs. Reopening also serves log rotation.
 Expected<bool> setup_logging(const service::LogSection& log);
 
+// Whether setup_logging(log) would work (the file can be opened for
+// appending), without changing anything: a reload checks it before it
+// switches, so that an accepted reload applies all of itself or nothing.
+Expected<bool> check_logging(const service::LogSection& log);
+
 }  // namespace speerd::daemon

@@ -7,10 +7,20 @@
 //
 // Exit codes: 0 ok, 1 configuration or start-up error (the message says
 // which key or file), 2 usage.
+//
+// Under systemd (Type=notify, conf/speerd.service) speerd tells the service
+// manager READY=1 once the store is open, every shard has its pipeline and both
+// listeners accept connections; RELOADING=1 ... READY=1 around a SIGHUP reload
+// (with STATUS= saying whether it applied) and STOPPING=1 when it starts to drain.
+// Without $NOTIFY_SOCKET these are no-ops.
+#include <unistd.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 
+#include <systemd/sd-daemon.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -65,18 +75,26 @@ int run(const std::string& file) {
     return kExitConfig;
   }
   boost::asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
+  sd_notifyf(0, "READY=1\nSTATUS=serving, API port %u, admin port %u\nMAINPID=%lu",
+             unsigned{(*rt)->server().api_port()}, unsigned{(*rt)->server().admin_port()},
+             static_cast<unsigned long>(getpid()));
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
-          auto c = d::load_config(file);
-          // Reopen the log (rotation) with the new [log], when it parses.
-          if (c) (void)d::setup_logging((*c)->server.log);
-          (void)(*rt)->reload();
+          sd_notify(0, "RELOADING=1");
+          // Reopens the log (rotation); [log] changes only with an
+          // accepted reload (Runtime::reload). The old configuration keeps
+          // serving when the new one is refused.
+          auto r = (*rt)->reload();
+          std::string status = r ? "reloaded" : "reload refused: " + r.error();
+          std::replace(status.begin(), status.end(), '\n', ' ');  // one notify field
+          sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str());
           signals.async_wait(on_signal);
           return;
         }
         log::event(spdlog::level::info, "signal", {{"signal", sig == SIGTERM ? "TERM" : "INT"}});
+        sd_notify(0, "STOPPING=1\nSTATUS=draining");
         (*rt)->shutdown();
         io.stop();
       };

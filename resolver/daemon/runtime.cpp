@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "resolver/daemon/logging.hpp"
 #include "resolver/dnsfront/front_end.hpp"
 #include "resolver/service/log.hpp"
 #include "resolver/service/store_directory.hpp"
@@ -127,12 +128,17 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
   return rt;
 }
 
+// A refused reload changes nothing: not even [log] (the current log is
+// only reopened, for rotation). An accepted one applies all of it.
 Expected<std::vector<std::string>> Runtime::reload() {
+  auto refused = [&](const std::string& why, bool reported) -> Expected<std::vector<std::string>> {
+    (void)setup_logging(current_->server.log);
+    if (!reported) server_->reload_failed(why);
+    return fail(why);
+  };
   auto loaded = load_config(current_->file);
-  if (!loaded) {
-    server_->reload_failed(loaded.error());
-    return fail(loaded.error());
-  }
+  if (!loaded) return refused(loaded.error(), false);
+  if (auto l = check_logging((*loaded)->server.log); !l) return refused(l.error(), false);
   if ((*loaded)->server.store.uri != current_->server.store.uri) {
     log::event(spdlog::level::warn, log::kReload,
                {{"warning", "[store] uri changed: restart speerd to apply it"}});
@@ -141,8 +147,7 @@ Expected<std::vector<std::string>> Runtime::reload() {
   auto full = with_anchors(*loaded);
   if (!full) {
     store_anchors_ = old_anchors;
-    server_->reload_failed(full.error());
-    return fail(full.error());
+    return refused(full.error(), false);
   }
   const bool resolver_changed =
       (*full)->resolver_toml != current_->resolver_toml || store_anchors_ != old_anchors;
@@ -150,9 +155,12 @@ Expected<std::vector<std::string>> Runtime::reload() {
   auto r = server_->reload(std::make_shared<const service::ServerConfig>((*full)->server), factory);
   if (!r) {
     store_anchors_ = old_anchors;
-    return fail(r.error());
+    return refused(r.error(), true);
   }
   current_ = *full;
+  if (auto l = setup_logging(current_->server.log); !l) {
+    log::event(spdlog::level::err, log::kReload, {{"log", l.error()}});
+  }
   ready_cfg_->with([&](auto& p) { p = current_; });
   if (resolver_changed) start_prober();
   log::event(spdlog::level::info, log::kReload,
@@ -171,7 +179,10 @@ void Runtime::poll_store() {
   poll_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     auto c = store_->change_counter();
-    if (c && *c != store_counter_) {
+    const auto now_t = std::chrono::steady_clock::now();
+    const bool retry = anchors_pending_ && now_t >= anchor_retry_at_;
+    if (c && (*c != store_counter_ || retry)) {
+      const bool changed = *c != store_counter_;
       store_counter_ = *c;
       auto anchors = store_->trust_anchors();
       std::vector<std::string> now;
@@ -180,8 +191,22 @@ void Runtime::poll_store() {
       }
       if (anchors && now != store_anchors_) {
         log::event(spdlog::level::info, "store-change", {{"trust_anchors", "changed"}});
-        (void)reload();
+        // Not applied: the old anchors stay active, and the change is
+        // retried (kAnchorRetry) until it applies or the store changes again.
+        auto r = reload();
+        anchors_pending_ = !r;
+        if (!r) {
+          anchor_retry_at_ = now_t + kAnchorRetry;
+          log::event(spdlog::level::err, "store-change",
+                     {{"trust_anchors", "not applied: the previous anchors stay active"},
+                      {"error", r.error()},
+                      {"retry_s",
+                       std::chrono::duration_cast<std::chrono::seconds>(kAnchorRetry).count()}});
+        }
+      } else if (!changed) {
+        if (anchors) anchors_pending_ = false;  // the store went back to the active anchors
       } else {
+        if (anchors) anchors_pending_ = false;
         log::event(spdlog::level::info, "store-change", {{"counter", *c}, {"cache", "dropped"}});
         auto list = pipelines_->with([](auto& v) { return v; });
         for (std::size_t i = 0; i < list.size(); ++i) {

@@ -10,6 +10,7 @@
 // serving, and says why in the log.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +57,10 @@ class Runtime {
   std::uint64_t store_counter_ = 0;
   std::shared_ptr<const Config> current_;  // with the store's anchors
   std::vector<std::string> store_anchors_;
+  // A store anchor change that could not be applied is retried.
+  static constexpr std::chrono::seconds kAnchorRetry{10};
+  bool anchors_pending_ = false;
+  std::chrono::steady_clock::time_point anchor_retry_at_;
   // Shared with the admin thread's readiness checks: the prober's verdict,
   // published by the main thread ("" = reachable, else why not).
   std::shared_ptr<Guarded<std::string>> upstream_;

@@ -5,7 +5,7 @@ namespace speerd::daemon {
 Expected<std::shared_ptr<ShardPipeline>> ShardPipeline::create(
     boost::asio::io_context& io, std::shared_ptr<const config::ResolverConfig> cfg,
     const std::string& store_uri) {
-  auto dns = dns::UnboundClient::create(io, cfg->dns);
+  auto dns = pipeline::Validators::create(io, *cfg);
   if (!dns) return fail(dns.error());
   auto st = store::open_store(store_uri);
   if (!st) return fail("[store] uri: " + st.error().message);
@@ -14,8 +14,9 @@ Expected<std::shared_ptr<ShardPipeline>> ShardPipeline::create(
   p->store_ = std::move(*st);
   pipeline::PipelineOptions options;
   options.store = p->store_.get();
-  p->pipeline_ =
-      std::make_unique<pipeline::Pipeline>(io, *p->dns_, std::move(cfg), std::move(options));
+  options.tree_dns = p->dns_->trees();
+  p->pipeline_ = std::make_unique<pipeline::Pipeline>(io, p->dns_->global(), std::move(cfg),
+                                                      std::move(options));
   return p;
 }
 

@@ -11,6 +11,7 @@
 #include "resolver/config/config.hpp"
 #include "resolver/dns/unbound_client.hpp"
 #include "resolver/pipeline/pipeline.hpp"
+#include "resolver/pipeline/validators.hpp"
 #include "sed-store/store.hpp"
 
 namespace speerd::daemon {
@@ -27,12 +28,15 @@ class ShardPipeline final : public pipeline::LookupService {
   void route(const pipeline::RouteRequest& req, Callback cb) override {
     pipeline_->route(req, std::move(cb));
   }
+  bool failure_cache_stats(pipeline::FailureCacheStats& out) const override {
+    return pipeline_->failure_cache_stats(out);
+  }
   pipeline::Pipeline& pipeline() { return *pipeline_; }
 
  private:
   ShardPipeline() = default;
   // Declared before pipeline_ so that both outlive it.
-  std::unique_ptr<dns::UnboundClient> dns_;
+  std::unique_ptr<pipeline::Validators> dns_;  // one libunbound context per anchor set
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
 };

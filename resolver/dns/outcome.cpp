@@ -17,6 +17,8 @@ std::string_view to_string(Security s) {
       return "bogus";
     case Security::indeterminate:
       return "indeterminate";
+    case Security::not_applicable:
+      return "not-applicable";
   }
   return "indeterminate";
 }

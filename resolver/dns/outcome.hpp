@@ -10,8 +10,16 @@
 namespace speerd::dns {
 
 // Ordered from weakest to strongest: the outcome of a lookup is the weakest
-// (lowest) state of its steps.
-enum class Security : std::uint8_t { bogus = 0, indeterminate = 1, insecure = 2, secure = 3 };
+// (lowest) state of its steps. not_applicable: the step needed no DNS (a
+// URI whose host is an IP literal), so nothing was validated; policy
+// decides whether it routes ([lookup] allow_ip_literal_targets).
+enum class Security : std::uint8_t {
+  bogus = 0,
+  indeterminate = 1,
+  insecure = 2,
+  not_applicable = 3,
+  secure = 4
+};
 
 std::string_view to_string(Security s);
 
@@ -43,6 +51,9 @@ struct Outcome {
   std::optional<std::uint16_t> ede;  // RFC 8914 code, when one applies
 
   static Outcome secure() { return {Security::secure, {}, std::nullopt}; }
+  static Outcome not_applicable(std::string why) {
+    return {Security::not_applicable, std::move(why), std::nullopt};
+  }
   static Outcome insecure(std::string why = "no trust anchor covers this name") {
     return {Security::insecure, std::move(why), std::nullopt};
   }

@@ -47,11 +47,13 @@ std::optional<std::uint32_t> negative_ttl(std::span<const std::uint8_t> packet) 
   return std::nullopt;
 }
 
-std::vector<Record> additional_records(std::span<const std::uint8_t> packet) {
+namespace {
+
+std::vector<Record> section_records(std::span<const std::uint8_t> packet, bool authority) {
   std::vector<Record> out;
   auto pkt = parse(packet);
   if (!pkt) return out;
-  ldns_rr_list* add = ldns_pkt_additional(pkt.get());
+  ldns_rr_list* add = authority ? ldns_pkt_authority(pkt.get()) : ldns_pkt_additional(pkt.get());
   for (std::size_t i = 0; add != nullptr && i < ldns_rr_list_rr_count(add); ++i) {
     ldns_rr* rr = ldns_rr_list_rr(add, i);
     Record r;
@@ -67,6 +69,16 @@ std::vector<Record> additional_records(std::span<const std::uint8_t> packet) {
     ldns_buffer_free(buf);
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<Record> additional_records(std::span<const std::uint8_t> packet) {
+  return section_records(packet, false);
+}
+
+std::vector<Record> authority_records(std::span<const std::uint8_t> packet) {
+  return section_records(packet, true);
 }
 
 std::string rdata_to_text(std::uint16_t type, const std::string& wire) {

@@ -24,6 +24,8 @@ struct Record {
 
 // The records of the additional section (empty when the packet does not parse).
 std::vector<Record> additional_records(std::span<const std::uint8_t> packet);
+// The records of the authority section (NSEC3 proofs, SOA), likewise.
+std::vector<Record> authority_records(std::span<const std::uint8_t> packet);
 
 // Presentation form of one rdata of the given type ("127.0.0.1", "10 0 5060 host.").
 std::string rdata_to_text(std::uint16_t type, const std::string& wire_rdata);

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <unordered_map>
 
+#include "resolver/dns/insecure_reason.hpp"
 #include "resolver/dns/packet.hpp"
 
 namespace speerd::dns {
@@ -292,18 +293,50 @@ Expected<std::unique_ptr<UnboundClient>> UnboundClient::create(asio::io_context&
   auto ctx = build_context(options);
   if (!ctx) return fail(ctx.error());
   auto c = std::make_shared<Context>(io, *ctx);
-  return std::unique_ptr<UnboundClient>(new UnboundClient(io, std::move(c), options.query_timeout));
+  auto anchors = std::make_shared<const std::vector<std::string>>(
+      anchor_owners(options.trust_anchors, options.trust_anchor_files));
+  return std::unique_ptr<UnboundClient>(
+      new UnboundClient(io, std::move(c), std::move(anchors), options.query_timeout));
 }
 
 UnboundClient::UnboundClient(asio::io_context& io, std::shared_ptr<Context> ctx,
+                             std::shared_ptr<const std::vector<std::string>> anchors,
                              std::chrono::milliseconds timeout)
-    : io_(io), current_(std::move(ctx)), timeout_(timeout) {}
+    : io_(io), current_(std::move(ctx)), anchors_(std::move(anchors)), timeout_(timeout) {}
 
 UnboundClient::~UnboundClient() = default;
 
+namespace {
+
+// One context's queries without the insecure explanation (its own questions).
+class RawClient final : public Client {
+ public:
+  RawClient(std::shared_ptr<UnboundClient::Context> ctx, std::chrono::milliseconds timeout)
+      : ctx_(std::move(ctx)), timeout_(timeout) {}
+  void resolve(const std::string& name, std::uint16_t type, Callback cb) override {
+    ctx_->start(lower_fqdn(name), type, std::move(cb), timeout_);
+  }
+
+ private:
+  std::shared_ptr<UnboundClient::Context> ctx_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace
+
 void UnboundClient::resolve(const std::string& name, std::uint16_t type, Callback cb) {
   ++queries_sent_;
-  current_->start(lower_fqdn(name), type, std::move(cb), timeout_);
+  auto ctx = current_;
+  auto anchors = anchors_;
+  const auto timeout = timeout_;
+  ctx->start(
+      lower_fqdn(name), type,
+      [ctx, anchors, timeout, cb = std::move(cb)](Answer a) mutable {
+        if (a.outcome.state != Security::insecure) return cb(std::move(a));
+        explain_insecure(std::make_shared<RawClient>(ctx, timeout), anchors, std::move(a),
+                         std::move(cb));
+      },
+      timeout_);
 }
 
 Expected<bool> UnboundClient::reconfigure(const UnboundOptions& options) {
@@ -311,6 +344,8 @@ Expected<bool> UnboundClient::reconfigure(const UnboundOptions& options) {
   if (!ctx) return fail(ctx.error());
   // Queries in flight hold the old context alive through their handlers.
   current_ = std::make_shared<Context>(io_, *ctx);
+  anchors_ = std::make_shared<const std::vector<std::string>>(
+      anchor_owners(options.trust_anchors, options.trust_anchor_files));
   timeout_ = options.query_timeout;
   return true;
 }

@@ -59,17 +59,21 @@ class UnboundClient final : public Client {
   // change). On error the current context keeps serving.
   Expected<bool> reconfigure(const UnboundOptions& options);
 
-  // Queries sent to libunbound since creation (for tests and metrics).
+  // Queries asked for since creation (for tests and metrics); not counted:
+  // the few that explain an insecure answer (insecure_reason.hpp).
   std::uint64_t queries_sent() const { return queries_sent_; }
 
   class Context;  // one libunbound context and its in-flight queries
 
  private:
   UnboundClient(boost::asio::io_context& io, std::shared_ptr<Context> ctx,
+                std::shared_ptr<const std::vector<std::string>> anchors,
                 std::chrono::milliseconds timeout);
 
   boost::asio::io_context& io_;
   std::shared_ptr<Context> current_;
+  // Owner names of the trust anchors, to say why an answer is insecure.
+  std::shared_ptr<const std::vector<std::string>> anchors_;
   std::chrono::milliseconds timeout_;
   std::uint64_t queries_sent_ = 0;
 };

@@ -46,6 +46,9 @@ class DnsFrontEnd final : public service::FrontEnd {
 
   std::string_view name() const override { return "dns"; }
   void start(std::shared_ptr<pipeline::LookupService> service) override;
+  // No client certificates over UDP/TCP (DoT is not built yet): nothing to
+  // close. Source prefixes come from the store, re-read on its changes.
+  void generation_changed(const service::Generation&) override {}
   void drain() override;
   void abort() override;
   void stop() override;

@@ -101,8 +101,10 @@ std::optional<std::string> number_of(std::string_view qname, std::string_view su
 }
 
 bool in_scope(const pipeline::ClientScope& scope, const Tree& t) {
+  if (scope.no_access()) return false;
   const auto& trees = scope.trees;
-  return trees.empty() || std::any_of(trees.begin(), trees.end(), [&](const std::string& s) {
+  return scope.operator_scope() ||
+         std::any_of(trees.begin(), trees.end(), [&](const std::string& s) {
            return s == t.name || s == t.suffix || (s + ".") == t.suffix;
          });
 }

@@ -55,7 +55,7 @@ struct HandlerConfig {
 std::optional<std::string> number_of(std::string_view qname, std::string_view suffix);
 
 // Whether `scope` lets its client use `tree` (by name or suffix, as the LUF
-// decides it).
+// decides it; a client's empty tree list is no access).
 bool in_scope(const pipeline::ClientScope& scope, const Tree& tree);
 
 class Handler {

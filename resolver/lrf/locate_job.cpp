@@ -108,7 +108,7 @@ void LocateJob::start() {
     t.address = uri_.host;
     t.port = uri_.port.value_or(default_port(fixed));
     t.transport = std::string(to_string(fixed));
-    t.outcome = dns::Outcome{Security::secure, "numeric host: no DNS step", std::nullopt};
+    t.outcome = dns::Outcome::not_applicable("numeric host: an IP literal needs no DNS");
     direct_targets_.push_back(std::move(t));
     return maybe_finish();
   }

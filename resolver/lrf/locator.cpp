@@ -24,15 +24,17 @@ void Locator::locate(const std::string& uri, Callback cb) {
 }
 
 void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets,
-                           const std::function<bool(const model::Target&)>& vouched) {
+                           const std::function<bool(const model::Target&)>& vouched,
+                           bool allow_ip_literal_targets) {
   if (!result.routable()) return;
   std::vector<model::Target> kept;
   std::optional<dns::Outcome> dropped;
   for (auto& t : result.targets) {
     const bool insecure = t.outcome.state == Security::insecure;
     const bool vouch = insecure && !allow_insecure_targets && vouched && vouched(t);
-    const bool ok =
-        t.outcome.state == Security::secure || (allow_insecure_targets && insecure) || vouch;
+    const bool literal = t.outcome.state == Security::not_applicable;
+    const bool ok = t.outcome.state == Security::secure || (allow_insecure_targets && insecure) ||
+                    vouch || (literal && allow_ip_literal_targets);
     if (vouch) {
       result.notes.push_back("target " + t.host + " " + t.address + ":" + std::to_string(t.port) +
                              " is insecure; kept because the SED store provisions it");
@@ -54,9 +56,12 @@ void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets,
   }
   result.verdict = model::Verdict::reject;
   const bool insecure = dropped && dropped->state == Security::insecure;
-  result.code = insecure ? reason::kInsecureNotAllowed : reason::kIndeterminate;
-  result.reason = insecure ? "every target is insecure and insecure targets are not allowed"
-                           : "no target has a validated outcome";
+  const bool literal = dropped && dropped->state == Security::not_applicable;
+  result.code = insecure || literal ? reason::kInsecureNotAllowed : reason::kIndeterminate;
+  result.reason = insecure  ? "every target is insecure and insecure targets are not allowed"
+                  : literal ? "the target is an IP literal (no DNS, nothing validated) and "
+                              "allow_ip_literal_targets is false"
+                            : "no target has a validated outcome";
 }
 
 }  // namespace speerd::lrf

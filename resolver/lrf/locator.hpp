@@ -117,7 +117,10 @@ class Locator {
 // the steps and the outcome. A result that is already a reject is left alone.
 // `vouched`, when given, keeps an insecure target it returns true for even
 // when insecure targets are not allowed (the SED store vouches for it).
+// A target whose outcome is not_applicable (an IP literal host) is kept
+// only when `allow_ip_literal_targets`.
 void apply_insecure_policy(LocateResult& result, bool allow_insecure_targets,
-                           const std::function<bool(const model::Target&)>& vouched = {});
+                           const std::function<bool(const model::Target&)>& vouched = {},
+                           bool allow_ip_literal_targets = true);
 
 }  // namespace speerd::lrf

@@ -37,11 +37,15 @@ std::string result_word(const dns::Answer& a) {
 
 // One lookup in flight. Kept alive by the callbacks it hands to the client.
 struct Lookup : std::enable_shared_from_this<Lookup> {
-  dns::Client& client;
+  dns::Client* client;  // the current tree's validator
+  dns::Client& global;  // trees without their own anchors
+  std::shared_ptr<const std::map<std::string, dns::Client*>> own;  // trees with own anchors
   std::shared_ptr<const config::ResolverConfig> cfg;
   E164Number number;
   std::string aus;
-  EnumService service;
+  EnumService service;    // what this tree accepts (requested, or the tree's own set)
+  EnumService requested;  // what the request asked for (or [lookup] service)
+  bool service_named = true;
   std::vector<const config::TreeConfig*> trees;
   std::function<void(LufResult)> done;
   std::shared_ptr<SubstitutionCache> regexps;  // kept alive by the lookup
@@ -55,8 +59,9 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
   std::uint32_t negative_ttl = 0;
   bool have_negative_ttl = false;
 
-  Lookup(dns::Client& c, std::shared_ptr<const config::ResolverConfig> conf)
-      : client(c), cfg(std::move(conf)) {}
+  Lookup(dns::Client& c, std::shared_ptr<const std::map<std::string, dns::Client*>> own_clients,
+         std::shared_ptr<const config::ResolverConfig> conf)
+      : client(&c), global(c), own(std::move(own_clients)), cfg(std::move(conf)) {}
 
   const config::TreeConfig& tree() const { return *trees[tree_index]; }
 
@@ -65,12 +70,18 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
   void next_tree() {
     if (tree_index >= trees.size()) return finish_exhausted();
     const auto& t = tree();
+    const auto own_client = own->find(t.name);
+    client = own_client != own->end() ? own_client->second : &global;
+    service = requested;
+    if (!service_named && !t.service.empty()) {
+      if (auto own = parse_enumservice(t.service)) service = *own;  // checked at load
+    }
     result.uris.clear();
     result.tree = t.name;
     result.policy = t.policy;
     auto self = shared_from_this();
-    client.resolve(enum_domain(number, t.suffix), dns::rrtype::NAPTR,
-                   [self](dns::Answer a) { self->on_tree_answer(std::move(a)); });
+    client->resolve(enum_domain(number, t.suffix), dns::rrtype::NAPTR,
+                    [self](dns::Answer a) { self->on_tree_answer(std::move(a)); });
   }
 
   // Records the step; returns false when the lookup must stop here.
@@ -96,11 +107,15 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
            "no answer for " + a.qname + " NAPTR in tree " + tree().name + ": " + a.outcome.reason);
       return false;
     }
-    if (st == dns::Security::insecure && tree().policy == config::TreePolicy::require_secure &&
-        !a.nxdomain() && !a.nodata()) {
-      stop(LufStatus::insecure_refused, "the answer for " + a.qname + " is not signed (" +
-                                            a.outcome.reason + ") and tree " + tree().name +
-                                            " requires secure answers");
+    // In a require-secure tree an insecure answer of any kind ends the
+    // lookup: an unproven NXDOMAIN/NODATA is not a "not found" to fall
+    // through on (the next tree could then route what this one hides).
+    if (st == dns::Security::insecure && tree().policy == config::TreePolicy::require_secure) {
+      const std::string what = a.nxdomain() ? "the NXDOMAIN for " + a.qname + " is not proven"
+                               : a.nodata() ? "the NODATA for " + a.qname + " is not proven"
+                                            : "the answer for " + a.qname + " is not signed";
+      stop(LufStatus::insecure_refused, what + " (" + a.outcome.reason + ") and tree " +
+                                            tree().name + " requires secure answers");
       return false;
     }
     return true;
@@ -167,7 +182,7 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
       auto chain_visited = std::make_shared<std::set<std::string>>(*visited);
       chain_visited->insert(next);
       auto self = shared_from_this();
-      client.resolve(
+      client->resolve(
           next, dns::rrtype::NAPTR,
           [self, rules, i, depth, visited, owner, then, chain_visited, next](dns::Answer a) {
             if (!self->account(a)) return;
@@ -233,16 +248,22 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
 
 }  // namespace
 
-EnumResolver::EnumResolver(dns::Client& client, std::shared_ptr<const config::ResolverConfig> cfg)
-    : client_(client), cfg_(std::move(cfg)) {}
+EnumResolver::EnumResolver(dns::Client& client, std::shared_ptr<const config::ResolverConfig> cfg,
+                           std::map<std::string, dns::Client*> tree_clients)
+    : client_(client),
+      cfg_(std::move(cfg)),
+      tree_clients_(
+          std::make_shared<const std::map<std::string, dns::Client*>>(std::move(tree_clients))) {}
 
 void EnumResolver::lookup(const E164Number& number, const EnumService& service,
-                          const std::vector<std::string>& trees,
+                          const std::vector<std::string>& trees, bool service_named,
                           std::function<void(LufResult)> cb) {
-  auto l = std::make_shared<Lookup>(client_, cfg_);
+  auto l = std::make_shared<Lookup>(client_, tree_clients_, cfg_);
   l->number = number;
   l->aus = number.aus();
   l->service = service;
+  l->requested = service;
+  l->service_named = service_named;
   l->done = std::move(cb);
   l->regexps = regexps_;
   l->select.cache = l->regexps.get();

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,15 +62,27 @@ struct LufResult {
 
 class EnumResolver {
  public:
-  EnumResolver(dns::Client& client, std::shared_ptr<const config::ResolverConfig> cfg);
+  // `tree_clients`: tree name -> the client that validates that tree's
+  // answers (a tree with its own trust anchors); other trees use `client`.
+  EnumResolver(dns::Client& client, std::shared_ptr<const config::ResolverConfig> cfg,
+               std::map<std::string, dns::Client*> tree_clients = {});
 
   // `trees`: names the caller may use; empty = every configured tree.
   void lookup(const E164Number& number, const EnumService& service,
-              const std::vector<std::string>& trees, std::function<void(LufResult)> cb);
+              const std::vector<std::string>& trees, std::function<void(LufResult)> cb) {
+    lookup(number, service, trees, true, std::move(cb));
+  }
+  // `service_named`: the request named `service`; otherwise (the configured
+  // default) a tree with its own `service` uses that in its place.
+  void lookup(const E164Number& number, const EnumService& service,
+              const std::vector<std::string>& trees, bool service_named,
+              std::function<void(LufResult)> cb);
 
  private:
   dns::Client& client_;
   std::shared_ptr<const config::ResolverConfig> cfg_;
+  // Shared with lookups in flight (which may outlive this resolver).
+  std::shared_ptr<const std::map<std::string, dns::Client*>> tree_clients_;
   // Compiled NAPTR regexps (compiling costs ~40x applying): shared by the
   // lookups of this resolver; bounded, LRU.
   std::shared_ptr<SubstitutionCache> regexps_ = std::make_shared<SubstitutionCache>();

@@ -51,6 +51,7 @@ inline constexpr const char* kNoTargets = "no-targets";
 inline constexpr const char* kStoreMismatch = "store-mismatch";
 inline constexpr const char* kUpstreamFailure = "upstream-failure";
 inline constexpr const char* kBadInput = "bad-input";
+inline constexpr const char* kBadNumber = "bad-number";  // not readable as E.164
 }  // namespace reason
 
 }  // namespace speerd::model

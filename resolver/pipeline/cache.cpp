@@ -62,6 +62,7 @@ std::optional<ResultCache::Hit> ResultCache::get(const std::string& key, bool al
     if (e.result->ttl != left) {
       if (e.result.use_count() != 1) e.result = std::make_shared<LookupResult>(*e.result);
       e.result->ttl = left;
+      e.result->age = e.ttl > left ? e.ttl - left : 0;
     }
     return Hit{e.result, false, left};
   }
@@ -102,6 +103,7 @@ bool ResultCache::put(const std::string& key, const LookupResult& result, bool n
   stored->notes.clear();
   stored->notes.shrink_to_fit();
   e.result = std::move(stored);
+  e.ttl = ttl;
   e.expires = now + std::chrono::seconds(ttl);
   e.stale_until = e.expires + std::chrono::seconds(settings_.stale_window);
   e.bytes = footprint(key, *e.result);

@@ -75,6 +75,7 @@ class ResultCache {
     std::chrono::steady_clock::time_point expires;
     std::chrono::steady_clock::time_point stale_until;
     std::size_t bytes = 0;
+    std::uint32_t ttl = 0;  // seconds it was cached for (age = ttl - seconds left)
   };
   using List = std::list<Entry>;
 

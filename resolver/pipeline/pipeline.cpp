@@ -1,5 +1,7 @@
 #include "resolver/pipeline/pipeline.hpp"
 
+#include "resolver/pipeline/portability.hpp"
+
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -19,11 +21,29 @@ namespace asio = boost::asio;
 
 namespace {
 
-ResultPtr bad_input(std::string what) {
+// What a number must look like (the bad-number message).
+constexpr const char* kNumberForm =
+    "number must be E.164: '+', the country code and the number, 1 to 15 digits in all "
+    "(e.g. +12155551234)";
+
+ResultPtr bad_input(std::string what, const char* code = reason::kBadInput) {
   auto r = std::make_shared<LookupResult>();
   r->verdict = Verdict::reject;
-  r->code = reason::kBadInput;
+  r->code = code;
   r->reason = std::move(what);
+  r->outcome = dns::Outcome::indeterminate("no DNS step was run");
+  r->outcome.ede.reset();
+  return r;
+}
+
+// A client whose scope names no tree may use none (fail closed): the same
+// not-found answer as a number outside its scope, and no DNS is asked.
+ResultPtr no_access(const ClientScope& scope, std::string number) {
+  auto r = std::make_shared<LookupResult>();
+  r->verdict = Verdict::reject;
+  r->code = reason::kNotFound;
+  r->reason = "client " + scope.client_id + " may use no ENUM tree (empty scope: no access)";
+  r->number = std::move(number);
   r->outcome = dns::Outcome::indeterminate("no DNS step was run");
   r->outcome.ede.reset();
   return r;
@@ -102,6 +122,9 @@ struct Pipeline::Flight {
   std::string first_failure_code;
   std::string first_failure_reason;
   dns::Outcome first_failure_outcome;
+  bool from_store = false;  // store-authoritative: the URIs came from the SED store
+  std::string ported;       // "+<rn>": routed by this routing number (RFC 4694)
+  std::int64_t store_client = 0;
 };
 
 Pipeline::Pipeline(asio::io_context& io, dns::Client& dns,
@@ -109,9 +132,10 @@ Pipeline::Pipeline(asio::io_context& io, dns::Client& dns,
     : io_(io),
       dns_(dns),
       cfg_(std::move(cfg)),
-      luf_(dns_, cfg_),
+      luf_(dns_, cfg_, options.tree_dns),
       locator_(dns_, io.get_executor(), options.locator),
-      cache_(cfg_->cache, std::move(options.clock)),
+      cache_(cfg_->cache, options.clock),
+      failures_(cfg_->cache, std::move(options.clock)),
       store_(options.store),
       alive_(std::make_shared<bool>(true)) {}
 
@@ -135,23 +159,33 @@ bool Pipeline::join(const std::string& key, Callback& cb) {
 void Pipeline::lookup(const LookupRequest& req, Callback cb) {
   ++stats_.lookups;
   auto number = luf::parse_e164(req.number);
-  if (!number) return deliver_now(std::move(cb), bad_input("bad number: " + number.error()));
+  if (!number) {
+    return deliver_now(
+        std::move(cb),
+        bad_input(std::string(kNumberForm) + " (" + number.error() + ")", reason::kBadNumber));
+  }
   const std::string& service_text = req.service.empty() ? cfg_->lookup.service : req.service;
   auto service = luf::parse_enumservice(service_text);
   if (!service) return deliver_now(std::move(cb), bad_input("bad service: " + service.error()));
+  if (req.scope.no_access()) return deliver_now(std::move(cb), no_access(req.scope, number->aus()));
 
-  const std::string key = cache_key(req.scope, "lookup", number->aus(), luf::to_string(*service));
+  // A request that names no service gets each tree's own set: its own key.
+  const std::string key = cache_key(req.scope, "lookup", number->aus(),
+                                    req.service.empty() ? "(default)" : luf::to_string(*service));
   if (auto hit = cache_.get(key)) return deliver_now(std::move(cb), std::move(hit->result));
+  if (auto failed = failures_.get(key)) return deliver_now(std::move(cb), std::move(failed));
   if (join(key, cb)) return;
   inflight_[key].push_back(std::move(cb));
   ++stats_.resolutions;
-  start_lookup(key, *number, *service, req.scope);
+  start_lookup(key, *number, *service, !req.service.empty(), req.scope);
 }
 
 void Pipeline::route(const RouteRequest& req, Callback cb) {
   ++stats_.lookups;
+  if (req.scope.no_access()) return deliver_now(std::move(cb), no_access(req.scope, {}));
   const std::string key = cache_key(req.scope, "route", req.uri, "");
   if (auto hit = cache_.get(key)) return deliver_now(std::move(cb), std::move(hit->result));
+  if (auto failed = failures_.get(key)) return deliver_now(std::move(cb), std::move(failed));
   if (join(key, cb)) return;
   inflight_[key].push_back(std::move(cb));
   ++stats_.resolutions;
@@ -159,10 +193,12 @@ void Pipeline::route(const RouteRequest& req, Callback cb) {
 }
 
 void Pipeline::start_lookup(const std::string& key, const luf::E164Number& number,
-                            const luf::EnumService& service, const ClientScope& scope) {
+                            const luf::EnumService& service, bool service_named,
+                            const ClientScope& scope) {
   auto f = std::make_shared<Flight>();
   f->key = key;
   f->result.number = number.aus();
+  f->store_client = scope.store_client;
   if (store_ != nullptr && scope.store_client != 0) {
     f->store_asked = true;
     auto dest = store_->find_destination(number.digits, store::ClientRef{scope.store_client});
@@ -179,35 +215,36 @@ void Pipeline::start_lookup(const std::string& key, const luf::E164Number& numbe
       return store_answers(f);
     }
   }
-  luf_.lookup(number, service, scope.trees, [this, alive = alive_, f](luf::LufResult luf) {
-    if (!*alive) return;
-    LookupResult& r = f->result;
-    r.tree = luf.tree;
-    r.dnssec = luf.steps;
-    r.notes = luf.notes;
-    r.outcome = luf.outcome;
-    r.ttl = luf.ttl;
-    if (luf.status != luf::LufStatus::found) {
-      r.verdict = Verdict::reject;
-      r.code = luf_code(luf.status);
-      r.reason = luf.reason;
-      const bool negative =
-          luf.status == luf::LufStatus::not_found || luf.status == luf::LufStatus::no_usable;
-      cross_check(*f);
-      return finish(f->key, std::move(f->result), negative);
-    }
-    for (const auto& u : luf.uris) {
-      UriResult ur;
-      ur.uri = u.uri;
-      ur.order = u.order;
-      ur.preference = u.preference;
-      ur.service = u.services;
-      ur.status = "unresolved";
-      r.uris.push_back(std::move(ur));
-    }
-    f->luf = std::move(luf);
-    locate_uris(f, 0);
-  });
+  luf_.lookup(
+      number, service, scope.trees, service_named, [this, alive = alive_, f](luf::LufResult luf) {
+        if (!*alive) return;
+        LookupResult& r = f->result;
+        r.tree = luf.tree;
+        r.dnssec = luf.steps;
+        r.notes = luf.notes;
+        r.outcome = luf.outcome;
+        r.ttl = luf.ttl;
+        if (luf.status != luf::LufStatus::found) {
+          r.verdict = Verdict::reject;
+          r.code = luf_code(luf.status);
+          r.reason = luf.reason;
+          const bool negative =
+              luf.status == luf::LufStatus::not_found || luf.status == luf::LufStatus::no_usable;
+          cross_check(*f);
+          return finish(f->key, std::move(f->result), negative);
+        }
+        for (const auto& u : luf.uris) {
+          UriResult ur;
+          ur.uri = u.uri;
+          ur.order = u.order;
+          ur.preference = u.preference;
+          ur.service = u.services;
+          ur.status = "unresolved";
+          r.uris.push_back(std::move(ur));
+        }
+        f->luf = std::move(luf);
+        locate_uris(f, 0);
+      });
 }
 
 void Pipeline::locate_uris(const std::shared_ptr<Flight>& f, std::size_t i) {
@@ -222,14 +259,19 @@ void Pipeline::locate_uris(const std::shared_ptr<Flight>& f, std::size_t i) {
     cross_check(*f);
     return finish(f->key, std::move(r), false);
   }
+  if (f->ported.empty() && cfg_->lookup.route_ported_by_rn && route_by_rn(f, i)) return;
   locator_.locate(r.uris[i].uri, [this, alive = alive_, f, i](lrf::LocateResult lr) {
     if (!*alive) return;
     const std::string& uri = f->result.uris[i].uri;
-    lrf::apply_insecure_policy(lr, cfg_->lookup.allow_insecure_targets, [&](const Target& t) {
-      const cc::DnsTarget d{uri, t.host, t.address, t.port, t.transport};
-      return std::any_of(f->provisioned.begin(), f->provisioned.end(),
-                         [&](const cc::ProvisionedTarget& p) { return cc::target_matches(d, p); });
-    });
+    lrf::apply_insecure_policy(
+        lr, cfg_->lookup.allow_insecure_targets,
+        [&](const Target& t) {
+          const cc::DnsTarget d{uri, t.host, t.address, t.port, t.transport};
+          return std::any_of(
+              f->provisioned.begin(), f->provisioned.end(),
+              [&](const cc::ProvisionedTarget& p) { return cc::target_matches(d, p); });
+        },
+        cfg_->lookup.allow_ip_literal_targets);
     LookupResult& r = f->result;
     r.dnssec.insert(r.dnssec.end(), lr.steps.begin(), lr.steps.end());
     for (auto& n : lr.notes) r.notes.push_back(r.uris[i].uri + ": " + n);
@@ -240,7 +282,13 @@ void Pipeline::locate_uris(const std::shared_ptr<Flight>& f, std::size_t i) {
       for (std::size_t j = i + 1; j < r.uris.size(); ++j) r.uris[j].status = "fallback";
       r.verdict = Verdict::route;
       r.code = reason::kRouted;
-      r.reason = "routed to " + u.uri + " via tree " + r.tree;
+      r.reason =
+          "routed to " + u.uri +
+          (!f->ported.empty() ? " (ported number, RFC 4694: routed by routing number " + f->ported +
+                                    ", SED of destination group " + f->destination_group + ")"
+           : f->from_store ? " (store-authoritative SED of destination group " +
+                                 f->destination_group + ", located by DNS)"
+                           : " via tree " + r.tree);
       r.uri = u.uri;
       r.targets = lr.targets;
       r.outcome = dns::weakest(f->luf.outcome, lr.outcome);
@@ -250,7 +298,9 @@ void Pipeline::locate_uris(const std::shared_ptr<Flight>& f, std::size_t i) {
     }
     u.status = lr.code + ": " + lr.reason;
     if (f->first_failure_code.empty()) {
-      f->first_failure_code = lr.code;
+      // A URI from ENUM (or the SED) that the LRF cannot use (a tel: URI,
+      // say) is not the client's bad input: no targets.
+      f->first_failure_code = lr.code == reason::kBadInput ? reason::kNoTargets : lr.code;
       f->first_failure_reason = u.uri + ": " + lr.reason;
       f->first_failure_outcome = lr.outcome;
     }
@@ -259,36 +309,107 @@ void Pipeline::locate_uris(const std::shared_ptr<Flight>& f, std::size_t i) {
 }
 
 void Pipeline::store_answers(const std::shared_ptr<Flight>& f) {
-  // store-authoritative: the provisioned SED answers; DNS is not asked.
+  // store-authoritative: the provisioned SED answers the ENUM question (no
+  // ENUM query). An answer that routes carries located next hops: a record
+  // whose host is an IP literal is one as provisioned (port and transport
+  // defaulted per RFC 3263); a URI or a host name is located by the LRF like
+  // any other URI (validated DNS). Nothing located: no-targets, not a route.
   LookupResult& r = f->result;
-  r.verdict = Verdict::route;
-  r.code = reason::kRouted;
-  r.reason = "provisioned SED of destination group " + f->destination_group +
-             " (store-authoritative; DNS not asked)";
-  r.outcome = {dns::Security::secure, "answered from the SED store; no DNS step", std::nullopt};
-  r.ttl = cfg_->cache.max_ttl;
-  for (const auto& p : f->provisioned) {
-    if (!p.uri.empty()) {
-      UriResult u;
-      u.uri = p.uri;
-      u.status = r.uri.empty() ? "used" : "fallback";
-      if (r.uri.empty()) r.uri = p.uri;
-      r.uris.push_back(std::move(u));
-      continue;
-    }
-    Target t;
-    t.host = p.host;
-    if (is_ip_literal(p.host)) t.address = p.host;
-    t.port = p.port;
-    t.transport = p.transport;
-    t.outcome = r.outcome;
-    r.targets.push_back(std::move(t));
-  }
   r.store.check = StoreCheck::match;
   r.store.record_id = std::to_string(f->provisioned.front().id);
   r.store.detail = "store-authoritative: " + std::to_string(f->provisioned.size()) +
                    " provisioned SED record(s), matched identifier " + f->matched_identifier;
-  finish(f->key, std::move(r), false);
+  f->luf.outcome = {dns::Security::secure, "answered from the SED store; no ENUM query",
+                    std::nullopt};
+  f->luf.ttl = cfg_->cache.max_ttl;
+  f->from_store = true;
+  route_provisioned(f, "provisioned SED of destination group " + f->destination_group +
+                           " (store-authoritative; DNS not asked)");
+}
+
+// Routes on f->provisioned: IP-literal records are next hops as provisioned;
+// URIs and host names are located by the LRF (locate_uris).
+void Pipeline::route_provisioned(const std::shared_ptr<Flight>& f, const std::string& reason) {
+  LookupResult& r = f->result;
+  r.uris.clear();
+  std::vector<Target> direct;
+  for (const auto& p : f->provisioned) {
+    UriResult u;
+    u.status = "unresolved";
+    if (!p.uri.empty()) {
+      u.uri = p.uri;
+    } else if (is_ip_literal(p.host)) {
+      Target t;
+      t.host = p.host;
+      t.address = p.host;
+      t.transport = p.transport.empty() ? "udp" : p.transport;
+      t.port = p.port != 0 ? p.port
+                           : static_cast<std::uint16_t>(
+                                 t.transport == "tls" || t.transport == "wss" ? 5061 : 5060);
+      t.outcome = dns::Outcome::not_applicable("provisioned IP address: no DNS step");
+      direct.push_back(std::move(t));
+      continue;
+    } else {
+      u.uri = "sip:" + p.host + (p.port != 0 ? ":" + std::to_string(p.port) : "") +
+              (p.transport.empty() ? "" : ";transport=" + p.transport);
+    }
+    r.uris.push_back(std::move(u));
+  }
+  if (!direct.empty() && cfg_->lookup.allow_ip_literal_targets) {
+    r.verdict = Verdict::route;
+    r.code = reason::kRouted;
+    r.reason = reason;
+    r.outcome = dns::weakest(f->luf.outcome, direct.front().outcome);
+    r.ttl = f->luf.ttl;
+    r.targets = std::move(direct);
+    for (auto& u : r.uris) u.status = "fallback";
+    if (!f->ported.empty()) cross_check(*f);
+    return finish(f->key, std::move(r), false);
+  }
+  locate_uris(f, 0);
+}
+
+// RFC 4694: a URI with rn (and npdi) names a ported number. Routed by its
+// routing number where the store provisions that for the client; true when
+// the lookup continues that way.
+bool Pipeline::route_by_rn(const std::shared_ptr<Flight>& f, std::size_t i) {
+  LookupResult& r = f->result;
+  const std::string uri = r.uris[i].uri;
+  std::string bad;
+  const auto np = parse_portability(uri, &bad);
+  if (!np) {
+    if (!bad.empty()) r.notes.push_back(uri + ": " + bad + "; rn not used");
+    return false;
+  }
+  const std::string rn = "+" + np->rn_digits;
+  if (store_ == nullptr || f->store_client == 0) {
+    r.notes.push_back(uri + ": ported number (rn=" + rn +
+                      "), but no SED store for this client to route the routing number");
+    return false;
+  }
+  auto dest = store_->find_routing_number(np->rn_digits, store::ClientRef{f->store_client});
+  if (!dest) {
+    ++stats_.store_errors;
+    r.notes.push_back(uri + ": routing number " + rn + " not looked up: " + dest.error());
+    return false;
+  }
+  if (!*dest || (*dest)->routes.empty()) {
+    r.notes.push_back(uri + ": routing number " + rn + " is not provisioned for this client");
+    return false;
+  }
+  f->ported = rn;
+  f->first_failure_code.clear();
+  f->first_failure_reason.clear();
+  f->store_asked = true;
+  f->store_error.clear();
+  f->provisioned = provisioned((*dest)->routes);
+  f->destination_group = (*dest)->destination_group;
+  f->matched_identifier = (*dest)->matched.value;
+  r.notes.push_back(uri + ": ported number (RFC 4694 rn=" + rn + (np->npdi ? ", npdi" : "") +
+                    "): routed by routing number");
+  route_provisioned(f, "ported number (RFC 4694): routed by routing number " + rn +
+                           " to destination group " + f->destination_group);
+  return true;
 }
 
 void Pipeline::cross_check(Flight& f) {
@@ -343,11 +464,15 @@ void Pipeline::start_route(const std::string& key, const std::string& uri,
   locator_.locate(uri, [this, alive = alive_, f](lrf::LocateResult lr) {
     if (!*alive) return;
     const std::string& key = f->key;
-    lrf::apply_insecure_policy(lr, cfg_->lookup.allow_insecure_targets, [&](const Target& t) {
-      const cc::DnsTarget d{lr.uri, t.host, t.address, t.port, t.transport};
-      return std::any_of(f->provisioned.begin(), f->provisioned.end(),
-                         [&](const cc::ProvisionedTarget& p) { return cc::target_matches(d, p); });
-    });
+    lrf::apply_insecure_policy(
+        lr, cfg_->lookup.allow_insecure_targets,
+        [&](const Target& t) {
+          const cc::DnsTarget d{lr.uri, t.host, t.address, t.port, t.transport};
+          return std::any_of(
+              f->provisioned.begin(), f->provisioned.end(),
+              [&](const cc::ProvisionedTarget& p) { return cc::target_matches(d, p); });
+        },
+        cfg_->lookup.allow_ip_literal_targets);
     LookupResult r;
     r.verdict = lr.verdict;
     r.code = lr.code;
@@ -386,6 +511,11 @@ void Pipeline::finish(const std::string& key, LookupResult r, bool negative) {
   } else if (r.code != reason::kBadInput) {
     cache_.put(key, r, negative);
   }
+  if (FailureCache::is_failure(r)) {
+    failures_.put(key, r);
+  } else if (!r.stale) {
+    failures_.forget(key);
+  }
   auto it = inflight_.find(key);
   if (it == inflight_.end()) return;
   auto waiters = std::move(it->second);
@@ -395,12 +525,13 @@ void Pipeline::finish(const std::string& key, LookupResult r, bool negative) {
 }
 
 std::size_t Pipeline::drop_cache(const std::function<bool(const std::string&)>& pred) {
+  const auto failures = failures_.erase_if(pred);
   if (!pred) {
     const auto n = cache_.size();
     cache_.clear();
-    return n;
+    return n + failures;
   }
-  return cache_.erase_if(pred);
+  return cache_.erase_if(pred) + failures;
 }
 
 }  // namespace speerd::pipeline

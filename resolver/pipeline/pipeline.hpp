@@ -13,6 +13,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -23,6 +24,7 @@
 #include "resolver/lrf/locator.hpp"
 #include "resolver/luf/enum_resolver.hpp"
 #include "resolver/pipeline/cache.hpp"
+#include "resolver/pipeline/failure_cache.hpp"
 #include "resolver/pipeline/result.hpp"
 #include "sed-store/crosscheck.hpp"
 
@@ -49,6 +51,9 @@ struct PipelineOptions {
   // against the provisioned SED ([lookup] store_policy), and insecure peer
   // targets that the store provisions may route.
   store::Store* store = nullptr;
+  // Tree name -> the validator context of a tree with its own trust anchors
+  // (Validators::trees()); other trees use the pipeline's `dns`.
+  std::map<std::string, dns::Client*> tree_dns;
   ResultCache::Clock clock;  // injected time for the cache (tests); null = steady_clock
 };
 
@@ -61,20 +66,28 @@ class Pipeline final : public LookupService {
 
   void lookup(const LookupRequest& req, Callback cb) override;
   void route(const RouteRequest& req, Callback cb) override;
+  bool failure_cache_stats(FailureCacheStats& out) const override {
+    out = failures_.stats();
+    return true;
+  }
 
   // Drops cached results whose key matches (store changes); all when null.
+  // Cached failures too.
   std::size_t drop_cache(const std::function<bool(const std::string&)>& pred = nullptr);
 
   const PipelineStats& stats() const { return stats_; }
   const ResultCache& cache() const { return cache_; }
+  const FailureCache& failure_cache() const { return failures_; }
   const config::ResolverConfig& config() const { return *cfg_; }
 
  private:
   struct Flight;
   void start_lookup(const std::string& key, const luf::E164Number& number,
-                    const luf::EnumService& service, const ClientScope& scope);
+                    const luf::EnumService& service, bool service_named, const ClientScope& scope);
   void start_route(const std::string& key, const std::string& uri, const ClientScope& scope);
   void store_answers(const std::shared_ptr<Flight>& f);
+  void route_provisioned(const std::shared_ptr<Flight>& f, const std::string& reason);
+  bool route_by_rn(const std::shared_ptr<Flight>& f, std::size_t i);
   void cross_check(Flight& f);
   void locate_uris(const std::shared_ptr<Flight>& f, std::size_t i);
   void finish(const std::string& key, LookupResult r, bool negative);
@@ -87,6 +100,7 @@ class Pipeline final : public LookupService {
   luf::EnumResolver luf_;
   lrf::Locator locator_;
   ResultCache cache_;
+  FailureCache failures_;
   store::Store* store_;
   std::unordered_map<std::string, std::vector<Callback>> inflight_;
   PipelineStats stats_;

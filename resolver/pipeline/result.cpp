@@ -83,6 +83,8 @@ nlohmann::json to_json(const LookupResult& r, JsonForm form) {
   j["store"] = std::move(store);
   j["cached"] = r.cached;
   j["stale"] = r.stale;
+  j["failure_cache"] = r.failure_cached;
+  j["age"] = r.age;
   return j;
 }
 

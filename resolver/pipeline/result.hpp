@@ -53,6 +53,10 @@ struct LookupResult {
   std::vector<std::string> notes;
   bool cached = false;  // served from the cache
   bool stale = false;   // served stale (upstreams failing, inside the stale window)
+  // A bogus or indeterminate outcome served from the failure cache
+  // (failure_cache.hpp): it never routes, and says how old it is.
+  bool failure_cached = false;
+  std::uint32_t age = 0;  // seconds since this result was resolved (cached answers)
 };
 
 // The two JSON forms of a result. `api` is what API clients get: every field
@@ -67,10 +71,18 @@ nlohmann::json to_json(const model::Step& s, JsonForm form = JsonForm::full);
 std::string_view to_string(StoreCheck c);
 
 // What the asking client may see (from the store's client record).
+//
+// A client's scope (client_id set) gives exactly the trees it lists: an empty
+// list is no tree, so such a client has no access (fail closed; a store record
+// whose trees are all unknown to this configuration is the same). Only the
+// operator's own lookups (client_id empty: speerctl without --client,
+// benchmarks) see every configured tree.
 struct ClientScope {
-  std::string client_id;           // empty: local/admin use (speerctl), everything visible
-  std::vector<std::string> trees;  // tree names or suffixes the client may use; empty = all
+  std::string client_id;           // empty: the operator's own lookup, every tree
+  std::vector<std::string> trees;  // tree names or suffixes the client may use
   std::int64_t store_client = 0;   // the client's id in the SED store; 0: no store check
+  bool operator_scope() const { return client_id.empty(); }
+  bool no_access() const { return !operator_scope() && trees.empty(); }
 };
 
 struct LookupRequest {
@@ -92,12 +104,17 @@ using ResultPtr = std::shared_ptr<const LookupResult>;
 
 // The pipeline as front ends see it. One instance per event-loop thread;
 // callbacks run on that thread.
+struct FailureCacheStats;
+
 class LookupService {
  public:
   using Callback = std::function<void(ResultPtr)>;
   virtual ~LookupService() = default;
   virtual void lookup(const LookupRequest& req, Callback cb) = 0;
   virtual void route(const RouteRequest& req, Callback cb) = 0;
+  // The failure cache's counters (failure_cache.hpp), for /metrics; a
+  // service without one reports false.
+  virtual bool failure_cache_stats(FailureCacheStats& /*out*/) const { return false; }
 };
 
 }  // namespace speerd::pipeline

@@ -33,10 +33,16 @@ class AdminServer::Session : public std::enable_shared_from_this<Session> {
   }
   ~Session() { --owner_.open_; }
 
+  bool waiting() const { return !answering_; }
+  void evict() {
+    error_code ignored;
+    stream_.socket().close(ignored);
+  }
+
   void start() {
     parser_.header_limit(kAdminMaxHeaderBytes);
     parser_.body_limit(0);
-    stream_.expires_after(std::chrono::milliseconds(kAdminTimeoutMs));
+    stream_.expires_after(std::chrono::milliseconds(owner_.limits_.timeout_ms));
     http::async_read(
         stream_, buffer_, parser_,
         [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_read(ec); });
@@ -45,6 +51,7 @@ class AdminServer::Session : public std::enable_shared_from_this<Session> {
  private:
   void on_read(const error_code& ec) {
     if (ec) return;  // timeouts and garbage: just close
+    answering_ = true;
     const auto& req = parser_.get();
     const auto target = req.target();
     const auto path = split_target(std::string_view(target.data(), target.size())).path;
@@ -59,6 +66,11 @@ class AdminServer::Session : public std::enable_shared_from_this<Session> {
     } else if (path == "/readyz") {
       auto [ready, details] = owner_.handlers_.ready();
       r.status = ready ? 200 : 503;
+      error_code pe;
+      const auto peer = stream_.socket().remote_endpoint(pe);
+      if (pe || !peer.address().is_loopback()) {
+        for (auto& [name, v] : details.items()) v = v == "ok" ? "ok" : "failed";
+      }
       r.body = nlohmann::json{{"ready", ready}, {"checks", details}}.dump(
           -1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else if (path == "/metrics") {
@@ -82,18 +94,21 @@ class AdminServer::Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_{kAdminMaxHeaderBytes + 1024};
   http::request_parser<http::empty_body> parser_;
   std::string out_;
+  bool answering_ = false;
 };
 
-AdminServer::AdminServer(AdminHandlers handlers) : handlers_(std::move(handlers)) {}
+AdminServer::AdminServer(AdminHandlers handlers, AdminLimits limits)
+    : handlers_(std::move(handlers)), limits_(limits) {}
 
 Expected<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& listen,
-                                                          AdminHandlers handlers) {
+                                                          AdminHandlers handlers,
+                                                          AdminLimits limits) {
   auto hp = parse_host_port(listen);
   if (!hp) return fail("[admin] listen: " + hp.error());
   error_code ec;
   const auto addr = asio::ip::make_address(hp->host, ec);
   if (ec) return fail("[admin] listen: \"" + hp->host + "\" is not an IP address");
-  std::unique_ptr<AdminServer> s(new AdminServer(std::move(handlers)));
+  std::unique_ptr<AdminServer> s(new AdminServer(std::move(handlers), limits));
   const asio::ip::tcp::endpoint ep(addr, hp->port);
   s->acceptor_.open(ep.protocol(), ec);
   if (!ec) s->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -121,15 +136,30 @@ void AdminServer::accept() {
   acceptor_.async_accept([this](const error_code& ec, asio::ip::tcp::socket sock) {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) {
-      if (open_ >= kMaxAdminConnections) {
+      sessions_.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+      if (open_ >= limits_.max_connections && !evict_oldest_waiting()) {
         error_code ignored;
         sock.close(ignored);
       } else {
-        std::make_shared<Session>(*this, std::move(sock))->start();
+        auto session = std::make_shared<Session>(*this, std::move(sock));
+        sessions_.push_back(session);
+        session->start();
       }
     }
     accept();
   });
+}
+
+bool AdminServer::evict_oldest_waiting() {
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    auto session = it->lock();
+    if (session && session->waiting()) {
+      session->evict();  // its read ends now and the session goes away
+      sessions_.erase(it);
+      return true;
+    }
+  }
+  return false;
 }
 
 AdminServer::~AdminServer() {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "resolver/pipeline/failure_cache.hpp"
 #include "resolver/server/result_writer.hpp"
 #include "resolver/service/errors.hpp"
 #include "resolver/service/log.hpp"
@@ -14,6 +15,7 @@ using service::CacheLabel;
 using service::ClientRecord;
 using service::Endpoint;
 using service::ErrorCode;
+using service::FailureCacheLabel;
 using service::info;
 using service::L;
 using service::LimitsSection;
@@ -45,6 +47,8 @@ StateLabel state_label(dns::Security s) {
       return StateLabel::insecure;
     case dns::Security::bogus:
       return StateLabel::bogus;
+    case dns::Security::not_applicable:
+      return StateLabel::not_applicable;
     case dns::Security::indeterminate:
       break;
   }
@@ -52,8 +56,28 @@ StateLabel state_label(dns::Security s) {
 }
 
 bool is_bad_input(const LookupResult& r) {
-  return r.code == model::reason::kBadInput;
+  return r.code == model::reason::kBadInput || r.code == model::reason::kBadNumber;
 }
+
+ErrorCode bad_input_code(const LookupResult& r) {
+  return r.code == model::reason::kBadNumber ? ErrorCode::bad_number : ErrorCode::bad_input;
+}
+
+// The per-request answer options (the dial plan is the client's only).
+bool is_request_option(std::string_view key) {
+  return key == "view" || key == "transport" || key == "max_targets";
+}
+
+std::uint64_t shape_key(const AnswerShape& s) {
+  return static_cast<std::uint64_t>(s.view) | (std::uint64_t{s.transports} << 8) |
+         (std::uint64_t{s.max_targets} << 16);
+}
+
+// What a number without '+' needs when the client has no dial plan.
+constexpr const char* kNeedsPlus =
+    "number has no leading '+': give it in E.164 form, '+' then the country code and the "
+    "number (e.g. +12155551234), or give this client a dial plan (country_code, trunk_prefix, "
+    "intl_prefix) for national numbers";
 
 // Nesting depth of a JSON text, counted without parsing (strings skipped),
 // so that a deeply nested body is refused before the parser sees it.
@@ -106,6 +130,22 @@ std::optional<std::string> check_service(std::string_view service) {
   return std::nullopt;
 }
 
+AnswerShape shape_of(const luf::ClientOptions& o) {
+  AnswerShape s;
+  s.view = o.view.value_or(luf::View::full);
+  s.transports = o.transports.value_or(0);
+  s.max_targets = o.max_targets.value_or(s.view == luf::View::compact ? kCompactDefaultTargets : 0);
+  return s;
+}
+
+Expected<std::string> e164_of(std::string_view number, const luf::ClientOptions& o) {
+  if (!number.empty() && number[0] == '+') return std::string(number);
+  if (!o.dial_plan) return fail(kNeedsPlus);
+  auto e = luf::apply_dial_plan(number, *o.dial_plan);
+  if (!e) return fail(e.error() + ": " + kNeedsPlus);
+  return e;
+}
+
 std::optional<std::string> check_uri(std::string_view uri) {
   if (uri.empty()) return "uri is empty";
   if (uri.size() > kMaxUriBytes) return "uri is longer than 512 characters";
@@ -115,28 +155,33 @@ std::optional<std::string> check_uri(std::string_view uri) {
   return std::nullopt;
 }
 
-Response result_response(const LookupResult& r, std::string buffer) {
+Response result_response(const LookupResult& r, std::string buffer, const AnswerShape& shape) {
   if (is_bad_input(r)) {
     Response resp;
-    resp.status = info(ErrorCode::bad_input).status;
-    resp.body = error_body(ErrorCode::bad_input, r.reason);
+    resp.status = info(bad_input_code(r)).status;
+    resp.body = error_body(bad_input_code(r), r.reason);
     return resp;
   }
   Response resp;
   resp.body = std::move(buffer);
   resp.body.clear();
-  write_json(r, resp.body);
+  write_answer(r, shape, resp.body);
   return resp;
 }
 
-Response Api::rendered_response(const pipeline::ResultPtr& r, std::string buffer) {
-  if (is_bad_input(*r)) return result_response(*r, std::move(buffer));
-  const auto h = reinterpret_cast<std::uintptr_t>(r.get()) / alignof(LookupResult);
+Response Api::rendered_response(const pipeline::ResultPtr& r, const AnswerShape& shape,
+                                std::string buffer) {
+  if (is_bad_input(*r) || !shape.dialed.empty()) {
+    return result_response(*r, std::move(buffer), shape);
+  }
+  const auto key = shape_key(shape);
+  const auto h = reinterpret_cast<std::uintptr_t>(r.get()) / alignof(LookupResult) + key;
   Rendered& slot = rendered_[h % kRenderedSlots];
-  if (slot.result != r) {
+  if (slot.result != r || slot.shape != key) {
     slot.result.reset();
     slot.body.clear();
-    write_json(*r, slot.body);
+    slot.shape = key;
+    write_answer(*r, shape, slot.body);
     if (slot.body.size() > kMaxRenderedBytes) {
       Response resp;
       resp.body = std::move(slot.body);
@@ -168,7 +213,21 @@ Api::Done Api::finish(Endpoint ep, Done done) {
   };
 }
 
+void Api::count_failure_cache() {
+  pipeline::FailureCacheStats s;
+  if (!service_->failure_cache_stats(s)) return;
+  metrics_.set(Metric::failure_cache_entries, 0, static_cast<std::int64_t>(s.entries));
+  metrics_.set(Metric::failure_cache, L(FailureCacheLabel::hit), static_cast<std::int64_t>(s.hits));
+  metrics_.set(Metric::failure_cache, L(FailureCacheLabel::insert),
+               static_cast<std::int64_t>(s.inserts));
+  metrics_.set(Metric::failure_cache, L(FailureCacheLabel::expiry),
+               static_cast<std::int64_t>(s.expiries));
+  metrics_.set(Metric::failure_cache, L(FailureCacheLabel::drop),
+               static_cast<std::int64_t>(s.dropped));
+}
+
 void Api::count_result(Endpoint ep, const LookupResult& r) {
+  count_failure_cache();
   if (is_bad_input(r)) {
     metrics_.inc2(Metric::lookups, L(ep), L(VerdictLabel::error));
     metrics_.inc(Metric::errors, L(ErrorCode::bad_input));
@@ -201,8 +260,13 @@ bool Api::admit(Endpoint ep, const ClientRecord& client, const LimitsSection& li
                 {"burst", rate.burst},
                 {"retry_after_s", d.retry_after.count()}});
   }
+  const std::string limit_text =
+      std::to_string(rate.per_second) + " lookups/s, burst " + std::to_string(rate.burst);
   Response r = error(ep, ErrorCode::rate_limited,
-                     "rate limit of " + std::to_string(rate.per_second) + " lookups/s exceeded");
+                     d.over_burst ? "a batch of " + std::to_string(tokens) +
+                                        " numbers is more than this client's burst (rate limit " +
+                                        limit_text + "): split it"
+                                  : "rate limit of " + limit_text + " exceeded");
   r.retry_after_s = d.retry_after.count();
   done(std::move(r));
   return false;
@@ -230,47 +294,67 @@ void Api::handle(const ApiRequest& req, const ClientRecord& client, const Limits
   if (ep == Endpoint::batch) return batch(req, client, limits, std::move(done));
   auto q = parse_query(target.query);
   if (!q) return done(error(ep, ErrorCode::bad_request, q.error()));
+  luf::ClientOptions asked;
   for (const auto& [name, value] : *q) {
+    if (is_request_option(name)) {
+      if (auto ok = luf::set_option(asked, name, value); !ok) {
+        return done(error(ep, ErrorCode::bad_request, ok.error()));
+      }
+      continue;
+    }
     const bool known =
         ep == Endpoint::lookup ? (name == "number" || name == "service") : name == "uri";
     if (!known) return done(error(ep, ErrorCode::bad_request, "unknown parameter " + name));
   }
+  const auto opts = client.defaults.over(asked);
   if (!admit(ep, client, limits, 1, done)) return;
-  if (ep == Endpoint::lookup) return lookup(*q, client, std::move(req.scratch), std::move(done));
-  route(*q, client, std::move(req.scratch), std::move(done));
+  if (ep == Endpoint::lookup) {
+    return lookup(*q, client, opts, std::move(req.scratch), std::move(done));
+  }
+  route(*q, client, opts, std::move(req.scratch), std::move(done));
 }
 
-void Api::lookup(const QueryParams& q, const ClientRecord& client, std::string buffer, Done done) {
+void Api::lookup(const QueryParams& q, const ClientRecord& client, const luf::ClientOptions& opts,
+                 std::string buffer, Done done) {
   pipeline::LookupRequest lr;
   auto number = param(q, "number");
   if (!number) return done(error(Endpoint::lookup, ErrorCode::bad_request, "number is required"));
-  if (auto e = check_number(*number))
-    return done(error(Endpoint::lookup, ErrorCode::bad_input, *e));
-  lr.number = std::move(*number);
+  if (auto e = check_number(*number)) {
+    return done(error(Endpoint::lookup, ErrorCode::bad_number, *e));
+  }
+  auto e164 = e164_of(*number, opts);
+  if (!e164) return done(error(Endpoint::lookup, ErrorCode::bad_number, e164.error()));
+  std::string dialed;
+  if (*e164 != *number) dialed = std::move(*number);
+  lr.number = std::move(*e164);
   lr.service = param(q, "service").value_or("");
   if (auto e = check_service(lr.service)) {
     return done(error(Endpoint::lookup, ErrorCode::bad_input, *e));
   }
   lr.scope = client.scope;
-  service_->lookup(lr, [self = shared_from_this(), buffer = std::move(buffer),
-                        done = std::move(done)](pipeline::ResultPtr r) mutable {
-    self->count_result(Endpoint::lookup, *r);
-    done(self->rendered_response(r, std::move(buffer)));
-  });
+  service_->lookup(
+      lr, [self = shared_from_this(), buffer = std::move(buffer), shape = shape_of(opts),
+           dialed = std::move(dialed), done = std::move(done)](pipeline::ResultPtr r) mutable {
+        self->count_result(Endpoint::lookup, *r);
+        shape.dialed = dialed;
+        done(self->rendered_response(r, shape, std::move(buffer)));
+      });
 }
 
-void Api::route(const QueryParams& q, const ClientRecord& client, std::string buffer, Done done) {
+void Api::route(const QueryParams& q, const ClientRecord& client, const luf::ClientOptions& opts,
+                std::string buffer, Done done) {
   pipeline::RouteRequest rr;
   auto uri = param(q, "uri");
   if (!uri) return done(error(Endpoint::route, ErrorCode::bad_request, "uri is required"));
   if (auto e = check_uri(*uri)) return done(error(Endpoint::route, ErrorCode::bad_input, *e));
   rr.uri = std::move(*uri);
   rr.scope = client.scope;
-  service_->route(rr, [self = shared_from_this(), buffer = std::move(buffer),
-                       done = std::move(done)](pipeline::ResultPtr r) mutable {
-    self->count_result(Endpoint::route, *r);
-    done(self->rendered_response(r, std::move(buffer)));
-  });
+  service_->route(rr,
+                  [self = shared_from_this(), buffer = std::move(buffer), shape = shape_of(opts),
+                   done = std::move(done)](pipeline::ResultPtr r) mutable {
+                    self->count_result(Endpoint::route, *r);
+                    done(self->rendered_response(r, shape, std::move(buffer)));
+                  });
 }
 
 namespace {
@@ -278,6 +362,8 @@ namespace {
 // Collects a batch's results in request order; answers when the last arrives.
 struct BatchState {
   std::vector<pipeline::ResultPtr> results;
+  std::vector<std::string> dialed;  // per number: as sent, when a dial plan rewrote it
+  AnswerShape shape;
   std::size_t pending = 0;
   Api::Done done;
 };
@@ -300,11 +386,28 @@ void Api::batch(const ApiRequest& req, const ClientRecord& client, const LimitsS
   const json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) return done(error(ep, ErrorCode::bad_request, "body is not valid JSON"));
   if (!body.is_object()) return done(error(ep, ErrorCode::bad_request, "body must be an object"));
+  luf::ClientOptions asked;
   for (const auto& [k, v] : body.items()) {
+    if (is_request_option(k)) {
+      // The same values as the query parameters; max_targets may be a number.
+      std::string text;
+      if (v.is_string()) {
+        text = v.get<std::string>();
+      } else if (k == "max_targets" && v.is_number_unsigned()) {
+        text = std::to_string(v.get<std::uint64_t>());
+      } else {
+        return done(error(ep, ErrorCode::bad_request, k + " must be a string"));
+      }
+      if (auto ok = luf::set_option(asked, k, text); !ok) {
+        return done(error(ep, ErrorCode::bad_request, ok.error()));
+      }
+      continue;
+    }
     if (k != "numbers" && k != "service") {
       return done(error(ep, ErrorCode::bad_request, "unknown member " + k));
     }
   }
+  const auto opts = client.defaults.over(asked);
   auto it = body.find("numbers");
   if (it == body.end() || !it->is_array()) {
     return done(error(ep, ErrorCode::bad_request, "numbers must be an array of strings"));
@@ -331,6 +434,8 @@ void Api::batch(const ApiRequest& req, const ClientRecord& client, const LimitsS
 
   auto state = std::make_shared<BatchState>();
   state->results.resize(numbers.size());
+  state->dialed.resize(numbers.size());
+  state->shape = shape_of(opts);
   state->pending = numbers.size();
   state->done = std::move(done);
   auto complete = [self = shared_from_this(), state](std::size_t i, pipeline::ResultPtr r) {
@@ -341,23 +446,28 @@ void Api::batch(const ApiRequest& req, const ClientRecord& client, const LimitsS
     resp.body = "{\"results\":[";
     for (std::size_t k = 0; k < state->results.size(); ++k) {
       if (k) resp.body.push_back(',');
-      write_json(*state->results[k], resp.body);
+      AnswerShape shape = state->shape;
+      shape.dialed = state->dialed[k];
+      write_answer(*state->results[k], shape, resp.body);
     }
     resp.body += "]}";
     auto d = std::move(state->done);
     d(std::move(resp));
   };
   for (std::size_t i = 0; i < numbers.size(); ++i) {
-    if (auto e = check_number(numbers[i])) {
+    auto e = check_number(numbers[i]);
+    auto e164 = e ? Expected<std::string>(fail(*e)) : e164_of(numbers[i], opts);
+    if (!e164) {
       auto bad = std::make_shared<LookupResult>();
-      bad->code = model::reason::kBadInput;
-      bad->reason = *e;
+      bad->code = model::reason::kBadNumber;
+      bad->reason = e164.error();
       bad->number = numbers[i];
       complete(i, std::move(bad));
       continue;
     }
+    if (*e164 != numbers[i]) state->dialed[i] = numbers[i];
     pipeline::LookupRequest lr;
-    lr.number = std::move(numbers[i]);
+    lr.number = std::move(*e164);
     lr.service = service;
     lr.scope = client.scope;
     service_->lookup(lr, [complete, i](pipeline::ResultPtr r) { complete(i, std::move(r)); });

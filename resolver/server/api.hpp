@@ -19,6 +19,7 @@
 
 #include "resolver/pipeline/result.hpp"
 #include "resolver/server/http_text.hpp"
+#include "resolver/server/result_writer.hpp"
 #include "resolver/service/client_directory.hpp"
 #include "resolver/service/errors.hpp"
 #include "resolver/service/metrics.hpp"
@@ -32,6 +33,9 @@ inline constexpr std::size_t kMaxNumberBytes = 64;
 inline constexpr std::size_t kMaxServiceBytes = 64;
 inline constexpr std::size_t kMaxUriBytes = 512;
 inline constexpr int kMaxJsonDepth = 8;  // batch bodies are two levels deep
+// Targets in a compact answer unless max_targets says otherwise (0: all): a
+// first choice and one fallback, which keeps the answer small to parse.
+inline constexpr std::uint32_t kCompactDefaultTargets = 2;
 // A client's 429s are logged at most this often (per shard).
 inline constexpr std::chrono::seconds kRateLimitLogInterval{1};
 
@@ -65,18 +69,20 @@ class Api : public std::enable_shared_from_this<Api> {
   const std::shared_ptr<pipeline::LookupService>& service() const { return service_; }
 
  private:
-  void lookup(const QueryParams& q, const service::ClientRecord& client, std::string buffer,
-              Done done);
-  void route(const QueryParams& q, const service::ClientRecord& client, std::string buffer,
-             Done done);
+  void lookup(const QueryParams& q, const service::ClientRecord& client,
+              const luf::ClientOptions& opts, std::string buffer, Done done);
+  void route(const QueryParams& q, const service::ClientRecord& client,
+             const luf::ClientOptions& opts, std::string buffer, Done done);
   void batch(const ApiRequest& req, const service::ClientRecord& client,
              const service::LimitsSection& limits, Done done);
   bool admit(service::Endpoint ep, const service::ClientRecord& client,
              const service::LimitsSection& limits, std::int64_t tokens, Done& done);
   void count_result(service::Endpoint ep, const pipeline::LookupResult& r);
+  void count_failure_cache();
   Done finish(service::Endpoint ep, Done done);
   Response error(service::Endpoint ep, service::ErrorCode code, std::string_view message);
-  Response rendered_response(const pipeline::ResultPtr& r, std::string buffer);
+  Response rendered_response(const pipeline::ResultPtr& r, const AnswerShape& shape,
+                             std::string buffer);
 
   // The JSON of recently answered results, by object: a cached result is one
   // immutable object, answered many times (its ttl changes make a new
@@ -84,6 +90,7 @@ class Api : public std::enable_shared_from_this<Api> {
   // and bounded: kRenderedSlots bodies of at most kMaxRenderedBytes each.
   struct Rendered {
     pipeline::ResultPtr result;
+    std::uint64_t shape = 0;  // shape_key() of the body
     std::string body;
   };
   static constexpr std::size_t kRenderedSlots = 512;
@@ -96,8 +103,18 @@ class Api : public std::enable_shared_from_this<Api> {
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> rate_logged_;
 };
 
-// Single-result answer: 200 with the result, or 400 bad-input.
-Response result_response(const pipeline::LookupResult& r, std::string buffer = {});
+// Single-result answer: 200 with the result in `shape`, or 400 bad-input /
+// bad-number.
+Response result_response(const pipeline::LookupResult& r, std::string buffer = {},
+                         const AnswerShape& shape = {});
+
+// The answer shape of a client's options (its defaults with the request's on top).
+AnswerShape shape_of(const luf::ClientOptions& o);
+
+// The E.164 number a client's `number` stands for: as given when it starts
+// with '+', else through the client's dial plan. An error is the bad-number
+// message (the form the number needs).
+Expected<std::string> e164_of(std::string_view number, const luf::ClientOptions& o);
 
 // Input checks (also used by tests): an error message, or nothing.
 std::optional<std::string> check_number(std::string_view number);

@@ -1,6 +1,8 @@
 #include "resolver/server/connection.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <optional>
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
@@ -52,6 +54,26 @@ std::string_view sv(boost::beast::string_view s) {
 
 bool is_http_error(const error_code& ec) {
   return &ec.category() == &http::make_error_code(http::error::bad_method).category();
+}
+
+// RFC 9112 3.2: an HTTP/1.1 request without Host, any request with more
+// than one Host line or with an invalid Host value gets 400.
+template <class Request>
+std::optional<std::string> host_problem(const Request& req) {
+  const auto n = req.count(http::field::host);
+  if (n > 1) return "more than one Host header (RFC 9112 section 3.2)";
+  if (n == 0) {
+    if (req.version() >= 11) return "no Host header (RFC 9112 section 3.2)";
+    return std::nullopt;
+  }
+  const auto v = req[http::field::host];
+  for (const char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool ok = std::isalnum(u) != 0 ||
+                    std::string_view("-._~%!$&'()*+,;=:[]").find(c) != std::string_view::npos;
+    if (!ok) return "invalid Host header value (RFC 9112 section 3.2)";
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -147,10 +169,13 @@ void Connection::on_handshake(const error_code& ec) {
   if (!found->record) {
     std::string ids;
     for (const auto& c : id.candidates()) ids += (ids.empty() ? "" : " ") + c;
-    return refuse(Refused::unknown_client, "valid certificate, " + found->refusal + " [" +
-                                               id.subject + "] identities: " + ids);
+    note_refused(Refused::unknown_client, "valid certificate, " + found->refusal + " [" +
+                                              id.subject + "] identities: " + ids);
+    forbidden_ = "the client certificate is valid but not authorized here: " + found->refusal;
+    return read_next();
   }
   client_ = std::move(*found->record);
+  identity_ = id;
   authenticated_ = true;
   if (log::enabled(spdlog::level::debug)) {
     log::event(spdlog::level::debug, log::kAccepted,
@@ -185,8 +210,16 @@ void Connection::read_next() {
                           });
 }
 
+void Connection::note_renegotiation() {
+  const int n = take_renegotiation_attempts(stream_.native_handle());
+  if (n == 0) return;
+  log::throttled(spdlog::level::warn, "tls-renegotiation-refused", "renegotiation",
+                 {{"peer", peer_}, {"client", client_ ? client_->id : ""}, {"attempts", n}});
+}
+
 void Connection::on_first_bytes(const error_code& ec) {
   if (phase_ == Phase::closed) return;
+  note_renegotiation();
   if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
     return close(Closed::peer_closed);
   }
@@ -205,6 +238,7 @@ void Connection::read_request() {
 
 void Connection::on_header(const error_code& ec) {
   if (phase_ == Phase::closed) return;
+  note_renegotiation();
   if (ec) return on_read_error(ec);
   if (parser_->is_done()) return process();
   auto read_body = [this, self = shared_from_this()] {
@@ -233,6 +267,7 @@ void Connection::on_body(const error_code& ec) {
 }
 
 void Connection::on_read_error(const error_code& ec) {
+  note_renegotiation();
   if (ec == http::error::end_of_stream) return close(Closed::peer_closed);
   if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
     return reply_and_close(ErrorCode::headers_too_large, "request headers too large",
@@ -262,6 +297,13 @@ void Connection::process() {
     last_response(Closed::max_requests);
   }
   if (shard_.draining()) last_response(Closed::drain);
+  if (forbidden_) {
+    return reply_and_close(ErrorCode::forbidden, *forbidden_, Closed::bad_request);
+  }
+  if (!recheck_client()) return;
+  if (auto bad = host_problem(req)) {
+    return reply_and_close(ErrorCode::bad_request, *bad, Closed::bad_request);
+  }
   ApiRequest ar;
   ar.method = sv(req.method_string());
   ar.target = sv(req.target());
@@ -273,6 +315,40 @@ void Connection::process() {
   std::shared_ptr<Api> api = http_.api();
   api->handle(ar, *client_, cfg.limits,
               [self = shared_from_this()](Response r) { self->respond(std::move(r)); });
+}
+
+bool Connection::recheck_client() {
+  auto found = shard_.directory().find(identity_);
+  if (!found) {
+    reply_and_close(ErrorCode::directory_unavailable, "client directory: " + found.error(),
+                    Closed::not_authorized);
+    return false;
+  }
+  if (!found->record) {
+    log::throttled(spdlog::level::warn, log::kClosed, "not_authorized",
+                   {{"peer", peer_},
+                    {"client", client_->id},
+                    {"reason", "not_authorized"},
+                    {"detail", found->refusal}});
+    reply_and_close(ErrorCode::forbidden,
+                    "the client certificate is no longer authorized here: " + found->refusal,
+                    Closed::not_authorized);
+    return false;
+  }
+  client_ = std::move(*found->record);  // scope and rate as the store says now
+  return true;
+}
+
+void Connection::check_revoked(SSL_CTX* ctx) {
+  if (!authenticated_ || phase_ == Phase::closed || phase_ == Phase::closing) return;
+  if (!peer_revoked(stream_.native_handle(), ctx)) return;
+  log::event(spdlog::level::warn, log::kClosed,
+             {{"peer", peer_},
+              {"client", client_ ? client_->id : ""},
+              {"reason", "revoked"},
+              {"detail", "certificate revoked by a CRL loaded at reload: " + identity_.subject}});
+  if (phase_ == Phase::idle) return close(Closed::revoked);
+  last_response(Closed::revoked);
 }
 
 void Connection::respond(Response r) {
@@ -314,11 +390,15 @@ void Connection::last_response(Closed reason) {
   close_reason_ = reason;
 }
 
+void Connection::note_refused(Refused reason, const std::string& detail) {
+  shard_.metrics().inc(Metric::connections_refused, L(reason));
+  log::throttled(spdlog::level::warn, log::kRefused, refused_name(reason),
+                 {{"peer", peer_}, {"reason", refused_name(reason)}, {"detail", detail}});
+}
+
 void Connection::refuse(Refused reason, const std::string& detail) {
   if (phase_ == Phase::closed || phase_ == Phase::closing) return;
-  shard_.metrics().inc(Metric::connections_refused, L(reason));
-  log::event(spdlog::level::warn, log::kRefused,
-             {{"peer", peer_}, {"reason", refused_name(reason)}, {"detail", detail}});
+  note_refused(reason, detail);
   if (phase_ == Phase::handshake && reason != Refused::tls_handshake &&
       reason != Refused::handshake_timeout) {
     return shutdown_gracefully();  // the handshake completed: send close_notify
@@ -336,11 +416,11 @@ void Connection::account(Closed reason) {
           ? spdlog::level::debug
           : spdlog::level::info;
   if (log::enabled(lvl)) {
-    log::event(lvl, log::kClosed,
-               {{"peer", peer_},
-                {"client", client_ ? client_->id : ""},
-                {"reason", closed_name(reason)},
-                {"requests", served_}});
+    log::throttled(lvl, log::kClosed, closed_name(reason),
+                   {{"peer", peer_},
+                    {"client", client_ ? client_->id : ""},
+                    {"reason", closed_name(reason)},
+                    {"requests", served_}});
   }
 }
 

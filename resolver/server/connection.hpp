@@ -49,6 +49,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start();
   void drain();  // close if idle; otherwise after the response in progress
   void abort();  // close now
+  // At a reload: closes the connection if its certificate is revoked by the
+  // CRLs of `ctx` (now if idle, else after the response in progress).
+  void check_revoked(SSL_CTX* ctx);
 
  private:
   enum class Phase { handshake, idle, reading, processing, writing, closing, closed };
@@ -69,6 +72,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void last_response(service::Closed reason);  // the response being made is the last
   void refuse(service::Refused reason, const std::string& detail);
+  void note_refused(service::Refused reason, const std::string& detail);  // metric + log only
+  void note_renegotiation();  // logs refused TLS renegotiation attempts (warn, with the client)
+  // Per request: the client record as the directory has it now (a client
+  // disabled or narrowed in the store is not served on its old record).
+  bool recheck_client();
   void account(service::Closed reason);  // metrics and log, once
   void finish(service::Closed reason);   // account, then close_notify and close
   void close(service::Closed reason);    // account, then close now
@@ -94,6 +102,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   std::optional<service::ClientRecord> client_;
+  service::CertIdentity identity_;  // the certificate's identities, for the per-request check
+  // A valid certificate of no enabled client: its first request is answered
+  // 403 with this text, then the connection closes (the SBE's operator sees
+  // why instead of a bare close).
+  std::optional<std::string> forbidden_;
   std::string out_;    // the response being written
   std::string spare_;  // a body buffer to lend the next request (ApiRequest::scratch)
   Phase phase_ = Phase::handshake;

@@ -29,6 +29,12 @@ void HttpFrontEnd::detach(Connection* c) {
   shard_.session_closed();
 }
 
+void HttpFrontEnd::generation_changed(const service::Generation& g) {
+  if (!g.tls) return;
+  std::vector<Connection*> all(connections_.begin(), connections_.end());
+  for (auto* c : all) c->check_revoked(g.tls->native_handle());
+}
+
 void HttpFrontEnd::drain() {
   std::vector<Connection*> all(connections_.begin(), connections_.end());
   for (auto* c : all) c->drain();

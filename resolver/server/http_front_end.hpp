@@ -26,6 +26,7 @@ class HttpFrontEnd final : public service::FrontEnd {
 
   std::string_view name() const override { return "http"; }
   void start(std::shared_ptr<pipeline::LookupService> service) override;
+  void generation_changed(const service::Generation& g) override;
   void drain() override;
   void abort() override;
   void stop() override { api_.reset(); }

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace speerd::server {
 namespace {
@@ -267,12 +269,36 @@ void write_json_string(std::string_view s, std::string& out) {
 
 namespace {
 
-void write_result(const LookupResult& r, Sink& out) {
-  // Sorted: cached, code, dnssec, number, outcome, reason, stale, store,
-  // targets, tree, ttl, uri, uris, verdict.
+// The targets a shape keeps, in order.
+std::vector<const model::Target*> kept_targets(const LookupResult& r, const AnswerShape& s) {
+  std::vector<const model::Target*> out;
+  for (const auto& t : r.targets) {
+    if (s.max_targets != 0 && out.size() >= s.max_targets) break;
+    if (s.transports != 0 && (luf::transport_bit(t.transport) & s.transports) == 0) continue;
+    out.push_back(&t);
+  }
+  return out;
+}
+
+std::string offered_transports(const LookupResult& r) {
+  std::string out;
+  for (const auto& t : r.targets) {
+    if (out.find(t.transport) != std::string::npos) continue;
+    out += (out.empty() ? "" : ",") + t.transport;
+  }
+  return out;
+}
+
+void write_result(const LookupResult& r, Sink& out,
+                  const std::vector<const model::Target*>* kept = nullptr,
+                  std::string_view dialed = {}) {
+  // Sorted: age, cached, code, dialed, dnssec, failure_cache, number,
+  // outcome, reason, stale, store, targets, tree, ttl, uri, uris, verdict.
   Obj o(out);
+  o.num("age", r.age);
   o.boolean("cached", r.cached);
   o.str("code", r.code);
+  if (!dialed.empty()) o.str("dialed", dialed);
   o.key("dnssec");
   out.ch('[');
   for (std::size_t i = 0; i < r.dnssec.size(); ++i) {
@@ -280,6 +306,7 @@ void write_result(const LookupResult& r, Sink& out) {
     write_step(r.dnssec[i], out);
   }
   out.ch(']');
+  o.boolean("failure_cache", r.failure_cached);
   if (!r.number.empty()) o.str("number", r.number);
   o.key("outcome");
   write_outcome(r.outcome, out);
@@ -294,7 +321,16 @@ void write_result(const LookupResult& r, Sink& out) {
     s.close();
   }
   o.key("targets");
-  write_targets(r.targets, out);
+  if (kept == nullptr) {
+    write_targets(r.targets, out);
+  } else {
+    out.ch('[');
+    for (std::size_t i = 0; i < kept->size(); ++i) {
+      if (i) out.ch(',');
+      write_target(*(*kept)[i], out);
+    }
+    out.ch(']');
+  }
   if (!r.tree.empty()) o.str("tree", r.tree);
   o.num("ttl", r.ttl);
   o.str("uri", r.uri);
@@ -314,6 +350,83 @@ void write_result(const LookupResult& r, Sink& out) {
 void write_json(const LookupResult& r, std::string& out) {
   Sink sink(out);
   write_result(r, sink);
+}
+
+namespace {
+
+// An address as a URI or a SIP Via/Route header takes it: IPv6 in brackets.
+void write_address(const model::Target& t, Sink& out) {
+  const std::string_view a = t.address.empty() ? std::string_view(t.host) : t.address;
+  if (a.find(':') != std::string_view::npos && !a.starts_with('[')) {
+    return out.string("[" + std::string(a) + "]");
+  }
+  out.string(a);
+}
+
+void write_compact(const LookupResult& r, const std::vector<const model::Target*>& kept,
+                   std::string_view code, std::string_view reason, bool route,
+                   std::string_view dialed, Sink& out) {
+  Obj o(out);
+  o.num("age", r.age);
+  o.boolean("cached", r.cached);
+  o.str("code", code);
+  if (!dialed.empty()) o.str("dialed", dialed);
+  o.boolean("failure_cache", r.failure_cached);
+  if (!r.number.empty()) o.str("number", r.number);
+  o.key("outcome");
+  write_outcome(r.outcome, out);
+  if (!route) o.str("reason", reason);
+  o.key("targets");
+  out.ch('[');
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    if (i) out.ch(',');
+    const auto& t = *kept[i];
+    Obj to(out);
+    to.key("address");
+    write_address(t, out);
+    to.str("host", t.host);
+    to.num("port", t.port);
+    to.str("transport", t.transport);
+    to.close();
+  }
+  out.ch(']');
+  o.num("ttl", r.ttl);
+  o.str("uri", route ? std::string_view(r.uri) : std::string_view());
+  o.str("verdict", route ? "route" : "reject");
+  o.close();
+}
+
+}  // namespace
+
+void write_answer(const LookupResult& r, const AnswerShape& shape, std::string& out) {
+  if (shape.plain() && shape.dialed.empty()) return write_json(r, out);
+  const auto kept = kept_targets(r, shape);
+  // A route whose every target the filter removed is no route for this
+  // client (a result without targets, e.g. a store-provided URI, stays one).
+  const bool emptied = r.verdict == model::Verdict::route && !r.targets.empty() && kept.empty();
+  if (!emptied) {
+    Sink sink(out);
+    if (shape.view == luf::View::compact) {
+      return write_compact(r, kept, r.code, r.reason, r.verdict == model::Verdict::route,
+                           shape.dialed, sink);
+    }
+    return write_result(r, sink, &kept, shape.dialed);
+  }
+  const std::string why = "no target of " + r.uri + " uses transport " +
+                          luf::transports_text(shape.transports) + " (it offers " +
+                          offered_transports(r) + ")";
+  if (shape.view == luf::View::compact) {
+    Sink sink(out);
+    return write_compact(r, kept, model::reason::kNoTargets, why, false, shape.dialed, sink);
+  }
+  pipeline::LookupResult rejected = r;
+  rejected.verdict = model::Verdict::reject;
+  rejected.code = model::reason::kNoTargets;
+  rejected.reason = why;
+  rejected.uri.clear();
+  rejected.targets.clear();
+  Sink sink(out);
+  write_result(rejected, sink, nullptr, shape.dialed);
 }
 
 }  // namespace speerd::server

@@ -3,6 +3,8 @@
 #include <thread>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/network_v4.hpp>
+#include <boost/asio/ip/network_v6.hpp>
 #include <boost/asio/post.hpp>
 
 #include "resolver/server/tls.hpp"
@@ -13,6 +15,7 @@ using service::Admission;
 using service::format_value;
 using service::Generation;
 using service::L;
+using service::LimitsSection;
 using service::Metric;
 using service::metric_table;
 using service::Metrics;
@@ -33,7 +36,10 @@ using boost::system::error_code;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kAcceptPauseOnExhaustion{100};  // EMFILE and friends: back off
-constexpr std::chrono::seconds kHousekeepingInterval{30};
+// Every second: the suppressed-log counts go out; idle rate-limit buckets
+// are dropped every kForgetEvery rounds.
+constexpr std::chrono::seconds kHousekeepingInterval{1};
+constexpr int kForgetEvery = 30;
 constexpr std::chrono::seconds kIdleBucketAge{300};  // rate buckets forgotten when full this long
 constexpr milliseconds kAbortGrace{1000};            // after drain: closing what remains
 
@@ -42,6 +48,24 @@ std::string fold_address(const asio::ip::address& a) {
     return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string();
   }
   return a.to_string();
+}
+
+// The key the per-address cap counts by: the address's prefix of the
+// configured length, as "addr/len" (the address itself at /32 and /128).
+std::string cap_key(const std::string& folded, const LimitsSection& limits) {
+  error_code ec;
+  const auto a = asio::ip::make_address(folded, ec);
+  if (ec) return folded;
+  if (a.is_v4()) {
+    const auto len = static_cast<unsigned>(limits.address_prefix_v4);
+    if (len >= 32) return folded;
+    const auto net = asio::ip::make_network_v4(a.to_v4(), len).network();
+    return net.to_string() + "/" + std::to_string(len);
+  }
+  const auto len = static_cast<unsigned>(limits.address_prefix_v6);
+  if (len >= 128) return folded;
+  const auto net = asio::ip::make_network_v6(a.to_v6(), len).network();
+  return net.to_string() + "/" + std::to_string(len);
 }
 
 std::string peer_text(const std::string& address, std::uint16_t port) {
@@ -115,8 +139,10 @@ Expected<std::unique_ptr<Server>> Server::start(std::shared_ptr<const ServerConf
     if (!dir) return fail("store: " + dir.error());
     s->admin_directory_ = std::move(*dir);
     Server* raw = s.get();
-    auto admin = AdminServer::start(config->admin.listen, {[raw] { return raw->metrics_text(); },
-                                                           [raw] { return raw->readiness(); }});
+    auto admin = AdminServer::start(
+        config->admin.listen,
+        {[raw] { return raw->metrics_text(); }, [raw] { return raw->readiness(); }},
+        AdminLimits{config->admin.max_connections, config->admin.timeout_ms});
     if (!admin) return fail(admin.error());
     s->admin_ = std::move(*admin);
   }
@@ -189,18 +215,22 @@ void Server::accept() {
     std::string peer = peer_text(address, remote.port());
     const auto gen = generation();
     const auto& limits = gen->config->limits;
+    const std::string key = cap_key(address, limits);
     auto admitted =
-        admission_.admit(address, limits.max_connections, limits.max_connections_per_address);
+        admission_.admit(key, limits.max_connections, limits.max_connections_per_address);
     if (auto* refused = std::get_if<Refused>(&admitted)) {
       control_metrics_.inc(Metric::connections_refused, L(*refused));
-      log::event(spdlog::level::warn, log::kRefused,
-                 {{"peer", peer},
-                  {"reason", metric_table()[L(Metric::connections_refused)].values[0][L(*refused)]},
-                  {"detail",
-                   *refused == Refused::max_connections
-                       ? "max_connections (" + std::to_string(limits.max_connections) + ") reached"
-                       : "max_connections_per_address (" +
-                             std::to_string(limits.max_connections_per_address) + ") reached"}});
+      const std::string reason(
+          metric_table()[L(Metric::connections_refused)].values[0][L(*refused)]);
+      log::throttled(spdlog::level::warn, log::kRefused, reason,
+                     {{"peer", peer},
+                      {"reason", reason},
+                      {"detail", *refused == Refused::max_connections
+                                     ? "max_connections (" +
+                                           std::to_string(limits.max_connections) + ") reached"
+                                     : "max_connections_per_address (" +
+                                           std::to_string(limits.max_connections_per_address) +
+                                           ") reached for " + key}});
       error_code ignored;
       s.close(ignored);
       return accept();
@@ -234,7 +264,10 @@ void Server::housekeeping() {
   housekeeping_timer_.expires_after(kHousekeepingInterval);
   housekeeping_timer_.async_wait([this](const error_code& ec) {
     if (ec) return;
-    limiter_.forget_idle(RateLimiter::Clock::now(), kIdleBucketAge);
+    log::flush_suppressed();
+    if (++housekeeping_rounds_ % kForgetEvery == 0) {
+      limiter_.forget_idle(RateLimiter::Clock::now(), kIdleBucketAge);
+    }
     housekeeping();
   });
 }

@@ -135,6 +135,7 @@ class Server {
   boost::asio::ip::tcp::acceptor acceptor_{control_};
   boost::asio::steady_timer accept_pause_{control_};
   boost::asio::steady_timer housekeeping_timer_{control_};
+  std::uint64_t housekeeping_rounds_ = 0;  // control thread
   std::thread control_thread_;
   std::uint16_t api_port_ = 0;
   std::size_t next_shard_ = 0;

@@ -1,5 +1,6 @@
 #include "resolver/server/tls.hpp"
 
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -139,7 +140,48 @@ std::string names_line(X509* cert) {
   return out;
 }
 
+// Renegotiation is refused (SSL_OP_NO_RENEGOTIATION): OpenSSL answers a
+// TLS 1.2 client's new ClientHello with a no_renegotiation alert. The info
+// callback sees that alert go out and counts it on the SSL, so that the
+// connection can log the attempt with its client (take_renegotiation_attempts).
+int renegotiation_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+void info_callback(const SSL* ssl, int where, int ret) {
+  if ((where & SSL_CB_WRITE_ALERT) == 0 || (ret & 0xff) != SSL_AD_NO_RENEGOTIATION) return;
+  auto* s = const_cast<SSL*>(ssl);
+  const auto n = reinterpret_cast<std::uintptr_t>(SSL_get_ex_data(s, renegotiation_index()));
+  SSL_set_ex_data(s, renegotiation_index(), reinterpret_cast<void*>(n + 1));
+}
+
 }  // namespace
+
+int take_renegotiation_attempts(SSL* ssl) {
+  const auto n = reinterpret_cast<std::uintptr_t>(SSL_get_ex_data(ssl, renegotiation_index()));
+  if (n != 0) SSL_set_ex_data(ssl, renegotiation_index(), nullptr);
+  return static_cast<int>(n);
+}
+
+bool peer_revoked(SSL* ssl, SSL_CTX* ctx) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr) return false;
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  if (store == nullptr) return false;
+  bool revoked = false;
+  if (X509_STORE_lock(store) != 1) return false;
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+  for (int i = 0; !revoked && i < sk_X509_OBJECT_num(objects); ++i) {
+    X509_CRL* crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objects, i));
+    if (crl == nullptr) continue;
+    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(cert)) != 0) continue;
+    X509_REVOKED* entry = nullptr;
+    revoked = X509_CRL_get0_by_cert(crl, &entry, cert) == 1;
+  }
+  X509_STORE_unlock(store);
+  return revoked;
+}
 
 Expected<std::shared_ptr<ssl::context>> make_server_context(const TlsSection& tls) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
@@ -177,6 +219,7 @@ Expected<std::shared_ptr<ssl::context>> make_server_context(const TlsSection& tl
                      tls.require_client_auth_eku ? verify_with_eku : verify_plain);
   SSL_CTX_set_verify_depth(c, kMaxClientChainDepth);
   SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+  SSL_CTX_set_info_callback(c, info_callback);
 
   static const unsigned char sid_ctx[] = "speerd-api";
   SSL_CTX_set_session_id_context(c, sid_ctx, sizeof sid_ctx - 1);

@@ -36,4 +36,13 @@ std::string handshake_failure(SSL* ssl, const boost::system::error_code& ec);
 
 bool session_resumed(SSL* ssl);
 
+// Renegotiation attempts refused on `ssl` since the last call (TLS 1.2
+// clients only; TLS 1.3 has no renegotiation).
+int take_renegotiation_attempts(SSL* ssl);
+
+// Whether `ssl`'s peer certificate is listed in a CRL of `ctx` (issued by
+// the certificate's issuer): a reload that loads a new CRL closes the open
+// connections of the certificates it revokes.
+bool peer_revoked(SSL* ssl, SSL_CTX* ctx);
+
 }  // namespace speerd::server

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "enum/client_options.hpp"
 #include "enum/expected.hpp"
 #include "resolver/pipeline/result.hpp"
 
@@ -39,6 +40,8 @@ struct ClientRecord {
   pipeline::ClientScope scope;    // what the client may see
   std::optional<RateLimit> rate;  // unset: the [limits] defaults
   std::string matched_identity;   // which candidate matched
+  // Default answer options and dial plan (a request's own options win).
+  luf::ClientOptions defaults;
 };
 
 // The answer for one certificate: the client, or why there is none

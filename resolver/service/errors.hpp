@@ -14,7 +14,9 @@ namespace speerd::service {
 
 enum class ErrorCode : std::uint8_t {
   bad_request,             // 400 malformed query string, JSON, or missing parameter
-  bad_input,               // 400 the number or URI is not valid (the pipeline says why)
+  bad_input,               // 400 the service or URI is not valid (the pipeline says why)
+  bad_number,              // 400 a number speerd cannot read as E.164 (the message says the form)
+  forbidden,               // 403 valid certificate, but no enabled client (then closed)
   no_such_endpoint,        // 404
   method_not_allowed,      // 405 (with Allow)
   unsupported_media_type,  // 415 POST body that is not application/json
@@ -23,6 +25,7 @@ enum class ErrorCode : std::uint8_t {
   headers_too_large,       // 431 (the connection is closed)
   rate_limited,            // 429 (with Retry-After)
   shutting_down,           // 503 the server is draining
+  directory_unavailable,   // 503 the client directory (store) cannot say who this is
   internal_error,          // 500
   kCount
 };
@@ -35,6 +38,8 @@ struct ErrorInfo {
 inline constexpr std::array<ErrorInfo, static_cast<std::size_t>(ErrorCode::kCount)> kErrors = {{
     {"bad-request", 400},
     {"bad-input", 400},
+    {"bad-number", 400},
+    {"forbidden", 403},
     {"no-such-endpoint", 404},
     {"method-not-allowed", 405},
     {"unsupported-media-type", 415},
@@ -43,6 +48,7 @@ inline constexpr std::array<ErrorInfo, static_cast<std::size_t>(ErrorCode::kCoun
     {"headers-too-large", 431},
     {"rate-limited", 429},
     {"shutting-down", 503},
+    {"directory-unavailable", 503},
     {"internal-error", 500},
 }};
 

@@ -13,6 +13,8 @@
 
 namespace speerd::service {
 
+struct Generation;
+
 class FrontEnd {
  public:
   virtual ~FrontEnd() = default;
@@ -24,6 +26,10 @@ class FrontEnd {
   // has its first pipeline and again on each reload that builds a new one.
   // Requests in flight finish on the pipeline they started with.
   virtual void start(std::shared_ptr<pipeline::LookupService> service) = 0;
+
+  // The shard switched to generation `g` (certificates, CRLs, limits):
+  // sessions whose client certificate g's CRLs revoke close now.
+  virtual void generation_changed(const Generation& g) = 0;
 
   // Shutdown, first step: idle sessions close now, busy ones after their
   // answer. New sessions are refused from now on.

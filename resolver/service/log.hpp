@@ -3,6 +3,7 @@
 // time, level and logger and writes one JSON line.
 #pragma once
 
+#include <chrono>
 #include <string_view>
 
 #include <spdlog/spdlog.h>
@@ -23,5 +24,16 @@ inline bool enabled(spdlog::level::level_enum lvl) {
 }
 
 void event(spdlog::level::level_enum lvl, std::string_view name, nlohmann::json fields = {});
+
+// Events a flood can repeat (refused connections, refused requests): at
+// most kThrottleBurst lines per event and reason per kThrottleWindow. The
+// rest are counted, and one "log-suppressed" line {event, reason,
+// suppressed} reports them when the window has passed (at the next such
+// event or at flush_suppressed(), which the server calls every second).
+inline constexpr int kThrottleBurst = 20;
+inline constexpr std::chrono::milliseconds kThrottleWindow{1000};
+void throttled(spdlog::level::level_enum lvl, std::string_view name, std::string_view reason,
+               nlohmann::json fields);
+void flush_suppressed();
 
 }  // namespace speerd::service::log

@@ -20,23 +20,25 @@ enum class MetricType { counter, gauge, histogram };
 
 // Families, in table order.
 enum class Metric : std::uint8_t {
-  requests,              // {endpoint, status}
-  lookups,               // {endpoint, verdict}
-  request_seconds,       // histogram {endpoint}
-  dnssec,                // {state}
-  cache,                 // {result}
-  rate_limited,          // {endpoint}
-  errors,                // {code}
-  connections_open,      // gauge
-  connections_accepted,  // counter
-  connections_refused,   // {reason}
-  connections_closed,    // {reason}
-  handshakes,            // {kind}
-  config_reloads,        // {result}
-  upstream_servers,      // gauge {state}
-  dns_queries,           // {transport, rcode}: the DNS front end's answers
-  dns_ede,               // {code}: Extended DNS Errors it sent
-  dns_refused,           // {reason}
+  requests,               // {endpoint, status}
+  lookups,                // {endpoint, verdict}
+  request_seconds,        // histogram {endpoint}
+  dnssec,                 // {state}
+  cache,                  // {result}
+  rate_limited,           // {endpoint}
+  errors,                 // {code}
+  connections_open,       // gauge
+  connections_accepted,   // counter
+  connections_refused,    // {reason}
+  connections_closed,     // {reason}
+  handshakes,             // {kind}
+  config_reloads,         // {result}
+  upstream_servers,       // gauge {state}
+  failure_cache_entries,  // gauge
+  failure_cache,          // {event}
+  dns_queries,            // {transport, rcode}: the DNS front end's answers
+  dns_ede,                // {code}: Extended DNS Errors it sent
+  dns_refused,            // {reason}
   kCount
 };
 
@@ -44,7 +46,7 @@ enum class Metric : std::uint8_t {
 enum class Endpoint : std::uint8_t { lookup, route, batch, other };
 enum class Status : std::uint8_t { ok, client_error, rate_limited, server_error };
 enum class VerdictLabel : std::uint8_t { route, reject, error };
-enum class StateLabel : std::uint8_t { secure, insecure, bogus, indeterminate };
+enum class StateLabel : std::uint8_t { secure, insecure, bogus, indeterminate, not_applicable };
 enum class CacheLabel : std::uint8_t { hit, stale, miss };
 enum class Refused : std::uint8_t {
   max_connections,
@@ -65,11 +67,14 @@ enum class Closed : std::uint8_t {
   bad_request,
   max_requests,
   drain,
-  io_error
+  io_error,
+  revoked,        // its certificate is in a CRL loaded by a reload
+  not_authorized  // its client record is gone or disabled (checked per request)
 };
 enum class Handshake : std::uint8_t { full, resumed };
 enum class ReloadLabel : std::uint8_t { ok, failed };
 enum class UpstreamLabel : std::uint8_t { up, down };
+enum class FailureCacheLabel : std::uint8_t { hit, insert, expiry, drop };
 // The DNS front end (resolver/dnsfront/): how a query came, what it got.
 enum class DnsTransport : std::uint8_t { udp, tcp };
 enum class DnsRcode : std::uint8_t {

@@ -14,7 +14,14 @@ RateLimiter::Decision RateLimiter::acquire(const std::string& client, RateLimit 
                                            std::int64_t tokens, Clock::time_point now) {
   limit.per_second = std::max<std::int64_t>(limit.per_second, 1);
   limit.burst = std::max<std::int64_t>(limit.burst, 1);
-  const double need = static_cast<double>(std::clamp<std::int64_t>(tokens, 1, limit.burst));
+  if (tokens > limit.burst) {
+    Decision refused;
+    refused.allowed = false;
+    refused.over_burst = true;
+    refused.retry_after = std::chrono::seconds(1);
+    return refused;
+  }
+  const double need = static_cast<double>(std::max<std::int64_t>(tokens, 1));
   return stripe(client).with([&](Map& m) {
     auto [it, fresh] = m.try_emplace(client);
     Bucket& b = it->second;

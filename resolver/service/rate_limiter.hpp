@@ -21,10 +21,13 @@ class RateLimiter {
   struct Decision {
     bool allowed = true;
     std::chrono::seconds retry_after{0};  // when refused: whole seconds, at least 1
+    bool over_burst = false;  // refused because `tokens` exceeds the burst: never passes
   };
 
   // Takes `tokens` from `client`'s bucket (refilled at limit.per_second up to
-  // limit.burst). A request for more than the burst is charged the burst.
+  // limit.burst): one token per looked-up number. A request for more tokens
+  // than the burst can never pass and is refused (over_burst) without
+  // touching the bucket.
   Decision acquire(const std::string& client, RateLimit limit, std::int64_t tokens,
                    Clock::time_point now);
 

@@ -5,6 +5,8 @@
 #include <map>
 #include <sstream>
 
+#include <boost/asio/ip/address.hpp>
+
 namespace speerd::service {
 namespace {
 
@@ -85,9 +87,19 @@ const std::vector<Setting>& settings() {
       {"limits", "max_connections_per_address", S::IntField{[](ServerConfig& c) -> std::int64_t& {
          return c.limits.max_connections_per_address;
        }},
-       "Open API connections from one client IP address; beyond it new connections from that "
-       "address are closed at accept.",
+       "Open API connections from one client address prefix (address_prefix_v4/_v6); beyond "
+       "it new connections from that prefix are closed at accept.",
        1, kMaxConnectionsCeiling},
+      {"limits", "address_prefix_v4",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.address_prefix_v4; }},
+       "IPv4 prefix length that max_connections_per_address counts together (32: each "
+       "address).",
+       8, 32},
+      {"limits", "address_prefix_v6",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.address_prefix_v6; }},
+       "IPv6 prefix length that max_connections_per_address counts together (64: one "
+       "subscriber's /64, so one host cannot escape the cap with many addresses).",
+       16, 128},
       {"limits", "handshake_timeout_ms",
        S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.handshake_timeout_ms; }},
        "From accept to a completed TLS handshake (a silent or half ClientHello is cut here).", 10,
@@ -123,8 +135,10 @@ const std::vector<Setting>& settings() {
        "Numbers in one POST /v1/lookup; more gets 413 batch-too-large.", 1, 10000},
       {"limits", "rate_per_second",
        S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.rate_per_second; }},
-       "Per-client token bucket: lookups per second (one token per number, batches included), "
-       "unless the client's store record sets its own. Beyond it: 429 with Retry-After.",
+       "Per-client token bucket: lookups per second (one token per number, batches included) for "
+       "every client whose store record has no rate of its own (speerctl client add without "
+       "--rate); each such client has its own bucket of this size, not a share of a total, and "
+       "a reload reaches them. A stored rate wins. Beyond it: 429 with Retry-After.",
        1, 100000000},
       {"limits", "rate_burst",
        S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.limits.rate_burst; }},
@@ -142,10 +156,36 @@ const std::vector<Setting>& settings() {
       {"admin",
        "listen",
        S::StringField{[](ServerConfig& c) -> std::string& { return c.admin.listen; }},
-       "Admin listener, host:port. Plain HTTP without authentication: keep it on loopback or a "
-       "management network.",
+       "Admin listener, host:port. Plain HTTP without authentication: loopback unless "
+       "allow_remote is set.",
        0,
        0,
+       {},
+       false},
+      {"admin",
+       "allow_remote",
+       S::BoolField{[](ServerConfig& c) -> bool& { return c.admin.allow_remote; }},
+       "Allow an admin listen address off loopback (a management network). Non-loopback peers "
+       "get /readyz without the reasons (upstream addresses, store errors).",
+       0,
+       0,
+       {},
+       false},
+      {"admin",
+       "max_connections",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.admin.max_connections; }},
+       "Admin connections at once; when full, a new one evicts the oldest still waiting for "
+       "its request (idle connections cannot lock monitoring out).",
+       1,
+       1024,
+       {},
+       false},
+      {"admin",
+       "timeout_ms",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.admin.timeout_ms; }},
+       "One admin request, from accept to the written answer.",
+       100,
+       60000,
        {},
        false},
       // [store]
@@ -346,8 +386,15 @@ Expected<bool> check(const ServerConfig& c) {
   if (auto hp = parse_host_port(c.server.listen); !hp)
     return fail("[server] listen: " + hp.error());
   if (c.admin.enabled) {
-    if (auto hp = parse_host_port(c.admin.listen); !hp)
-      return fail("[admin] listen: " + hp.error());
+    auto hp = parse_host_port(c.admin.listen);
+    if (!hp) return fail("[admin] listen: " + hp.error());
+    boost::system::error_code ec;
+    const auto a = boost::asio::ip::make_address(hp->host, ec);
+    if (!ec && !a.is_loopback() && !c.admin.allow_remote) {
+      return fail("[admin] listen: " + hp->host +
+                  " is not a loopback address (the admin listener has no authentication; set "
+                  "[admin] allow_remote = true to serve a management network)");
+    }
   }
   for (auto [key, value] :
        {std::pair{"certificate", &c.tls.certificate}, std::pair{"private_key", &c.tls.private_key},

@@ -41,6 +41,10 @@ struct TlsSection {
 struct LimitsSection {
   std::int64_t max_connections = 10000;
   std::int64_t max_connections_per_address = 256;
+  // The per-address cap counts every address in the same prefix together
+  // (one IPv6 /64 is one subscriber; one host may hold many addresses).
+  std::int64_t address_prefix_v4 = 32;
+  std::int64_t address_prefix_v6 = 64;
   std::int64_t handshake_timeout_ms = 5000;
   std::int64_t idle_timeout_ms = 60000;
   std::int64_t request_timeout_ms = 10000;
@@ -56,6 +60,9 @@ struct LimitsSection {
 struct AdminSection {
   bool enabled = true;
   std::string listen = "127.0.0.1:9153";
+  bool allow_remote = false;  // a listen address off loopback needs this
+  std::int64_t max_connections = 32;
+  std::int64_t timeout_ms = 2000;
 };
 
 struct StoreSection {

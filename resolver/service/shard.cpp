@@ -55,6 +55,12 @@ void Shard::session_closed() {
   metrics_.add_gauge(Metric::connections_open, -1);
 }
 
+void Shard::set_generation(std::shared_ptr<const Generation> g) {
+  generation_ = std::move(g);
+  if (!generation_) return;
+  for (auto& f : front_ends_) f->generation_changed(*generation_);
+}
+
 void Shard::drain() {
   draining_ = true;
   for (auto& f : front_ends_) f->drain();

@@ -64,7 +64,9 @@ class Shard {
   // --- shard thread only ------------------------------------------------
   // Front ends are added before the first set_service().
   void add_front_end(std::unique_ptr<FrontEnd> f) { front_ends_.push_back(std::move(f)); }
-  void set_generation(std::shared_ptr<const Generation> g) { generation_ = std::move(g); }
+  // Switches to `g`; each front end closes the sessions whose client
+  // certificate g's CRLs revoke.
+  void set_generation(std::shared_ptr<const Generation> g);
   void set_service(std::shared_ptr<pipeline::LookupService> s);  // starts every front end on it
   void set_directory(std::unique_ptr<ClientDirectory> d) { directory_ = std::move(d); }
   void drain();      // every front end: idle sessions close now, busy ones after their answer

@@ -53,7 +53,10 @@ ClientRecord client_record(const store::Client& c,
     auto it = tree_names.find(fold_tree(t));
     if (it != tree_names.end()) r.scope.trees.push_back(it->second);
   }
-  if (!c.trees.empty() && r.scope.trees.empty()) r.scope.trees.push_back(kNoTree);
+  // No known tree: the scope stays empty, which is no access (ClientScope).
+  // Checked when written (Store::apply); text that no longer parses (a
+  // newer writer) leaves the defaults unset rather than guessing.
+  if (auto o = luf::parse_options(c.options)) r.defaults = std::move(*o);
   if (c.rate.per_second > 0) {
     r.rate = RateLimit{static_cast<std::int64_t>(c.rate.per_second),
                        static_cast<std::int64_t>(std::max(c.rate.burst, c.rate.per_second))};

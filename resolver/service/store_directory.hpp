@@ -17,10 +17,6 @@
 
 namespace speerd::service {
 
-// A scope that names no configured tree (a client whose store trees are all
-// unknown to this node must see nothing, not everything).
-inline constexpr const char* kNoTree = "-no-tree-";
-
 class StoreDirectory final : public ClientDirectory {
  public:
   // `tree_names`: configured ENUM tree suffix ("e164.example.") -> tree name.

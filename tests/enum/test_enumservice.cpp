@@ -112,10 +112,15 @@ TEST_CASE("enumservice: matching rules (RFC 6116, RFC 3764, RFC 4415)", "[enumse
   CHECK_FALSE(matches(svc("E2U+sip"), svc("E2U+voice:sip")));
   CHECK_FALSE(matches(svc("E2U+h323"), svc("E2U+sip")));
   CHECK_FALSE(matches(svc("E2U+sips"), svc("E2U+sip")));
-  // Requested type without subtype accepts any subtype of that type.
-  CHECK(matches(svc("E2U+voice:sip"), svc("E2U+voice")));
-  CHECK(matches(svc("E2U+voice:tel"), svc("E2U+voice")));
+  // Type and subtype identify the Enumservice together (RFC 6117): a bare
+  // type matches only the bare type, as deployed SBC ENUM modules match.
+  CHECK_FALSE(matches(svc("E2U+voice:sip"), svc("E2U+voice")));
+  CHECK_FALSE(matches(svc("E2U+voice:tel"), svc("E2U+voice")));
   CHECK(matches(svc("E2U+voice"), svc("E2U+voice")));
+  // RFC 4769.
+  CHECK(matches(svc("E2U+pstn:sip"), svc("E2U+pstn:sip")));
+  CHECK_FALSE(matches(svc("E2U+pstn:tel"), svc("E2U+pstn:sip")));
+  CHECK_FALSE(matches(svc("E2U+pstn:sip"), svc("E2U+sip+voice:sip")));
   // Requested subtype must be offered.
   CHECK(matches(svc("E2U+voice:sip"), svc("E2U+voice:sip")));
   CHECK(matches(svc("E2U+voice:SIP"), svc("E2U+Voice:sip")));
@@ -129,7 +134,7 @@ TEST_CASE("enumservice: matching rules (RFC 6116, RFC 3764, RFC 4415)", "[enumse
 
 TEST_CASE("enumservice: find_match returns the offered spec that matched", "[enumservice]") {
   const auto offered = svc("E2U+pres+voice:sip");
-  const auto* m = find_match(offered, svc("E2U+voice"));
+  const auto* m = find_match(offered, svc("E2U+voice:sip"));
   REQUIRE(m != nullptr);
   CHECK(m->type == "voice");
   CHECK(m->subtypes == std::vector<std::string>{"sip"});

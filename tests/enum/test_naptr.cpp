@@ -123,6 +123,26 @@ TEST_CASE("naptr: unusual replacement labels are presented escaped", "[naptr]") 
   CHECK(n->replacement == "a\\.b.c\\032d.\\001.");
 }
 
+TEST_CASE("naptr: replacement labels with '\"', '@' or '$' read back as the same name", "[naptr]") {
+  // ldns prints these bare; a '"' then reads back as a quote (found by fuzz_naptr).
+  const auto wire = naptr_rdata(1, 1, "", "", "", {"x", "\"a@$", "@"});
+  auto n = parse_naptr_rdata(wire);
+  REQUIRE(n);
+  CHECK(n->replacement == "x.\\034a\\064\\036.\\064.");
+  auto again = parse_naptr_text(to_text(*n));
+  REQUIRE(again);
+  CHECK(*again == *n);
+}
+
+TEST_CASE("naptr: a replacement whose first label is '@' is refused", "[naptr]") {
+  // Zone files read it as the origin, escaped or not (ldns 1.8): it has no
+  // text form that reads back as itself.
+  auto n = parse_naptr_rdata(naptr_rdata(1, 1, "", "", "", {"@", "x"}));
+  REQUIRE_FALSE(n);
+  CHECK(n.error().find("label '@'") != std::string::npos);
+  CHECK(parse_naptr_rdata(naptr_rdata(1, 1, "", "", "", {"@a", "x"})));
+}
+
 TEST_CASE("naptr: longest legal replacement (255 bytes)", "[naptr]") {
   // 63+63+63+61 bytes of labels + 4 length bytes + root = 255.
   const std::vector<std::string> labels = {std::string(63, 'a'), std::string(63, 'b'),

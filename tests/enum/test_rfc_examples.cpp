@@ -138,11 +138,13 @@ TEST_CASE("RFC 3761 section 4.1 / RFC 6116 example: +441632960083", "[rfc]") {
   const auto h323 = select_rules(set, number->aus(), *parse_enumservice("E2U+h323"));
   CHECK(h323[1].uri_or_next == "h323:info@example.com");
   // "E2U+msg" without a subtype names no URI scheme; RFC 3761 says these example
-  // services are "theoretical". With the registered "E2U+email:mailto" it works:
+  // services are "theoretical". With the registered "E2U+email:mailto" it works,
+  // asked for by type and subtype (RFC 6117: both name the Enumservice):
   const auto mail =
       records({R"(10 102 "u" "E2U+email:mailto" "!^.*$!mailto:info@example.com!" .)"});
-  CHECK(select_rules(mail, number->aus(), *parse_enumservice("E2U+email"))[0].uri_or_next ==
+  CHECK(select_rules(mail, number->aus(), *parse_enumservice("E2U+email:mailto"))[0].uri_or_next ==
         "mailto:info@example.com");
+  CHECK(select_rules(mail, number->aus(), *parse_enumservice("E2U+email"))[0].uri_or_next.empty());
 }
 
 TEST_CASE("RFC 6116 section 2.1: AUS and domain of +44-116-496-0348", "[rfc]") {

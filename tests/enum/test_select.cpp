@@ -109,9 +109,11 @@ TEST_CASE("select: service filtering with reasons", "[select]") {
   CHECK(r[2].reason == "service E2U+email:mailto does not match requested E2U+sip");
   CHECK(r[3].reason == "service E2U+voice:sip does not match requested E2U+sip");
   CHECK(r[5].reason.find("service: legacy RFC 2916") == 0);
-  // Asking for voice (any subtype) finds the voice record only.
-  CHECK(uris(select_rules(set, kAus, want("E2U+voice"))) ==
+  // Asking for voice:sip finds the voice record only; a bare voice finds none
+  // (type and subtype together name the Enumservice, RFC 6117).
+  CHECK(uris(select_rules(set, kAus, want("E2U+voice:sip"))) ==
         std::vector<std::string>{"sip:voice@x"});
+  CHECK(uris(select_rules(set, kAus, want("E2U+voice"))).empty());
   // Asking for several services at once.
   CHECK(uris(select_rules(set, kAus, want("E2U+sip+voice:sip"))).size() == 4);
 }

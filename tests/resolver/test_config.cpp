@@ -32,7 +32,7 @@ TEST_CASE("config: a minimal file parses, with defaults and a normalised suffix"
   REQUIRE(r->trees.size() == 1);
   CHECK(r->trees[0].suffix == "e164.arpa.");
   CHECK(r->trees[0].policy == TreePolicy::require_secure);
-  CHECK(r->lookup.service == "E2U+sip");
+  CHECK(r->lookup.service == "E2U+sip+voice:sip");  // what SBCs accept for SIP
 }
 
 TEST_CASE("config: tree servers become stub zones") {

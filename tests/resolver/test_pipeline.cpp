@@ -78,7 +78,7 @@ TEST_CASE("pipeline: bad input is rejected before any DNS query") {
   Fixture f;
   auto r = f.lookup("+12x4");
   CHECK(r.verdict == Verdict::reject);
-  CHECK(r.code == reason::kBadInput);
+  CHECK(r.code == reason::kBadNumber);
   CHECK_THAT(r.reason, Catch::Contains("position"));
   CHECK(f.dns.total() == 0);
 }
@@ -109,7 +109,7 @@ TEST_CASE("pipeline: a secure NXDOMAIN is cached with its negative TTL") {
   CHECK_FALSE(f.lookup("+9999").cached);
 }
 
-TEST_CASE("pipeline: bogus answers are never cached") {
+TEST_CASE("pipeline: bogus answers never enter the result cache, only the bounded failure cache") {
   Fixture f;
   f.dns.bogus("4.3.2.1.e164.test.", NAPTR,
               {R"(100 10 "u" "E2U+sip" "!^.*$!sip:evil@x.example!" .)"},
@@ -118,7 +118,16 @@ TEST_CASE("pipeline: bogus answers are never cached") {
   CHECK(r.code == reason::kDnssecBogus);
   CHECK(r.verdict == Verdict::reject);
   CHECK(r.uri.empty());
-  CHECK_FALSE(f.lookup("+1234").cached);
+  CHECK(f.pipeline().cache().size() == 0);
+  CHECK(f.pipeline().cache().stats().refused >= 1);
+  // Repeated: answered from the failure cache (issue 20), still a reject.
+  const auto again = f.lookup("+1234");
+  CHECK(again.failure_cached);
+  CHECK(again.verdict == Verdict::reject);
+  CHECK(f.dns.count("4.3.2.1.e164.test.", NAPTR) == 1);
+  // Past its bound (failure_min_ttl), DNS is asked again.
+  f.now += std::chrono::seconds(f.pipeline().config().cache.failure_min_ttl);
+  CHECK_FALSE(f.lookup("+1234").failure_cached);
   CHECK(f.dns.count("4.3.2.1.e164.test.", NAPTR) == 2);
 }
 
@@ -144,10 +153,10 @@ TEST_CASE("pipeline: different clients do not share cache entries") {
   Fixture f;
   auto& p = f.pipeline();
   LookupResult a, b;
-  p.lookup({"+1234", "", {"client-a", {}}}, [&](ResultPtr r) { a = *r; });
+  p.lookup({"+1234", "", {"client-a", {"a"}}}, [&](ResultPtr r) { a = *r; });
   f.io.run();
   f.io.restart();
-  p.lookup({"+1234", "", {"client-b", {}}}, [&](ResultPtr r) { b = *r; });
+  p.lookup({"+1234", "", {"client-b", {"a"}}}, [&](ResultPtr r) { b = *r; });
   f.io.run();
   CHECK_FALSE(b.cached);
   CHECK(p.stats().resolutions == 2);

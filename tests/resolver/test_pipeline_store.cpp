@@ -36,8 +36,8 @@ struct StoreFixture {
     REQUIRE(s);
     db = std::move(*s);
     std::vector<store::Change> changes{
-        store::AddClient{"sbe-a", "sbe-a.example", "", {}, {}, {}, true, ""},
-        store::AddClient{"sbe-b", "sbe-b.example", "", {}, {}, {}, true, ""},
+        store::AddClient{"sbe-a", "sbe-a.example", "", {}, {}, {}, true, "", ""},
+        store::AddClient{"sbe-b", "sbe-b.example", "", {}, {}, {}, true, "", ""},
         store::AddDestinationGroup{"dg-1215", ""},
         store::AddIdentifier{"dg-1215", store::IdentifierKind::prefix, "1215", ""},
         store::AddRouteGroup{"rg-peer", 10, true, "", {"dg-1215"}},
@@ -90,7 +90,7 @@ struct Fixture : StoreFixture {
   }
   LookupResult lookup(const std::string& number, std::int64_t client) {
     LookupResult out;
-    pipeline().lookup({number, "", {"c" + std::to_string(client), {}, client}},
+    pipeline().lookup({number, "", {"c" + std::to_string(client), {"a"}, client}},
                       [&](ResultPtr r) { out = *r; });
     io.restart();
     io.run();
@@ -138,16 +138,18 @@ TEST_CASE("pipeline store: without a client there is no store check") {
   CHECK(r.store.check == StoreCheck::not_checked);
 }
 
-TEST_CASE("pipeline store: store-authoritative answers without DNS") {
+TEST_CASE("pipeline store: store-authoritative answers without an ENUM query") {
   Fixture f(config::StorePolicy::store_authoritative);
   auto r = f.lookup("+12151234", f.client_id);
   CHECK(r.verdict == Verdict::route);
   CHECK(r.store.check == StoreCheck::match);
+  // The provisioned host name is located (RFC 3263): a route carries an address.
   REQUIRE(r.targets.size() == 1);
   CHECK(r.targets[0].host == "peer.example");
+  CHECK(r.targets[0].address == "192.0.2.1");
   CHECK(r.targets[0].port == 5060);
   CHECK(r.targets[0].transport == "udp");
-  CHECK(f.dns.total() == 0);
+  CHECK(f.dns.count("4.3.2.1.5.1.2.1.e164.test.", NAPTR) == 0);
   // A number the store does not know still goes to DNS.
   auto other = f.lookup("+19999", f.client_id);
   CHECK(f.dns.total() > 0);
@@ -174,7 +176,7 @@ TEST_CASE("pipeline store: an insecure target routes when the store provisions i
 TEST_CASE("pipeline store: route() cross-checks the URI's host") {
   Fixture f(config::StorePolicy::strict);
   LookupResult out;
-  f.pipeline().route({"sip:x@peer.example", {"c", {}, f.client_id}},
+  f.pipeline().route({"sip:x@peer.example", {"c", {"a"}, f.client_id}},
                      [&](ResultPtr r) { out = *r; });
   f.io.run();
   CHECK(out.verdict == Verdict::route);

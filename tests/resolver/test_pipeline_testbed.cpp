@@ -200,9 +200,14 @@ TEST_CASE(
   CHECK(gone.code == reason::kUpstreamFailure);
   CHECK_FALSE(gone.stale);
 
-  // A server comes back: lookups succeed again.
+  // A server comes back: lookups succeed again once the failure cache's
+  // bound for this failure (RFC 9520; [cache] failure_min_ttl) has passed.
   REQUIRE(std::system((tool + " start-instance " + tb + " 2 >/dev/null").c_str()) == 0);
   REQUIRE(h.client->reconfigure(cfg->dns));
+  auto held = h.lookup("+12155551234");
+  CHECK(held.failure_cached);
+  CHECK(held.verdict == Verdict::reject);
+  h.now += std::chrono::seconds(cfg->cache.failure_min_ttl);
   auto back = h.lookup("+12155551234");
   CHECK(back.verdict == Verdict::route);
   CHECK_FALSE(back.stale);

@@ -342,7 +342,8 @@ def case_client_cert_revoked(c):
 
     use_crl("crl-kamailio.pem")
     try:
-        # Established connections carry on; they close after idle_timeout_ms.
+        # speerd closes the revoked certificate's established connections at
+        # the reload (issue 15 item 1).
         sbelab.wait_for("Kamailio's connections to close",
                         lambda: lab.metric("speerd_connections_open") == 0, 10)
         refused = lab.metric("speerd_connections_refused_total")

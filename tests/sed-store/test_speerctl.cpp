@@ -6,15 +6,19 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <set>
 
 #include "sed-store/transfer.hpp"
 #include "tests/sed-store/fixture.hpp"
+#include "tools/speerctl/command.hpp"
 
 extern char** environ;
 
@@ -90,6 +94,64 @@ Run speerctl(const std::vector<std::string>& args, const std::vector<std::string
   int status = 0;
   waitpid(pid, &status, 0);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+// The contents of `f` from the start.
+std::string slurp(std::FILE* f) {
+  std::string text;
+  std::rewind(f);
+  char buf[65536];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  return text;
+}
+
+// Runs speerctl::run -- what speerctl's main() is -- in this process, with its
+// stdout and stderr captured and the environment of speerctl() below (no
+// SPEERD_STORE, USER=probe-runner): one process for a whole probe corpus instead
+// of one per probe (a sanitizer build starts each process in a quarter second).
+Run speerctl_here(const std::vector<std::string>& args) {
+  std::vector<std::string> argv_s{"speerctl"};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<const char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  const char* store = std::getenv("SPEERD_STORE");
+  const std::string saved_store = store != nullptr ? store : "";
+  ::unsetenv("SPEERD_STORE");
+  const char* user = std::getenv("USER");
+  const std::string saved_user = user != nullptr ? user : "";
+  ::setenv("USER", "probe-runner", 1);
+  std::FILE* out = std::tmpfile();
+  std::FILE* err = std::tmpfile();
+  REQUIRE(out != nullptr);
+  REQUIRE(err != nullptr);
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  const int saved_out = dup(1);
+  const int saved_err = dup(2);
+  dup2(fileno(out), 1);
+  dup2(fileno(err), 2);
+  Run r;
+  r.code = speerctl::run(static_cast<int>(argv_s.size()), argv.data());
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  dup2(saved_out, 1);
+  dup2(saved_err, 2);
+  close(saved_out);
+  close(saved_err);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  std::fclose(out);
+  std::fclose(err);
+  if (!saved_store.empty()) ::setenv("SPEERD_STORE", saved_store.c_str(), 1);
+  if (user != nullptr) {
+    ::setenv("USER", saved_user.c_str(), 1);
+  } else {
+    ::unsetenv("USER");
+  }
   return r;
 }
 
@@ -185,10 +247,15 @@ class Baseline {
       u.cert_name = it->second.cert_name;
       u.spki_pin = it->second.spki_pin;
       u.trees = it->second.trees;
-      u.rate_per_second = it->second.rate.per_second;
-      u.burst = it->second.rate.burst;
+      if (it->second.rate.from_config()) {
+        u.rate_from_config = true;
+      } else {
+        u.rate_per_second = it->second.rate.per_second;
+        u.burst = it->second.rate.burst;
+      }
       u.enabled = it->second.enabled;
       u.description = it->second.description;
+      u.options = it->second.options;
       undo.push_back(u);
     }
     must_apply(s_, undo);
@@ -221,8 +288,8 @@ constexpr const char* kDs =
     "2c2ffbe76679e6146c7caafa943beab6ce58fa547922a2cec0199e559cd356a5";
 
 // One probe of each class in the corpus (the library tests run the whole
-// corpus through every field; here it is every CLI argument, and a process
-// per run): quotes and comment markers, statement separators and injected
+// corpus through every field; here it is every CLI argument, through
+// speerctl::run in this process): quotes and comment markers, statement separators and injected
 // statements, LIKE wildcards, look-alike digits, control bytes, bytes that are
 // not UTF-8, shell syntax, overlong text. argv cannot carry NUL.
 std::vector<std::string> cli_corpus() {
@@ -262,7 +329,7 @@ void probe_commands(TestStore& ts, const std::vector<std::vector<std::string>>& 
       std::string shown;
       for (const auto& a : args) shown += (a.size() > 40 ? a.substr(0, 40) + "..." : a) + " ";
       INFO("speerctl " << shown);
-      const Run r = speerctl(with_store(ts, args), {"USER=probe-runner"});
+      const Run r = speerctl_here(with_store(ts, args));
       INFO("exit " << r.code << ", stderr: " << r.err.substr(0, 300));
       CHECK((r.code == 0 || r.code == 2 || r.code == 3 || r.code == 4 || r.code == 5));
       if (r.code == 0) {
@@ -323,6 +390,8 @@ TEMPLATE_TEST_CASE("speerctl: every store command group, end to end", "[speerctl
   CHECK(clients[0]["name"] == "sbc-a");
   CHECK(clients[0]["trees"] == nlohmann::json::array({"e164.arpa.", "e164.example."}));
   CHECK(clients[0]["rate"] == 50);
+  CHECK(clients[1]["rate"].is_null());  // added without --rate: [limits] applies
+  CHECK(clients[1]["rate_source"] == "config");
   CHECK(clients[1]["enabled"] == true);
   CHECK(clients[1]["description"] == "O'Reilly; --");
   CHECK(json({"client", "show", "sbc-b"}).size() == 1);

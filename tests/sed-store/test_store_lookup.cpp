@@ -42,8 +42,8 @@ TEMPLATE_TEST_CASE("clients are found by certificate name or SPKI pin", "[store]
       must_find_client(*s, ClientIdentity::Kind::cert_name, "CN=sbc1.peer-one.example");
   CHECK(c1.name == "c1");
   CHECK(c1.trees == std::vector<std::string>{"e164.arpa.", "e164.example."});
-  CHECK(c1.rate.per_second == kDefaultRatePerSecond);
-  CHECK(c1.rate.burst == kDefaultBurst);
+  CHECK(c1.rate.from_config());  // added without a rate: [limits] applies
+  CHECK(c1.rate.burst == 0);
   CHECK(c1.enabled);
   const Client c2 = must_find_client(*s, ClientIdentity::Kind::spki_pin, kPin1);
   CHECK(c2.name == "c2");

@@ -61,6 +61,11 @@ TEMPLATE_TEST_CASE("client fields are validated before anything is stored", "[st
   }
   {
     auto c = client("ok", "CN=x");
+    c.options = "view=tiny";
+    cases.push_back({c, "options"});
+  }
+  {
+    auto c = client("ok", "CN=x");
     c.description = "bad\x7f";
     cases.push_back({c, "description"});
   }

@@ -108,8 +108,8 @@ TEST_CASE("api: batch lookups answer in request order") {
   REQUIRE(results.size() == 4);
   CHECK(results[0]["verdict"] == "route");
   CHECK(results[1]["code"] == "not-found");
-  CHECK(results[2]["code"] == "bad-input");  // from the pipeline
-  CHECK(results[3]["code"] == "bad-input");  // from the server's own check
+  CHECK(results[2]["code"] == "bad-number");  // from the pipeline
+  CHECK(results[3]["code"] == "bad-number");  // from the server's own check
 }
 
 TEST_CASE("api: errors have stable codes") {
@@ -128,9 +128,11 @@ TEST_CASE("api: errors have stable codes") {
       {"GET", "/v1/lookup?number=1&number=2", "", "", 400, "bad-request", "/v1/lookup"},
       {"GET", "/v1/lookup?number=1&foo=2", "", "", 400, "bad-request", "/v1/lookup"},
       {"GET", "/v1/lookup?number=%00123", "", "", 400, "bad-request", "/v1/lookup"},
-      {"GET", "/v1/lookup?number=12ab", "", "", 400, "bad-input", "/v1/lookup"},
-      {"GET", "/v1/lookup?number=" + std::string(65, '1'), "", "", 400, "bad-input", "/v1/lookup"},
-      {"GET", "/v1/lookup?number=+1", "", "", 400, "bad-input", "/v1/lookup"},
+      {"GET", "/v1/lookup?number=12ab", "", "", 400, "bad-number", "/v1/lookup"},
+      {"GET", "/v1/lookup?number=" + std::string(65, '1'), "", "", 400, "bad-number", "/v1/lookup"},
+      {"GET", "/v1/lookup?number=+1", "", "", 400, "bad-number", "/v1/lookup"},
+      {"GET", "/v1/lookup?number=12155551234", "", "", 400, "bad-number", "/v1/lookup"},
+      {"GET", "/v1/lookup?number=+12155551234&view=tiny", "", "", 400, "bad-request", "/v1/lookup"},
       {"GET", "/v1/lookup?number=+12155551234&service=E2U%3Bsip", "", "", 400, "bad-input",
        "/v1/lookup"},
       {"GET", "/v1/route", "", "", 400, "bad-request", "/v1/route"},

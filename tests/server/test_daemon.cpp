@@ -148,7 +148,7 @@ TEST_CASE("daemon: a lookup over mTLS gives what the pipeline gives in-process")
   CHECK(bogus->json()["verdict"] == "reject");
   CHECK(bogus->json()["code"] == "dnssec-bogus");
 
-  // sbc-b is known by its SPKI pin; its store record names no tree (all trees).
+  // sbc-b is known by its SPKI pin; its store record names both trees.
   TestClient b(d.api_port, client("client-b"));
   auto rb = b.get(kRouted);
   REQUIRE(rb);
@@ -156,7 +156,9 @@ TEST_CASE("daemon: a lookup over mTLS gives what the pipeline gives in-process")
 
   // A valid certificate without a client record is refused, and logged.
   TestClient stranger(d.api_port, client("client-unknown"));
-  CHECK_FALSE(stranger.get(kRouted));
+  auto forbidden = stranger.get(kRouted);
+  REQUIRE(forbidden);
+  CHECK(forbidden->status == 403);
   CHECK(d.log_has({"connection-refused", "unknown_client", "stranger.example"}));
 
   // Ready once the upstream health prober has seen the testbed's servers.
@@ -279,7 +281,8 @@ TEST_CASE("daemon: a client disabled in the store is refused once the store chan
   bool refused = false;
   for (int i = 0; i < 100 && !refused; ++i) {  // the shards poll the change counter
     TestClient c(d.api_port, client("client-a"));
-    refused = !c.get(kRouted).has_value();
+    auto r = c.get(kRouted);
+    refused = r && r->status == 403;
     if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   CHECK(refused);

@@ -95,7 +95,7 @@ TEST_CASE("reload under load: no request fails, a broken config is refused") {
   CHECK(m.find("speerd_config_reloads_total{result=\"failed\"} 1") != std::string::npos);
 }
 
-TEST_CASE("reload: a new CRL refuses new connections, established ones carry on") {
+TEST_CASE("reload: a new CRL refuses new connections and closes the revoked ones it has") {
   Harness h([](auto& c) {
     c.tls.crls.clear();
     c.limits.idle_timeout_ms = 10000;
@@ -103,13 +103,19 @@ TEST_CASE("reload: a new CRL refuses new connections, established ones carry on"
   auto before = h.connect("client-revoked");
   auto r = before.get(kLookup);
   REQUIRE(r);  // not revoked yet, as far as this server knows
+  auto other = h.connect("client-a");
+  REQUIRE(other.get(kLookup));
   auto c = std::make_shared<ServerConfig>(*h.config);
   c->tls.crls = {pki("crl.pem")};
   REQUIRE(h.server->reload(c));
   auto after = h.connect("client-revoked");
   CHECK_FALSE(after.get(kLookup));
   CHECK(h.logs.has({"connection-refused", "certificate revoked"}));
-  auto again = before.get(kLookup);  // the established connection is not dropped
+  // The established connection of the revoked certificate is closed (issue
+  // 15 item 1); another client's carries on.
+  CHECK(before.wait_closed(std::chrono::seconds(5)));
+  CHECK(h.logs.has({"connection-closed", "revoked"}));
+  auto again = other.get(kLookup);
   REQUIRE(again);
   CHECK(again->status == 200);
 }

@@ -160,8 +160,11 @@ TEST_CASE("rate limiter: burst, refill, Retry-After, one bucket per client") {
   CHECK_FALSE(rl.acquire("a", limit, 1, t0 + 100ms).allowed);
   CHECK(rl.acquire("a", limit, 5, t0 + 10s).allowed);  // refilled to the burst, not beyond
   CHECK_FALSE(rl.acquire("a", limit, 1, t0 + 10s).allowed);
-  // More than the burst is charged the burst (a big batch can pass once full).
-  CHECK(rl.acquire("c", limit, 50, t0).allowed);
+  // More than the burst never passes, and is not charged.
+  const auto big = rl.acquire("c", limit, 50, t0);
+  CHECK_FALSE(big.allowed);
+  CHECK(big.over_burst);
+  CHECK(rl.acquire("c", limit, 5, t0).allowed);  // the bucket was left full
   // A slow rate gives a longer Retry-After.
   const RateLimit slow{1, 1};
   CHECK(rl.acquire("d", slow, 1, t0).allowed);

@@ -38,6 +38,7 @@ void register_lookup(CLI::App& app);
 // SED store groups (sed-store/; one file each: store_cmd.cpp, client_cmd.cpp, ...).
 void register_store(CLI::App& app);
 void register_client(CLI::App& app);
+void register_cache(CLI::App& app);
 void register_dest_group(CLI::App& app);
 void register_number(CLI::App& app);
 void register_route_group(CLI::App& app);
@@ -48,5 +49,10 @@ void register_import_export(CLI::App& app);
 void register_audit(CLI::App& app);
 
 const std::vector<Registrar>& command_groups();
+
+// One speerctl invocation: parses argv (argv[0] is the program), runs the
+// command, prints its output and messages, and returns the exit code. main() is
+// this; the injection-probe tests call it in-process for a whole corpus.
+int run(int argc, const char* const* argv);
 
 }  // namespace speerctl

@@ -6,6 +6,7 @@
 #include "resolver/config/config.hpp"
 #include "resolver/dns/unbound_client.hpp"
 #include "resolver/pipeline/pipeline.hpp"
+#include "resolver/pipeline/validators.hpp"
 #include "sed-store/store.hpp"
 #include "tools/speerctl/command.hpp"
 
@@ -17,18 +18,27 @@ pl::LookupResult run_local(const LocalOptions& options, Request kind, const std:
                            const std::string& service) {
   auto cfg = speerd::config::load_resolver_config(options.config_path);
   if (!cfg) throw Exit(exit_code::kConfig, cfg.error());
-  boost::asio::io_context io;
-  auto client = speerd::dns::UnboundClient::create(io, cfg->dns);
-  if (!client) throw Exit(exit_code::kConfig, client.error());
-  auto shared = std::make_shared<const speerd::config::ResolverConfig>(std::move(*cfg));
+  if (!options.client.empty() && options.store_uri.empty()) {
+    throw Exit(exit_code::kUsage, "--client needs --store (or SPEERD_STORE)");
+  }
   std::unique_ptr<speerd::store::Store> store;
-  pl::ClientScope scope;
-  if (!options.client.empty()) {
-    if (options.store_uri.empty())
-      throw Exit(exit_code::kUsage, "--client needs --store (or SPEERD_STORE)");
+  if (!options.store_uri.empty()) {
     auto opened = speerd::store::open_store(options.store_uri);
     if (!opened) throw Exit(exit_code::kConfig, "store: " + opened.error().message);
     store = std::move(*opened);
+    // The store's trust anchors, exactly as the daemon adds them
+    // (resolver/daemon/runtime.cpp): beside the [dns] ones, for every tree.
+    auto anchors = store->trust_anchors();
+    if (!anchors) throw Exit(exit_code::kConfig, "store: trust anchors: " + anchors.error());
+    for (const auto& a : *anchors) cfg->dns.trust_anchors.push_back(a.rr);
+  }
+  boost::asio::io_context io;
+  // One validator context per anchor set, as in the daemon.
+  auto validators = pl::Validators::create(io, *cfg);
+  if (!validators) throw Exit(exit_code::kConfig, validators.error());
+  auto shared = std::make_shared<const speerd::config::ResolverConfig>(std::move(*cfg));
+  pl::ClientScope scope;
+  if (!options.client.empty()) {
     auto clients = store->list_clients();
     if (!clients) throw Exit(exit_code::kConfig, "store: " + clients.error().message);
     for (const auto& c : *clients) {
@@ -43,7 +53,8 @@ pl::LookupResult run_local(const LocalOptions& options, Request kind, const std:
   }
   pl::PipelineOptions popts;
   popts.store = store.get();
-  pl::Pipeline pipeline(io, **client, shared, popts);
+  popts.tree_dns = (*validators)->trees();
+  pl::Pipeline pipeline(io, (*validators)->global(), shared, popts);
   pl::LookupResult out;
   auto cb = [&out](pl::ResultPtr r) { out = *r; };
   if (kind == Request::lookup) {
@@ -52,7 +63,8 @@ pl::LookupResult run_local(const LocalOptions& options, Request kind, const std:
     pipeline.route({input, scope}, cb);
   }
   io.run();
-  if (out.code == speerd::model::reason::kBadInput) throw Exit(exit_code::kUsage, out.reason);
+  if (out.code == speerd::model::reason::kBadInput || out.code == speerd::model::reason::kBadNumber)
+    throw Exit(exit_code::kUsage, out.reason);
   return out;
 }
 
@@ -82,7 +94,8 @@ void print_result(const pl::LookupResult& r, bool verbose) {
   }
   if (!r.number.empty()) out << "number:   " << r.number << "\n";
   if (!r.tree.empty()) out << "tree:     " << r.tree << "\n";
-  out << "verdict:  " << speerd::model::to_string(r.verdict) << " (" << r.code << "): " << r.reason << "\n";
+  out << "verdict:  " << speerd::model::to_string(r.verdict) << " (" << r.code << "): " << r.reason
+      << "\n";
   out << "dnssec:   " << outcome_text(r.outcome) << "\n";
   for (const auto& u : r.uris) {
     out << "uri:      " << u.uri << "  [" << u.status << "]";

@@ -2,7 +2,7 @@
 """Small helpers for tools/testbed/testbed (stdlib only).
 
 Subcommands:
-  freeports N                 print N distinct ports free for UDP and TCP on 127.0.0.1
+  freeports N                 print N distinct ports free for UDP and TCP on 127.0.0.1 and ::1
   tamper FILE OWNER TYPE OLD NEW
                               in a signed zone file, replace OLD by NEW in the rdata
                               of every OWNER/TYPE record (RRSIGs untouched); fails if
@@ -32,16 +32,22 @@ def freeports(count):
             tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             tcp.bind(("127.0.0.1", 0))
             port = tcp.getsockname()[1]
-            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            # NSD listens on ::1 too: the port must be free there as well.
+            others = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM),
+                      socket.socket(socket.AF_INET6, socket.SOCK_STREAM),
+                      socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)]
             try:
-                udp.bind(("127.0.0.1", port))
+                others[0].bind(("127.0.0.1", port))
+                others[1].bind(("::1", port))
+                others[2].bind(("::1", port))
             except OSError:
                 tcp.close()
-                udp.close()
+                for o in others:
+                    o.close()
                 continue
-            # Keep both sockets open until every port is chosen, so that the
+            # Keep the sockets open until every port is chosen, so that the
             # same port is not handed out twice.
-            held += [tcp, udp]
+            held += [tcp] + others
             ports.append(port)
     finally:
         for s in held:

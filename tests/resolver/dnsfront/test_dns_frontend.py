@@ -315,7 +315,7 @@ def case_response_dropped(c):
 # --- transports -------------------------------------------------------------
 
 def case_truncation_tcp_retry(c):
-    name = enum_name("+12155551260")
+    name = enum_name("+12155551270")
     a = c.dig(name, extra=["+ignore", "+bufsize=512"])
     check("tc" in a.flags, "a large answer over UDP must set TC\n%s" % a)
     check(a.answer == [], "a truncated answer carries no records\n%s" % a)
@@ -368,7 +368,7 @@ def case_tcp_idle_close(c):
 
 
 def case_kdig_tcp(c):
-    a = c.kdig(enum_name("+12155551260"), extra=["+tcp"])
+    a = c.kdig(enum_name("+12155551270"), extra=["+tcp"])
     check(a.status == "NOERROR" and len(naptrs(a)) == 12, "kdig +tcp\n%s" % a)
 
 

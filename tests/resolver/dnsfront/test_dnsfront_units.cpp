@@ -272,7 +272,9 @@ TEST_CASE("number names and scopes", "[dnsfront]") {
   CHECK_FALSE(number_of("1.2.3.4.5.6.7.8.9.0.1.2.3.4.5.6.e164.example.", "e164.example."));
   speerd::pipeline::ClientScope scope;
   const Tree a{"private-a", "e164.example."};
-  CHECK(in_scope(scope, a));
+  CHECK(in_scope(scope, a));  // the operator's own scope
+  scope.client_id = "sbc";
+  CHECK_FALSE(in_scope(scope, a));  // a client without trees has no access
   scope.trees = {"private-b"};
   CHECK_FALSE(in_scope(scope, a));
   scope.trees = {"e164.example"};  // the store keeps suffixes

@@ -81,7 +81,8 @@ DaemonProcess::DaemonProcess(const std::string& name, const std::string& extra_s
           "--burst 1000000" +
           st) != 0 ||
       run(ctl + "client add sbc-b --spki-pin " + pin_value("client-b") +
-          " --rate 1000000 --burst 1000000" + st) != 0) {
+          " --tree e164.example --tree e164.tree-b.example --rate 1000000 --burst 1000000" + st) !=
+          0) {
     throw std::runtime_error("speerctl failed: " + read_file(dir + "/speerctl.log"));
   }
   resolver_toml_ = read_file(env("SPEERD_TESTBED") + "/speerd.toml");
@@ -109,6 +110,12 @@ void DaemonProcess::drop_resolver_lines(const std::string& prefix) {
     if (line.rfind(prefix, 0) != 0) out += line + "\n";
   }
   resolver_toml_ = out;
+}
+
+void DaemonProcess::replace_resolver_text(const std::string& from, const std::string& to) {
+  const auto at = resolver_toml_.find(from);
+  if (at == std::string::npos) throw std::runtime_error("no '" + from + "' in the testbed toml");
+  resolver_toml_.replace(at, from.size(), to);
 }
 
 bool DaemonProcess::start() {

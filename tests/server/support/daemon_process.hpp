@@ -34,6 +34,9 @@ class DaemonProcess {
   // Drops every line of the testbed's resolver sections that starts with
   // `prefix` (e.g. "trust_anchor_files"); takes effect at the next write_config.
   void drop_resolver_lines(const std::string& prefix);
+  // Replaces the first `from` in the testbed's resolver sections with `to`
+  // (throws if there is none); takes effect at the next write_config.
+  void replace_resolver_text(const std::string& from, const std::string& to);
 
   std::string dir, config, store_uri;
   std::uint16_t api_port = 0, admin_port = 0;

@@ -60,7 +60,7 @@ LookupResult not_found(const std::string& number) {
 }
 
 bool in_scope(const pipeline::ClientScope& s, const std::string& tree) {
-  return s.trees.empty() || std::find(s.trees.begin(), s.trees.end(), tree) != s.trees.end();
+  return s.operator_scope() || std::find(s.trees.begin(), s.trees.end(), tree) != s.trees.end();
 }
 
 }  // namespace
@@ -72,10 +72,11 @@ LookupResult FakeData::answer(const pipeline::LookupRequest& r) {
   }
   if (r.number == "+1") {
     LookupResult bad;
-    bad.code = model::reason::kBadInput;
+    bad.code = model::reason::kBadNumber;
     bad.reason = "not an E.164 number: too short";
     return bad;
   }
+  if (r.scope.no_access()) return not_found(r.number);  // as the real pipeline
   if (r.number == kRoutedNumber) return routed(r.number, "private-a");
   if (r.number == kSlowNumber) return routed(r.number, "private-a");
   if (r.number == kScopedNumber && in_scope(r.scope, "private-b")) {

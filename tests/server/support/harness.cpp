@@ -121,11 +121,13 @@ std::unique_ptr<service::ClientDirectory> test_directory() {
   ClientRecord b;
   b.id = "sbc-b";
   b.scope.client_id = "sbc-b";
+  b.scope.trees = {"private-a", "private-b"};
   e.push_back({pin_of("client-b"), b});  // by SPKI pin
   for (const char* n : {"expired", "revoked", "serverauth", "noeku"}) {
     ClientRecord r;
     r.id = n;
     r.scope.client_id = n;
+    r.scope.trees = {"private-a"};
     e.push_back({std::string(n) + ".example", r});
   }
   return std::make_unique<MemoryDirectory>(std::move(e));
@@ -170,10 +172,11 @@ std::string Harness::admin_get(const std::string& path) {
   return http_get(server->admin_port(), path).second;
 }
 
-std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {
+std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path,
+                                     const std::string& address) {
   asio::io_context io;
   asio::ip::tcp::socket s(io);
-  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  s.connect({asio::ip::make_address(address), port});
   const std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
   asio::write(s, asio::buffer(req));
   std::string all;

@@ -59,7 +59,8 @@ class Harness {
   server::ServerHooks hooks;
 };
 
-// Plain HTTP GET to 127.0.0.1:port (admin listener): {status, body}.
-std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path);
+// Plain HTTP GET to address:port (admin listener): {status, body}.
+std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path,
+                                     const std::string& address = "127.0.0.1");
 
 }  // namespace speerd::test

@@ -45,6 +45,20 @@ std::vector<std::string> OpenApi::check(const json& schema_in, const json& v,
       return errs;
     }
   }
+  if (s.contains("oneOf")) {
+    std::size_t matched = 0;
+    std::string why;
+    for (const auto& alt : s["oneOf"]) {
+      const auto e = check(alt, v, where);
+      if (e.empty()) {
+        ++matched;
+      } else if (why.empty()) {
+        why = e.front();
+      }
+    }
+    if (matched == 0) err("matches none of oneOf (first: " + why + ")");
+    if (matched > 1) err("matches more than one of oneOf");
+  }
   if (s.contains("enum")) {
     bool found = false;
     for (const auto& e : s["enum"]) found = found || e == v;

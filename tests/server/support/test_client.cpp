@@ -16,7 +16,10 @@ using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
 TestClient::TestClient(std::uint16_t port, ClientOptions options)
-    : port_(port), ctx_(asio::ssl::context::tls_client) {
+    : port_(port),
+      address_(options.address),
+      source_(options.source),
+      ctx_(asio::ssl::context::tls_client) {
   ctx_.set_verify_mode(asio::ssl::verify_peer);
   if (!options.ca.empty()) ctx_.load_verify_file(options.ca);
   if (!options.cert.empty()) {
@@ -67,7 +70,14 @@ Expected<bool> TestClient::connect(std::chrono::milliseconds timeout) {
   if (connected_) return true;
   bool done = false;
   error_code result;
-  const asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port_);
+  const asio::ip::tcp::endpoint ep(asio::ip::make_address(address_), port_);
+  if (!source_.empty()) {
+    error_code ec;
+    auto& sock = stream_->next_layer();
+    sock.open(ep.protocol(), ec);
+    if (!ec) sock.bind(asio::ip::tcp::endpoint(asio::ip::make_address(source_, ec), 0), ec);
+    if (ec) return fail("bind to " + source_ + ": " + ec.message());
+  }
   stream_->next_layer().async_connect(ep, [&](const error_code& ec) {
     result = ec;
     done = true;
@@ -75,6 +85,20 @@ Expected<bool> TestClient::connect(std::chrono::milliseconds timeout) {
   if (!run(timeout, done)) return fail("connect: timeout");
   if (result) return fail("connect: " + result.message());
   connected_ = true;
+  return true;
+}
+
+Expected<bool> TestClient::renegotiate(std::chrono::milliseconds timeout) {
+  if (!handshaken_) return fail("renegotiate: no session");
+  if (SSL_renegotiate(stream_->native_handle()) != 1) return fail("renegotiate: refused locally");
+  bool done = false;
+  error_code result;
+  stream_->async_handshake(asio::ssl::stream_base::client, [&](const error_code& ec) {
+    result = ec;
+    done = true;
+  });
+  if (!run(timeout, done)) return fail("renegotiate: timeout");
+  if (result) return fail("renegotiate: " + result.message());
   return true;
 }
 

@@ -28,6 +28,8 @@ struct ClientOptions {
   std::string ca;                                // verifies the server
   std::vector<std::string> alpn = {"http/1.1"};  // empty: offer no ALPN
   int max_version = 0;                           // e.g. TLS1_2_VERSION; 0: library default
+  std::string address = "127.0.0.1";             // the server's: "::1" for IPv6
+  std::string source;                            // local address to connect from; "": any
 };
 
 struct HttpResponse {
@@ -66,6 +68,10 @@ class TestClient {
   bool wait_closed(std::chrono::milliseconds timeout);
   bool wait_closed_tcp(std::chrono::milliseconds timeout);
 
+  // Asks for a TLS renegotiation (TLS 1.2 sessions); the result of the new
+  // handshake (speerd refuses it).
+  Expected<bool> renegotiate(std::chrono::milliseconds timeout = 5s);
+
   std::string alpn_selected();
   bool resumed();
   // The TLS session to resume with (a new reference: SSL_SESSION_free it).
@@ -76,6 +82,8 @@ class TestClient {
   bool run(std::chrono::milliseconds timeout, const bool& done);
 
   std::uint16_t port_;
+  std::string address_;
+  std::string source_;
   boost::asio::io_context io_;
   boost::asio::ssl::context ctx_;
   std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> stream_;
