@@ -114,18 +114,6 @@ void sort_results(std::vector<RuleResult>& results, std::size_t count) {
 
 }  // namespace
 
-const char* to_string(RuleKind kind) {
-  switch (kind) {
-    case RuleKind::terminal_uri:
-      return "terminal_uri";
-    case RuleKind::nonterminal:
-      return "nonterminal";
-    case RuleKind::skipped:
-      return "skipped";
-  }
-  return "unknown";
-}
-
 std::vector<RuleResult> select_rules(std::span<const Naptr> records, std::string_view aus,
                                      const EnumService& requested, const SelectOptions& options) {
   std::vector<RuleResult> results;

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "enum/enumservice.hpp"
+#include "enum/names.hpp"
 #include "enum/naptr.hpp"
 
 namespace speerd::luf {
@@ -48,8 +49,11 @@ enum class RuleKind {
   nonterminal,   // uri_or_next is the domain to query for NAPTR next
   skipped,       // reason says why
 };
+SPEERD_ENUM_NAMES(RuleKind, skipped, "terminal_uri", "nonterminal", "skipped");
 
-const char* to_string(RuleKind kind);
+inline std::string_view to_string(RuleKind kind) {
+  return enum_name(kind);
+}
 
 struct RuleResult {
   RuleKind kind = RuleKind::skipped;

@@ -165,6 +165,15 @@ struct WriteContext {
   // (sed-store/limits.hpp explains the bulk path). Only tests set it lower, to
   // cross batch boundaries with small imports; 0 counts as 1.
   std::size_t identifier_batch_rows = kIdentifierBatchRows;
+  // Idempotent writes: a non-empty id is recorded in the same transaction
+  // (table applied_operation). When that id is recorded already, apply()
+  // changes nothing and reports already_applied, so a writer whose COMMIT
+  // was cut off (connection lost, failover) can retry with the same id and
+  // the write lands exactly once. digest names what the operation is (e.g.
+  // a hash of the command and its input): an id recorded with another
+  // digest is a conflict, never "already applied".
+  std::string operation_id = {};
+  std::string operation_digest = {};
 };
 
 // What Store::apply reports: the change counter of the transaction, and per
@@ -173,6 +182,10 @@ struct WriteContext {
 struct ApplyReport {
   std::uint64_t change_counter = 0;
   std::vector<Id> created_ids;
+  // The operation id was recorded by an earlier transaction (a retry of a
+  // write that had committed): nothing was changed now, change_counter is
+  // that transaction's, created_ids are all 0.
+  bool already_applied = false;
 };
 
 }  // namespace speerd::store

@@ -167,47 +167,4 @@ Outcome cross_check(std::span<const DnsTarget> dns, std::span<const ProvisionedT
   return o;
 }
 
-std::string_view to_string(Policy p) {
-  switch (p) {
-    case Policy::strict:
-      return "strict";
-    case Policy::advisory:
-      return "advisory";
-    case Policy::store_authoritative:
-      return "store-authoritative";
-  }
-  return "?";
-}
-
-std::string_view to_string(StoreResult r) {
-  switch (r) {
-    case StoreResult::match:
-      return "match";
-    case StoreResult::mismatch:
-      return "mismatch";
-    case StoreResult::no_record:
-      return "no-record";
-  }
-  return "?";
-}
-
-std::string_view to_string(Disposition d) {
-  switch (d) {
-    case Disposition::route:
-      return "route";
-    case Disposition::route_flagged:
-      return "route-flagged";
-    case Disposition::reject:
-      return "reject";
-  }
-  return "?";
-}
-
-std::optional<Policy> parse_policy(std::string_view s) {
-  if (s == "strict") return Policy::strict;
-  if (s == "advisory") return Policy::advisory;
-  if (s == "store-authoritative") return Policy::store_authoritative;
-  return std::nullopt;
-}
-
 }  // namespace speerd::store::crosscheck

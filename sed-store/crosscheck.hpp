@@ -22,11 +22,16 @@
 #include <string_view>
 #include <vector>
 
+#include "enum/names.hpp"
+
 namespace speerd::store::crosscheck {
 
 enum class Policy { strict, advisory, store_authoritative };
+SPEERD_ENUM_NAMES(Policy, store_authoritative, "strict", "advisory", "store-authoritative");
 enum class StoreResult { match, mismatch, no_record };
+SPEERD_ENUM_NAMES(StoreResult, no_record, "match", "mismatch", "no-record");
 enum class Disposition { route, route_flagged, reject };
+SPEERD_ENUM_NAMES(Disposition, reject, "route", "route-flagged", "reject");
 enum class Source { dns, store };
 
 // One target as DNS produced it. Any field may be empty/0 when unknown: a
@@ -77,9 +82,17 @@ Outcome cross_check(std::span<const DnsTarget> dns, std::span<const ProvisionedT
 // target's. The user part of a URI does not matter.
 bool target_matches(const DnsTarget& dns, const ProvisionedTarget& provisioned);
 
-std::string_view to_string(Policy p);
-std::string_view to_string(StoreResult r);
-std::string_view to_string(Disposition d);
-std::optional<Policy> parse_policy(std::string_view s);
+inline std::string_view to_string(Policy p) {
+  return enum_name(p);
+}
+inline std::string_view to_string(StoreResult r) {
+  return enum_name(r);
+}
+inline std::string_view to_string(Disposition d) {
+  return enum_name(d);
+}
+inline std::optional<Policy> parse_policy(std::string_view s) {
+  return parse_enum<Policy>(s);
+}
 
 }  // namespace speerd::store::crosscheck

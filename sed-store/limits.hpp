@@ -26,6 +26,14 @@ inline constexpr std::size_t kMaxDescriptionLength = 256;
 // Who made a change (the audit trail's actor).
 inline constexpr std::size_t kMaxActorLength = 64;
 
+// Idempotent writes (WriteContext::operation_id): an id of 1..kMaxOperationIdLength
+// characters [A-Za-z0-9._:@+-], and its digest of at most kMaxOperationDigestLength.
+// A write prunes the ids recorded more than kOperationRetentionDays ago: a
+// retry must come within that time to be recognised.
+inline constexpr std::size_t kMaxOperationIdLength = 128;
+inline constexpr std::size_t kMaxOperationDigestLength = 128;
+inline constexpr int kOperationRetentionDays = 30;
+
 // A SIP URI in a SED record, and a host name (RFC 1035: 253 in presentation form).
 inline constexpr std::size_t kMaxUriLength = 255;
 inline constexpr std::size_t kMaxHostLength = 253;

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "enum/names.hpp"
+
 namespace speerd::store {
 
 // Row ids are database-assigned and only meaningful within one store.
@@ -74,6 +76,7 @@ struct DestinationGroup {
 // routing_number: a routing number (number portability), matched exactly, and
 //        only through Store::find_routing_number().
 enum class IdentifierKind { number, range, prefix, routing_number };
+SPEERD_ENUM_NAMES(IdentifierKind, routing_number, "number", "range", "prefix", "rn");
 
 // Identified by (kind, value): there is no row id.
 struct PublicIdentifier {
@@ -99,6 +102,7 @@ struct RouteGroup {
 // next_hop: a host (name or IP literal) with an optional port (0: not set) and
 //           transport (empty: any).
 enum class SedKind { uri, next_hop };
+SPEERD_ENUM_NAMES(SedKind, next_hop, "uri", "next-hop");
 
 struct SedRecord {
   Id id = 0;
@@ -134,7 +138,9 @@ struct Destination {
 // trust_anchor: DNSSEC anchors the resolver loads from the store.
 
 enum class AnchorKind { ds, dnskey };
+SPEERD_ENUM_NAMES(AnchorKind, dnskey, "DS", "DNSKEY");
 enum class AnchorState { active, inactive };
+SPEERD_ENUM_NAMES(AnchorState, inactive, "active", "inactive");
 
 struct TrustAnchor {
   Id id = 0;

@@ -102,18 +102,28 @@ class PgDb final : public Db {
   Result<Done> begin(TxMode mode) override {
     if (tx_) return make_error(ErrorCode::internal, "nested transaction");
     if (auto ok = ensure_connected(); !ok) return ok.error();
-    try {
-      if (mode == TxMode::write) {
-        tx_ = std::make_unique<WriteTx>(*conn_);
-      } else {
-        tx_ = std::make_unique<ReadTx>(*conn_);
+    for (int attempt = 0;; ++attempt) {
+      try {
+        if (mode == TxMode::write) {
+          tx_ = std::make_unique<WriteTx>(*conn_);
+        } else {
+          tx_ = std::make_unique<ReadTx>(*conn_);
+        }
+        return Done{};
+      } catch (const pqxx::broken_connection&) {
+        // Nothing was done yet: a connection found dead (server restarted,
+        // primary failed over) is replaced once, on whichever host of a
+        // multi-host URI now fits target_session_attrs.
+        if (attempt == 0 && reconnect()) continue;
+        Error e = current_error("begin transaction");
+        drop_if_broken(e);
+        return e;
+      } catch (...) {
+        Error e = current_error("begin transaction");
+        drop_if_broken(e);
+        return e;
       }
-    } catch (...) {
-      Error e = current_error("begin transaction");
-      drop_if_broken(e);
-      return e;
     }
-    return Done{};
   }
 
   Result<Done> commit() override {
@@ -163,7 +173,29 @@ class PgDb final : public Db {
       values[k] = storage.back().c_str();
     }
     if (auto ok = ensure_connected(); !ok) return ok.error();
-    try {
+    for (int attempt = 0;; ++attempt) {
+      try {
+        return exec(stmt, sql, values, on_row);
+      } catch (const pqxx::broken_connection&) {
+        // Outside a transaction a statement only reads (every write runs in
+        // Store::apply's transaction): one found dead connection is replaced
+        // and the read repeated once, so a failover or a replica lost costs
+        // the caller nothing when another host answers.
+        if (!tx_ && attempt == 0 && reconnect()) continue;
+        Error e = current_error(statement_name(stmt));
+        drop_if_broken(e);
+        return e;
+      } catch (...) {
+        Error e = current_error(statement_name(stmt));
+        drop_if_broken(e);
+        return e;
+      }
+    }
+  }
+
+  Result<std::size_t> exec(Stmt stmt, const char* sql, const std::vector<const char*>& values,
+                           RowFn on_row) {
+    {
       const std::string name = statement_name(stmt);
       const auto idx = static_cast<std::size_t>(stmt);
       if (!prepared_[idx]) {
@@ -182,10 +214,6 @@ class PgDb final : public Db {
         on_row(row);
       }
       return static_cast<std::size_t>(res.size());
-    } catch (...) {
-      Error e = current_error(statement_name(stmt));
-      drop_if_broken(e);
-      return e;
     }
   }
 
@@ -237,8 +265,19 @@ class PgDb final : public Db {
     return connect();
   }
 
+  // A fresh connection in place of a dead one (outside a transaction).
+  bool reconnect() {
+    if (tx_) return false;
+    conn_.reset();
+    return connect().has_value();
+  }
+
+  // Any "unavailable" error (lost connection, server shutting down, a commit
+  // in doubt, a standby promoted under a read-write session) leaves a session
+  // not worth keeping: the next call connects afresh through the URI, which
+  // is how a multi-host URI finds the hosts' new roles.
   void drop_if_broken(const Error& e) {
-    if (e.code == ErrorCode::unavailable && conn_ && !conn_->is_open()) {
+    if (e.code == ErrorCode::unavailable || e.code == ErrorCode::read_only) {
       tx_.reset();
       conn_.reset();
     }

@@ -51,6 +51,10 @@ class SqlStore final : public Store {
 
  private:
   Result<int> read_schema_version();
+  // Idempotent writes (sql_store_write.cpp).
+  Result<std::optional<std::uint64_t>> recorded_operation(const WriteContext& ctx);
+  Result<Done> record_operation(const WriteContext& ctx, const std::string& actor,
+                                std::int64_t counter);
   speerd::Expected<std::optional<Destination>> lookup_number(std::string_view digits,
                                                              ClientRef client);
   template <typename F>

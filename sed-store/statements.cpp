@@ -297,6 +297,14 @@ constexpr Def kDefs[] = {
          "FROM audit WHERE (CAST($1 AS TEXT) IS NULL OR actor = $1) "
          "AND (CAST($2 AS TEXT) IS NULL OR object_type = $2) "
          "AND (CAST($3 AS TEXT) IS NULL OR at >= $3) ORDER BY id DESC LIMIT $4"),
+
+    // ---- applied_operation (idempotent writes, migration 0003) --------------------
+    both(Stmt::kOpFind, "op_find",
+         "SELECT digest, change_counter FROM applied_operation WHERE op_id = $1"),
+    both(Stmt::kOpInsert, "op_insert",
+         "INSERT INTO applied_operation (op_id, digest, actor, at, change_counter) "
+         "VALUES ($1, $2, $3, $4, $5)"),
+    both(Stmt::kOpPrune, "op_prune", "DELETE FROM applied_operation WHERE at < $1"),
 };
 
 #undef SPEERD_CLIENT_COLS

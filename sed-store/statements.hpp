@@ -104,6 +104,10 @@ enum class Stmt {
   // audit
   kAuditInsert,
   kAuditList,
+  // applied_operation (idempotent writes)
+  kOpFind,
+  kOpInsert,
+  kOpPrune,
   kCount_  // number of statements, not a statement
 };
 

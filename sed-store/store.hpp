@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "enum/expected.hpp"
+#include "enum/names.hpp"
 #include "sed-store/changes.hpp"
 #include "sed-store/model.hpp"
 
@@ -47,6 +48,9 @@ enum class ErrorCode {
   read_only,       // a write on a read-only store or a replica
   internal,        // a bug
 };
+SPEERD_ENUM_NAMES(ErrorCode, internal, "invalid", "not-found", "conflict", "unavailable",
+                  "not-a-store", "schema-too-new", "schema-too-old", "corrupt", "read-only",
+                  "internal");
 
 struct Error {
   ErrorCode code = ErrorCode::internal;
@@ -57,6 +61,10 @@ struct Error {
   std::string field;
   // A second change involved (a duplicate of, or overlapping with, this one).
   std::optional<std::size_t> related_change_index;
+  // Store::apply: the connection was lost during COMMIT, so the write may or
+  // may not have been applied (libpqxx in_doubt_error, a failover). Retry with
+  // the same WriteContext::operation_id to find out and finish it.
+  bool in_doubt = false;
 };
 
 // speerd::Expected<T, Error> that also converts from a bare Error, so that
@@ -68,7 +76,9 @@ class Result : public speerd::Expected<T, Error> {
   Result(Error e) : speerd::Expected<T, Error>(speerd::unexpected(std::move(e))) {}  // NOLINT
 };
 
-std::string_view to_string(ErrorCode c);
+inline std::string_view to_string(ErrorCode c) {
+  return enum_name(c);
+}
 
 class Store {
  public:

@@ -492,19 +492,14 @@ class RowWriter {
 }  // namespace
 
 std::optional<Format> parse_format(std::string_view name) {
-  if (name == "csv") return Format::csv;
-  if (name == "json" || name == "jsonl") return Format::json;
-  return std::nullopt;
+  if (name == "jsonl") return Format::json;  // JSON Lines' usual extension
+  return parse_enum<Format>(name);
 }
 
 std::optional<Format> format_for_path(std::string_view path) {
   const auto dot = path.rfind('.');
   if (dot == std::string_view::npos) return std::nullopt;
   return parse_format(path.substr(dot + 1));
-}
-
-std::string_view to_string(Format f) {
-  return f == Format::csv ? "csv" : "json";
 }
 
 Result<Parsed> parse(std::istream& in, Format format) {

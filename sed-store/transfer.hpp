@@ -32,16 +32,20 @@
 #include <string_view>
 #include <vector>
 
+#include "enum/names.hpp"
 #include "sed-store/changes.hpp"
 #include "sed-store/store.hpp"
 
 namespace speerd::store::transfer {
 
 enum class Format { csv, json };
+SPEERD_ENUM_NAMES(Format, json, "csv", "json");
 
 std::optional<Format> parse_format(std::string_view name);     // "csv" | "json"
 std::optional<Format> format_for_path(std::string_view path);  // by extension
-std::string_view to_string(Format f);
+inline std::string_view to_string(Format f) {
+  return enum_name(f);
+}
 
 // The changes an import applies, and the line each came from.
 struct Parsed {

@@ -388,6 +388,19 @@ speerd::Expected<std::string> description(std::string_view s) {
   return std::string(s);
 }
 
+speerd::Expected<std::string> operation_id(std::string_view s) {
+  if (s.empty()) return speerd::fail("is empty");
+  if (s.size() > kMaxOperationIdLength) return bad(s, "is longer than 128 characters");
+  for (char c : s) {
+    if (!is_alnum(c) && std::string_view("._:@+-").find(c) == std::string_view::npos) {
+      std::string why = non_ascii_reason(s);
+      if (why.empty()) why = "contains a character other than letters, digits and . _ : @ + -";
+      return bad(s, why);
+    }
+  }
+  return std::string(s);
+}
+
 speerd::Expected<std::string> actor(std::string_view s) {
   if (s.empty()) return speerd::fail("is empty");
   if (s.size() > kMaxActorLength) return bad(s, "is longer than 64 characters");

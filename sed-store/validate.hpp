@@ -57,6 +57,9 @@ speerd::Expected<std::string> description(std::string_view s);
 // Audit actor: [A-Za-z0-9._@+-], at most kMaxActorLength.
 speerd::Expected<std::string> actor(std::string_view s);
 
+// Operation id (idempotent writes): [A-Za-z0-9._:@+-], at most kMaxOperationIdLength.
+speerd::Expected<std::string> operation_id(std::string_view s);
+
 // Priority 0..kMaxPriority.
 speerd::Expected<int> priority(long long v);
 

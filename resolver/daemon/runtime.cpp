@@ -228,11 +228,13 @@ void Runtime::start_prober() {
 
 // Copies the prober's view (main thread) to what /readyz and /metrics read.
 void Runtime::publish_health() {
-  std::int64_t up = 0, down = 0;
+  std::int64_t up = 0, down = 0, probes = 0, failures = 0;
   bool probed = true;
   for (const auto& s : prober_->servers()) {
     probed = probed && s.probed;
     (s.up ? up : down) += 1;
+    probes += static_cast<std::int64_t>(s.probes);
+    failures += static_cast<std::int64_t>(s.failures);
   }
   std::string why;
   if (!probed) {
@@ -247,6 +249,8 @@ void Runtime::publish_health() {
   auto& m = server_->control_metrics();
   m.set(service::Metric::upstream_servers, service::L(service::UpstreamLabel::up), up);
   m.set(service::Metric::upstream_servers, service::L(service::UpstreamLabel::down), down);
+  m.set(service::Metric::upstream_probes, service::L(service::ProbeLabel::ok), probes - failures);
+  m.set(service::Metric::upstream_probes, service::L(service::ProbeLabel::failed), failures);
   health_timer_.expires_after(std::chrono::seconds(1));
   health_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) publish_health();

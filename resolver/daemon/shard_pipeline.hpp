@@ -28,9 +28,7 @@ class ShardPipeline final : public pipeline::LookupService {
   void route(const pipeline::RouteRequest& req, Callback cb) override {
     pipeline_->route(req, std::move(cb));
   }
-  bool failure_cache_stats(pipeline::FailureCacheStats& out) const override {
-    return pipeline_->failure_cache_stats(out);
-  }
+  bool counters(pipeline::PipelineCounters& out) const override { return pipeline_->counters(out); }
   pipeline::Pipeline& pipeline() { return *pipeline_; }
 
  private:

@@ -7,22 +7,6 @@
 
 namespace speerd::dns {
 
-std::string_view to_string(Security s) {
-  switch (s) {
-    case Security::secure:
-      return "secure";
-    case Security::insecure:
-      return "insecure";
-    case Security::bogus:
-      return "bogus";
-    case Security::indeterminate:
-      return "indeterminate";
-    case Security::not_applicable:
-      return "not-applicable";
-  }
-  return "indeterminate";
-}
-
 Outcome Outcome::bogus(std::string why) {
   const auto code = ede_from_reason(why);
   return {Security::bogus, std::move(why), code};

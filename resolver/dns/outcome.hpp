@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "enum/names.hpp"
+
 namespace speerd::dns {
 
 // Ordered from weakest to strongest: the outcome of a lookup is the weakest
@@ -20,8 +22,12 @@ enum class Security : std::uint8_t {
   not_applicable = 3,
   secure = 4
 };
+SPEERD_ENUM_NAMES(Security, secure, "bogus", "indeterminate", "insecure", "not-applicable",
+                  "secure");
 
-std::string_view to_string(Security s);
+inline std::string_view to_string(Security s) {
+  return enum_name(s);
+}
 
 // RFC 8914 Extended DNS Error codes that speerd reports.
 namespace ede {

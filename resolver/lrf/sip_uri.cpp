@@ -13,27 +13,11 @@
 namespace speerd::lrf {
 
 std::string_view to_string(Transport t) {
-  switch (t) {
-    case Transport::udp:
-      return "udp";
-    case Transport::tcp:
-      return "tcp";
-    case Transport::tls:
-      return "tls";
-    case Transport::sctp:
-      return "sctp";
-    case Transport::tls_sctp:
-      return "tls-sctp";
-    case Transport::ws:
-      return "ws";
-    case Transport::wss:
-      return "wss";
-  }
-  return "udp";
+  return enum_name(t);
 }
 
 std::string_view to_string(Scheme s) {
-  return s == Scheme::sips ? "sips" : "sip";
+  return enum_name(s);
 }
 
 bool is_secure(Transport t) {

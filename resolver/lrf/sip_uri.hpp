@@ -14,14 +14,17 @@
 #include <vector>
 
 #include "enum/expected.hpp"
+#include "enum/names.hpp"
 
 namespace speerd::lrf {
 
 enum class Scheme : std::uint8_t { sip, sips };
+SPEERD_ENUM_NAMES(Scheme, sips, "sip", "sips");
 
 // The transports a SIP next hop can be reached over. `tls` is TLS over TCP,
 // `tls_sctp` TLS over SCTP (RFC 4168, "SIPS+D2S"), `wss` the WebSocket over TLS.
 enum class Transport : std::uint8_t { udp, tcp, tls, sctp, tls_sctp, ws, wss };
+SPEERD_ENUM_NAMES(Transport, wss, "udp", "tcp", "tls", "sctp", "tls-sctp", "ws", "wss");
 
 inline constexpr Transport kAllTransports[] = {Transport::udp,  Transport::tcp,      Transport::tls,
                                                Transport::sctp, Transport::tls_sctp, Transport::ws,

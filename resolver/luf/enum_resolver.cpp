@@ -9,21 +9,7 @@
 namespace speerd::luf {
 
 const char* to_string(LufStatus s) {
-  switch (s) {
-    case LufStatus::found:
-      return "found";
-    case LufStatus::not_found:
-      return "not-found";
-    case LufStatus::no_usable:
-      return "no-usable-record";
-    case LufStatus::bogus:
-      return "bogus";
-    case LufStatus::insecure_refused:
-      return "insecure-refused";
-    case LufStatus::upstream_failure:
-      return "upstream-failure";
-  }
-  return "?";
+  return enum_name(s).data();  // the table's literals end in '\0'
 }
 
 namespace {

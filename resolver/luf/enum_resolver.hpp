@@ -21,6 +21,7 @@
 
 #include "enum/e164.hpp"
 #include "enum/enumservice.hpp"
+#include "enum/names.hpp"
 #include "enum/substitution_cache.hpp"
 #include "resolver/config/config.hpp"
 #include "resolver/dns/client.hpp"
@@ -36,6 +37,8 @@ enum class LufStatus {
   insecure_refused,  // an insecure answer in a require-secure tree
   upstream_failure,  // SERVFAIL / timeout
 };
+SPEERD_ENUM_NAMES(LufStatus, upstream_failure, "found", "not-found", "no-usable-record", "bogus",
+                  "insecure-refused", "upstream-failure");
 
 const char* to_string(LufStatus s);
 
@@ -77,6 +80,8 @@ class EnumResolver {
   void lookup(const E164Number& number, const EnumService& service,
               const std::vector<std::string>& trees, bool service_named,
               std::function<void(LufResult)> cb);
+
+  SubstitutionCache::Stats regexp_stats() const { return regexps_->stats(); }
 
  private:
   dns::Client& client_;

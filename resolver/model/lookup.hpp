@@ -8,14 +8,16 @@
 #include <string>
 #include <string_view>
 
+#include "enum/names.hpp"
 #include "resolver/dns/outcome.hpp"
 
 namespace speerd::model {
 
 // What a lookup concluded: route to the targets, or reject (with a reason).
 enum class Verdict { route, reject };
+SPEERD_ENUM_NAMES(Verdict, reject, "route", "reject");
 inline std::string_view to_string(Verdict v) {
-  return v == Verdict::route ? "route" : "reject";
+  return enum_name(v);
 }
 
 // One DNS step of a lookup, for the response's `dnssec` list and for trace.

@@ -143,6 +143,15 @@ Pipeline::~Pipeline() {
   *alive_ = false;
 }
 
+bool Pipeline::counters(PipelineCounters& out) const {
+  out.pipeline = stats_;
+  out.cache = cache_.stats();
+  out.cache_entries = cache_.size();
+  out.failures = failures_.stats();
+  out.regexps = luf_.regexp_stats();
+  return true;
+}
+
 void Pipeline::deliver_now(Callback cb, ResultPtr r) {
   ++(r->verdict == Verdict::route ? stats_.routed : stats_.rejected);
   asio::post(io_, [cb = std::move(cb), r = std::move(r)]() mutable { cb(std::move(r)); });

@@ -24,6 +24,7 @@
 #include "resolver/lrf/locator.hpp"
 #include "resolver/luf/enum_resolver.hpp"
 #include "resolver/pipeline/cache.hpp"
+#include "resolver/pipeline/counters.hpp"
 #include "resolver/pipeline/failure_cache.hpp"
 #include "resolver/pipeline/result.hpp"
 #include "sed-store/crosscheck.hpp"
@@ -33,16 +34,6 @@ class Store;
 }
 
 namespace speerd::pipeline {
-
-struct PipelineStats {
-  std::uint64_t lookups = 0;      // lookup() + route() calls
-  std::uint64_t resolutions = 0;  // lookups that went to DNS (cache miss, not joined)
-  std::uint64_t joined = 0;       // lookups that joined an identical one in flight
-  std::uint64_t stale_served = 0;
-  std::uint64_t routed = 0;
-  std::uint64_t rejected = 0;
-  std::uint64_t store_errors = 0;  // store queries that failed (lookups went on unchecked)
-};
 
 struct PipelineOptions {
   lrf::LocatorOptions locator;
@@ -66,10 +57,7 @@ class Pipeline final : public LookupService {
 
   void lookup(const LookupRequest& req, Callback cb) override;
   void route(const RouteRequest& req, Callback cb) override;
-  bool failure_cache_stats(FailureCacheStats& out) const override {
-    out = failures_.stats();
-    return true;
-  }
+  bool counters(PipelineCounters& out) const override;
 
   // Drops cached results whose key matches (store changes); all when null.
   // Cached failures too.

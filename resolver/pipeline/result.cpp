@@ -8,17 +8,7 @@ using model::Step;
 using model::Target;
 
 std::string_view to_string(StoreCheck c) {
-  switch (c) {
-    case StoreCheck::match:
-      return "match";
-    case StoreCheck::mismatch:
-      return "mismatch";
-    case StoreCheck::no_record:
-      return "no-record";
-    case StoreCheck::not_checked:
-      return "not-checked";
-  }
-  return "not-checked";
+  return enum_name(c);
 }
 
 namespace {

@@ -27,6 +27,7 @@ struct UriResult {
 };
 
 enum class StoreCheck { not_checked, match, mismatch, no_record };
+SPEERD_ENUM_NAMES(StoreCheck, no_record, "not-checked", "match", "mismatch", "no-record");
 
 struct StoreResult {
   StoreCheck check = StoreCheck::not_checked;
@@ -104,7 +105,7 @@ using ResultPtr = std::shared_ptr<const LookupResult>;
 
 // The pipeline as front ends see it. One instance per event-loop thread;
 // callbacks run on that thread.
-struct FailureCacheStats;
+struct PipelineCounters;
 
 class LookupService {
  public:
@@ -112,9 +113,9 @@ class LookupService {
   virtual ~LookupService() = default;
   virtual void lookup(const LookupRequest& req, Callback cb) = 0;
   virtual void route(const RouteRequest& req, Callback cb) = 0;
-  // The failure cache's counters (failure_cache.hpp), for /metrics; a
-  // service without one reports false.
-  virtual bool failure_cache_stats(FailureCacheStats& /*out*/) const { return false; }
+  // The pipeline's counters (counters.hpp), for /metrics; a service
+  // without them (a test double) reports false.
+  virtual bool counters(PipelineCounters& /*out*/) const { return false; }
 };
 
 }  // namespace speerd::pipeline

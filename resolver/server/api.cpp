@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "resolver/pipeline/failure_cache.hpp"
+#include "resolver/pipeline/counters.hpp"
 #include "resolver/server/result_writer.hpp"
 #include "resolver/service/errors.hpp"
 #include "resolver/service/log.hpp"
@@ -213,21 +213,40 @@ Api::Done Api::finish(Endpoint ep, Done done) {
   };
 }
 
-void Api::count_failure_cache() {
-  pipeline::FailureCacheStats s;
-  if (!service_->failure_cache_stats(s)) return;
-  metrics_.set(Metric::failure_cache_entries, 0, static_cast<std::int64_t>(s.entries));
-  metrics_.set(Metric::failure_cache, L(FailureCacheLabel::hit), static_cast<std::int64_t>(s.hits));
-  metrics_.set(Metric::failure_cache, L(FailureCacheLabel::insert),
-               static_cast<std::int64_t>(s.inserts));
-  metrics_.set(Metric::failure_cache, L(FailureCacheLabel::expiry),
-               static_cast<std::int64_t>(s.expiries));
-  metrics_.set(Metric::failure_cache, L(FailureCacheLabel::drop),
-               static_cast<std::int64_t>(s.dropped));
+void Api::count_pipeline() {
+  pipeline::PipelineCounters c;
+  if (!service_->counters(c)) return;
+  const auto put = [this](Metric m, std::size_t label, std::uint64_t v) {
+    metrics_.set(m, label, static_cast<std::int64_t>(v));
+  };
+  put(Metric::failure_cache_entries, 0, c.failures.entries);
+  put(Metric::failure_cache, L(FailureCacheLabel::hit), c.failures.hits);
+  put(Metric::failure_cache, L(FailureCacheLabel::insert), c.failures.inserts);
+  put(Metric::failure_cache, L(FailureCacheLabel::expiry), c.failures.expiries);
+  put(Metric::failure_cache, L(FailureCacheLabel::drop), c.failures.dropped);
+  using P = service::PipelineLabel;
+  put(Metric::pipeline, L(P::lookup), c.pipeline.lookups);
+  put(Metric::pipeline, L(P::resolution), c.pipeline.resolutions);
+  put(Metric::pipeline, L(P::joined), c.pipeline.joined);
+  put(Metric::pipeline, L(P::stale_served), c.pipeline.stale_served);
+  put(Metric::pipeline, L(P::routed), c.pipeline.routed);
+  put(Metric::pipeline, L(P::rejected), c.pipeline.rejected);
+  put(Metric::pipeline, L(P::store_error), c.pipeline.store_errors);
+  using R = service::ResultCacheLabel;
+  put(Metric::result_cache_entries, 0, c.cache_entries);
+  put(Metric::result_cache, L(R::hit), c.cache.hits);
+  put(Metric::result_cache, L(R::miss), c.cache.misses);
+  put(Metric::result_cache, L(R::stale_hit), c.cache.stale_hits);
+  put(Metric::result_cache, L(R::insert), c.cache.inserts);
+  put(Metric::result_cache, L(R::eviction), c.cache.evictions);
+  put(Metric::result_cache, L(R::refused), c.cache.refused);
+  put(Metric::regexp_cache_entries, 0, c.regexps.entries);
+  put(Metric::regexp_cache, L(service::RegexpCacheLabel::hit), c.regexps.hits);
+  put(Metric::regexp_cache, L(service::RegexpCacheLabel::miss), c.regexps.misses);
 }
 
 void Api::count_result(Endpoint ep, const LookupResult& r) {
-  count_failure_cache();
+  count_pipeline();
   if (is_bad_input(r)) {
     metrics_.inc2(Metric::lookups, L(ep), L(VerdictLabel::error));
     metrics_.inc(Metric::errors, L(ErrorCode::bad_input));

@@ -78,7 +78,7 @@ class Api : public std::enable_shared_from_this<Api> {
   bool admit(service::Endpoint ep, const service::ClientRecord& client,
              const service::LimitsSection& limits, std::int64_t tokens, Done& done);
   void count_result(service::Endpoint ep, const pipeline::LookupResult& r);
-  void count_failure_cache();
+  void count_pipeline();  // the pipeline's counters (counters.hpp) as metric rows
   Done finish(service::Endpoint ep, Done done);
   Response error(service::Endpoint ep, service::ErrorCode code, std::string_view message);
   Response rendered_response(const pipeline::ResultPtr& r, const AnswerShape& shape,

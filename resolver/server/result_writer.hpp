@@ -3,7 +3,7 @@
 // object keys are sorted), without building a JSON tree first. Building and
 // dumping the tree was most of the API's CPU time for a cached lookup (a
 // routed answer is ~5 KB in ~150 values); this writes into one string.
-// tests/server/test_units.cpp checks the two agree.
+// tests/server/test_result_writer.cpp checks the two agree.
 #pragma once
 
 #include <string>

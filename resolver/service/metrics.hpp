@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "enum/names.hpp"
+
 namespace speerd::service {
 
 enum class MetricType { counter, gauge, histogram };
@@ -36,18 +38,31 @@ enum class Metric : std::uint8_t {
   upstream_servers,       // gauge {state}
   failure_cache_entries,  // gauge
   failure_cache,          // {event}
+  pipeline,               // {event}, from each shard's pipeline (counters.hpp)
+  result_cache_entries,   // gauge
+  result_cache,           // {event}
+  regexp_cache_entries,   // gauge
+  regexp_cache,           // {event}
+  upstream_probes,        // {result}
   dns_queries,            // {transport, rcode}: the DNS front end's answers
   dns_ede,                // {code}: Extended DNS Errors it sent
   dns_refused,            // {reason}
   kCount
 };
 
-// Label values; each enum's order matches its row in the table.
+// Label values: each enum's names (enum/names.hpp) are its label values in
+// the table, so a label value is written once.
 enum class Endpoint : std::uint8_t { lookup, route, batch, other };
+SPEERD_ENUM_NAMES(Endpoint, other, "lookup", "route", "batch", "other");
 enum class Status : std::uint8_t { ok, client_error, rate_limited, server_error };
+SPEERD_ENUM_NAMES(Status, server_error, "ok", "client_error", "rate_limited", "server_error");
 enum class VerdictLabel : std::uint8_t { route, reject, error };
+SPEERD_ENUM_NAMES(VerdictLabel, error, "route", "reject", "error");
 enum class StateLabel : std::uint8_t { secure, insecure, bogus, indeterminate, not_applicable };
+SPEERD_ENUM_NAMES(StateLabel, not_applicable, "secure", "insecure", "bogus", "indeterminate",
+                  "not-applicable");
 enum class CacheLabel : std::uint8_t { hit, stale, miss };
+SPEERD_ENUM_NAMES(CacheLabel, miss, "hit", "stale", "miss");
 enum class Refused : std::uint8_t {
   max_connections,
   per_address,
@@ -57,6 +72,8 @@ enum class Refused : std::uint8_t {
   directory_error,
   draining
 };
+SPEERD_ENUM_NAMES(Refused, draining, "max_connections", "per_address", "tls_handshake",
+                  "handshake_timeout", "unknown_client", "directory_error", "draining");
 enum class Closed : std::uint8_t {
   peer_closed,
   idle_timeout,
@@ -71,12 +88,38 @@ enum class Closed : std::uint8_t {
   revoked,        // its certificate is in a CRL loaded by a reload
   not_authorized  // its client record is gone or disabled (checked per request)
 };
+SPEERD_ENUM_NAMES(Closed, not_authorized, "peer_closed", "idle_timeout", "request_timeout",
+                  "write_timeout", "header_too_large", "body_too_large", "bad_request",
+                  "max_requests", "drain", "io_error", "revoked", "not_authorized");
 enum class Handshake : std::uint8_t { full, resumed };
+SPEERD_ENUM_NAMES(Handshake, resumed, "full", "resumed");
 enum class ReloadLabel : std::uint8_t { ok, failed };
+SPEERD_ENUM_NAMES(ReloadLabel, failed, "ok", "failed");
 enum class UpstreamLabel : std::uint8_t { up, down };
+SPEERD_ENUM_NAMES(UpstreamLabel, down, "up", "down");
 enum class FailureCacheLabel : std::uint8_t { hit, insert, expiry, drop };
+SPEERD_ENUM_NAMES(FailureCacheLabel, drop, "hit", "insert", "expiry", "drop");
+enum class PipelineLabel : std::uint8_t {
+  lookup,
+  resolution,
+  joined,
+  stale_served,
+  routed,
+  rejected,
+  store_error
+};
+SPEERD_ENUM_NAMES(PipelineLabel, store_error, "lookup", "resolution", "joined", "stale_served",
+                  "routed", "rejected", "store_error");
+enum class ResultCacheLabel : std::uint8_t { hit, miss, stale_hit, insert, eviction, refused };
+SPEERD_ENUM_NAMES(ResultCacheLabel, refused, "hit", "miss", "stale_hit", "insert", "eviction",
+                  "refused");
+enum class RegexpCacheLabel : std::uint8_t { hit, miss };
+SPEERD_ENUM_NAMES(RegexpCacheLabel, miss, "hit", "miss");
+enum class ProbeLabel : std::uint8_t { ok, failed };
+SPEERD_ENUM_NAMES(ProbeLabel, failed, "ok", "failed");
 // The DNS front end (resolver/dnsfront/): how a query came, what it got.
 enum class DnsTransport : std::uint8_t { udp, tcp };
+SPEERD_ENUM_NAMES(DnsTransport, tcp, "udp", "tcp");
 enum class DnsRcode : std::uint8_t {
   noerror,
   formerr,
@@ -87,6 +130,8 @@ enum class DnsRcode : std::uint8_t {
   badvers,
   dropped  // no answer sent (a response, a runt)
 };
+SPEERD_ENUM_NAMES(DnsRcode, dropped, "noerror", "formerr", "servfail", "nxdomain", "notimp",
+                  "refused", "badvers", "dropped");
 enum class DnsRefused : std::uint8_t {
   unknown_source,
   not_a_tree,
@@ -94,6 +139,8 @@ enum class DnsRefused : std::uint8_t {
   rate_limited,
   directory_error
 };
+SPEERD_ENUM_NAMES(DnsRefused, directory_error, "unknown_source", "not_a_tree", "out_of_scope",
+                  "rate_limited", "directory_error");
 // EDE info codes are counted as label values "0".."kDnsEdeCodes - 1".
 inline constexpr std::size_t kDnsEdeCodes = 30;
 

@@ -1,4 +1,4 @@
-// The client_source table (issue 14, migration 0003), on both backends: the
+// The client_source table (issue 14, migration 0004), on both backends: the
 // DNS front end's source prefixes are stored canonical, validated, one
 // client per prefix, replaced as a whole, and gone with their client.
 #include <string>

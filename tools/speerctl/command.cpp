@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <exception>
 
+#include "tools/speerctl/durable_write.hpp"
+
 namespace speerctl {
 
 const std::vector<Registrar>& command_groups() {
@@ -18,6 +20,7 @@ int run(int argc, const char* const* argv) {
   CLI::App app{"speerctl: administer and query speerd (DNSSEC-validated ENUM/SIP lookups)"};
   app.require_subcommand(1);
   for (auto reg : command_groups()) reg(app);
+  set_invocation(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

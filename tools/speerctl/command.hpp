@@ -18,6 +18,8 @@ inline constexpr int kUsage = 2;      // bad arguments or bad input data
 inline constexpr int kConfig = 3;     // configuration, trust-anchor or store cannot be used
 inline constexpr int kNotFound = 4;   // the named object does not exist
 inline constexpr int kConflict = 5;   // the object exists already / is still referenced
+inline constexpr int kInDoubt = 6;    // a write's COMMIT was cut off and could not be settled:
+                                      // rerun it with the --operation-id speerctl printed
 inline constexpr int kInternal = 70;  // a bug: please report
 }  // namespace exit_code
 

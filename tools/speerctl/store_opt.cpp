@@ -3,8 +3,10 @@
 #include <pwd.h>
 #include <unistd.h>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "tools/speerctl/command.hpp"
 
@@ -16,10 +18,19 @@ void add_store_option(CLI::App* cmd, StoreOptions& o) {
   cmd->add_option("--store", o.uri, "the store: sqlite:PATH or postgresql://... (env SPEERD_STORE)")
       ->envname("SPEERD_STORE")
       ->required();
+  cmd->add_option("--retry-for", o.retry_for_s,
+                  "PostgreSQL: wait and retry this long (seconds) while the store is "
+                  "unavailable or failing over (default: 30 for a URI naming several hosts, "
+                  "else 0)")
+      ->check(CLI::Range(0.0, 3600.0));
 }
 
 void add_actor_option(CLI::App* cmd, StoreOptions& o) {
   cmd->add_option("--actor", o.actor, "who makes the change, for the audit trail (default: $USER)");
+  cmd->add_option("--operation-id", o.operation_id,
+                  "the write's id ([A-Za-z0-9._:@+-], up to 128): the store applies an id "
+                  "once; rerun a write whose outcome was unknown with the id it printed "
+                  "(default: a fresh random id)");
 }
 
 void add_json_option(CLI::App* cmd, StoreOptions& o) {
@@ -57,7 +68,18 @@ void fail(const st::Error& e) {
 }
 
 std::unique_ptr<st::Store> open_or_exit(const StoreOptions& o, const st::OpenOptions& options) {
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + retry_budget(o);
+  auto pause = std::chrono::milliseconds(100);
   auto s = st::open_store(o.uri, options);
+  for (int attempt = 1; !s && transient(s.error(), o.uri) && clock::now() + pause <= deadline;
+       ++attempt) {
+    std::fprintf(stderr, "speerctl: open the store: attempt %d: %s; retrying\n", attempt,
+                 s.error().message.c_str());
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+    s = st::open_store(o.uri, options);
+  }
   if (!s) {
     const int code = s.error().code == st::ErrorCode::invalid ? exit_code::kConfig
                                                               : exit_code_for(s.error().code);
@@ -76,13 +98,6 @@ std::string actor_of(const StoreOptions& o) {
     return pw->pw_name;
   }
   throw Exit(exit_code::kUsage, "no actor: give --actor NAME (or set $USER)");
-}
-
-st::ApplyReport apply_or_exit(st::Store& store, std::vector<st::Change> changes,
-                              const StoreOptions& o) {
-  auto r = store.apply(changes, st::WriteContext{actor_of(o)});
-  if (!r) fail(r.error());
-  return *r;
 }
 
 void say(const std::string& line) {

@@ -12,6 +12,7 @@
 #include "sed-store/changes.hpp"
 #include "sed-store/json.hpp"
 #include "sed-store/store.hpp"
+#include "tools/speerctl/durable_write.hpp"  // apply_or_exit
 
 namespace speerctl {
 
@@ -19,16 +20,21 @@ struct StoreOptions {
   std::string uri;    // --store, or $SPEERD_STORE
   std::string actor;  // --actor, or $USER
   bool json = false;  // --json (listings)
+  // --operation-id (writes; durable_write.hpp): empty = a fresh random one.
+  std::string operation_id;
+  // --retry-for SECONDS; negative = the default for the URI (durable_write.hpp).
+  double retry_for_s = -1;
 };
 
-// --store URI (env SPEERD_STORE), required.
+// --store URI (env SPEERD_STORE), required; --retry-for SECONDS.
 void add_store_option(CLI::App* cmd, StoreOptions& o);
-// --actor NAME for commands that write (default: $USER).
+// --actor NAME (default: $USER) and --operation-id ID for commands that write.
 void add_actor_option(CLI::App* cmd, StoreOptions& o);
 // --json for commands that list.
 void add_json_option(CLI::App* cmd, StoreOptions& o);
 
-// Opens the store or throws Exit (kConfig for "cannot use the store").
+// Opens the store or throws Exit (kConfig for "cannot use the store"); waits
+// for a store that is failing over as durable_write.hpp says.
 std::unique_ptr<speerd::store::Store> open_or_exit(const StoreOptions& o,
                                                    const speerd::store::OpenOptions& options = {});
 
@@ -38,11 +44,6 @@ int exit_code_for(speerd::store::ErrorCode code);
 
 // --actor, else $USER, else $LOGNAME, else the effective user's name.
 std::string actor_of(const StoreOptions& o);
-
-// Applies the changes as the actor; throws Exit on failure.
-speerd::store::ApplyReport apply_or_exit(speerd::store::Store& store,
-                                         std::vector<speerd::store::Change> changes,
-                                         const StoreOptions& o);
 
 // Unwraps a store result or throws Exit.
 template <typename T>

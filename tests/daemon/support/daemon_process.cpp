@@ -1,4 +1,4 @@
-#include "tests/server/support/daemon_process.hpp"
+#include "tests/daemon/support/daemon_process.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

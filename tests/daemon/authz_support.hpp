@@ -12,7 +12,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/server/support/daemon_process.hpp"
+#include "tests/daemon/support/daemon_process.hpp"
 #include "tests/server/support/harness.hpp"
 
 namespace speerd::test::authz {

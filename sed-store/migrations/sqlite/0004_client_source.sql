@@ -1,5 +1,5 @@
 -- speerd SED store: the source prefixes of a client (issue 14), SQLite dialect.
--- Keep in step with ../postgres/0003_client_source.sql.
+-- Keep in step with ../postgres/0004_client_source.sql.
 -- The DNS front end knows a UDP/TCP client by the prefixes its queries come
 -- from (canonical CIDR text, sed-store/prefix.hpp). A prefix belongs to one
 -- client; prefixes of different lengths may nest (the longest wins).

@@ -16,7 +16,7 @@
 #include "resolver/dns/unbound_client.hpp"
 #include "resolver/pipeline/pipeline.hpp"
 #include "sed-store/store.hpp"
-#include "tests/server/support/daemon_process.hpp"
+#include "tests/daemon/support/daemon_process.hpp"
 #include "tests/server/support/harness.hpp"
 #include "tests/server/support/openapi_check.hpp"
 

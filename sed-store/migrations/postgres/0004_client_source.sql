@@ -1,5 +1,5 @@
 -- speerd SED store: the source prefixes of a client (issue 14), PostgreSQL
--- dialect. Keep in step with ../sqlite/0003_client_source.sql: canonical CIDR
+-- dialect. Keep in step with ../sqlite/0004_client_source.sql: canonical CIDR
 -- text (sed-store/prefix.hpp), one client per prefix, nesting allowed.
 CREATE TABLE client_source (
   client_id BIGINT NOT NULL REFERENCES client (id) ON DELETE CASCADE,

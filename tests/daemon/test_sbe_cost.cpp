@@ -11,7 +11,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/server/support/daemon_process.hpp"
+#include "tests/daemon/support/daemon_process.hpp"
 #include "tests/server/support/harness.hpp"
 #include "tests/server/support/openapi_check.hpp"
 
@@ -194,6 +194,16 @@ TEST_CASE("sbe-cost: bogus lookups come from the failure cache until a flush or 
   CHECK(metric(d, "speerd_failure_cache_events_total{event=\"hit\"}") == 2);
   CHECK(metric(d, "speerd_failure_cache_events_total{event=\"insert\"}") == 1);
   CHECK(metric(d, "speerd_failure_cache_entries") >= 1);
+  // The pipeline's own counters reach /metrics too (issue 19 item 6): the
+  // bogus lookup was taken, resolved and rejected by a pipeline.
+  CHECK(metric(d, "speerd_pipeline_events_total{event=\"lookup\"}") >= 3);
+  CHECK(metric(d, "speerd_pipeline_events_total{event=\"resolution\"}") >= 1);
+  CHECK(metric(d, "speerd_pipeline_events_total{event=\"rejected\"}") >= 1);
+  CHECK(metric(d, "speerd_result_cache_events_total{event=\"miss\"}") >= 1);
+  const auto probed = [&]() -> bool {
+    return metric(d, "speerd_upstream_probes_total{result=\"ok\"}") >= 1;
+  };
+  CHECK(poll_until<bool>(probed, true));
 
   // speerctl cache flush goes through the store, which every node polls.
   REQUIRE(speerctl(d, "cache flush " + kBogus) == 0);

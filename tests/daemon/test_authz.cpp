@@ -13,7 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 
-#include "tests/server/authz_support.hpp"
+#include "tests/daemon/authz_support.hpp"
 
 using namespace speerd::test;
 using namespace speerd::test::authz;
