@@ -41,7 +41,7 @@ class Case:
         self.lab = lab
 
     def invites(self):
-        return {n: self.lab.invites_at(n) for n in ("a", "b", "c")}
+        return {n: self.lab.invites_at(n) for n in sorted(self.lab.state["uas"])}
 
     def expect_call(self, number, code, went_to, calls=1, rate=10):
         """`calls` calls to `number` get final answer `code`; `went_to` maps
@@ -80,16 +80,45 @@ def provision(ports):
         "dest-group,dg-tls,TLS first\nnumber,dg-tls,12155557003\n"
         "route-group,rg-tls,10,true,dg-tls,tls then a\n"
         "sed,rg-tls,10,,127.0.0.1,%d,tls\nsed,rg-tls,20,,127.0.0.1,%d,udp\noffer,rg-tls,sbe\n"
-        % (a, b, c, c, a, a, a))
+        # A next hop provisioned as a host name: speerd resolves it (A/AAAA).
+        "dest-group,dg-host,host name\nnumber,dg-host,12155557004\n"
+        "route-group,rg-host,10,true,dg-host,%s\n"
+        "sed,rg-host,10,,%s,%d,udp\noffer,rg-host,sbe\n"
+        % (a, b, c, c, a, a, a, HOST_E, HOST_E, ports["e"]))
+
+
+# A number only DNS knows (not in the store): its ENUM NAPTR names
+# sip:dns@sbelab.good.peers.example, whose NAPTR -> SRV -> A (signed into the
+# testbed's secure zones) end at UAS d's port on 127.0.0.1.
+DNS_NUMBER = "+12155557010"
+DNS_HOST = "uas-d.sbelab.good.peers.example"
+# The host name of UAS e in the store (its A record in the testbed).
+HOST_E = "uas-e.sbelab.good.peers.example"
+
+
+def dns_records(port):
+    return (
+        "e164.example. 0.1.0.7.5.5.5.5.1.2.1.e164.example. 3600 IN NAPTR 100 10 \"u\" \"E2U+sip\" "
+        "\"!^.*$!sip:dns@sbelab.good.peers.example!\" .\n"
+        "good.peers.example. sbelab.good.peers.example. 3600 IN NAPTR 10 50 \"s\" \"SIP+D2U\" \"\" "
+        "_sip._udp.sbelab.good.peers.example.\n"
+        "good.peers.example. _sip._udp.sbelab.good.peers.example. 600 IN SRV 10 0 %d %s.\n"
+        "good.peers.example. %s. 300 IN A 127.0.0.1\n"
+        "good.peers.example. %s. 300 IN A 127.0.0.1\n" % (port, DNS_HOST, DNS_HOST, HOST_E))
 
 
 def start(lab):
-    # UAS ports first: the store names them.
-    lab.create("", idle_timeout_ms=1000, speerd_threads=1, kamailio_children=2, speerd_workers=2)
+    # UAS ports first: the store and the testbed's zones name them.
+    d_port, e_port = sbelab.free_ports(2)
+    lab.create("", idle_timeout_ms=1000, speerd_threads=1, kamailio_children=2, speerd_workers=2,
+               extra_records=dns_records(d_port))
+    answer = os.path.join(SCEN, "uas-answer.xml")
     ports = {
-        "a": lab.start_uas("a", os.path.join(SCEN, "uas-answer.xml")),
+        "a": lab.start_uas("a", answer),
         "b": lab.start_uas("b", os.path.join(SCEN, "uas-busy.xml")),
-        "c": lab.start_uas("c", os.path.join(SCEN, "uas-answer.xml")),
+        "c": lab.start_uas("c", answer),
+        "d": lab.start_uas("d", answer, port=d_port),
+        "e": lab.start_uas("e", answer, port=e_port),
     }
     with open(lab.path("routes.csv"), "w") as f:
         f.write(provision(ports))
@@ -151,13 +180,51 @@ def port_open(port):
 
 
 def case_number_forms(c):
-    """The E.164 number from the Request-URI: separators and %2B decoded; no '+' -> 484."""
+    """The number from the Request-URI: separators and %2B decoded; what is
+    no number at all -> 484 without asking speerd."""
     c.expect_call("+1-215-555-1234", 200, {"a": 1})
     c.expect_call("%2B12155551234", 200, {"a": 1})
-    before = c.lab.metric("speerd_lookups_total")
-    c.expect_call("12155551234", 484, {})
+    before = c.lab.metric("speerd_requests_total")
     c.expect_call("+1215555123x", 484, {})
-    check(c.lab.metric("speerd_lookups_total") == before, "a non-E.164 number went to speerd")
+    c.expect_call("+0215555123", 484, {})
+    check(c.lab.metric("speerd_requests_total") == before, "a non-number went to speerd")
+
+
+def case_bad_number(c):
+    """A number without its '+' goes to speerd, which has no dial plan for
+    this SBE and answers 400 bad-number: 484 (a dialling problem, not 503)."""
+    before = c.lab.metric("speerd_errors_total", 'code="bad-number"')
+    lookups = c.lab.metric("speerd_lookups_total", 'verdict="route"')
+    mark = len(c.lab.tail("kamailio.log", 10 ** 7))
+    c.expect_call("12155551234", 484, {})
+    check(c.lab.metric("speerd_errors_total", 'code="bad-number"') - before == 1,
+          "speerd did not answer bad-number once")
+    check(c.lab.metric("speerd_lookups_total", 'verdict="route"') == lookups, "a route was looked up")
+    log = c.lab.tail("kamailio.log", 10 ** 7)[mark:]
+    check("speerd: bad-number for '12155551234'" in log, "Kamailio did not log bad-number:\n" + log)
+
+
+def case_dial_plan(c):
+    """With a dial plan stored for this SBE, speerd turns a national number
+    into E.164 and the call routes; without it the same number is 484."""
+    lab = c.lab
+    store = ["--store", lab.state["store"], "--actor", "test_sbe"]
+    sbelab.sh([lab.speerctl, "client", "update", "sbe", "--options",
+               "country_code=1&trunk_prefix=1&intl_prefix=011"] + store)
+    try:
+        # Until speerd has the new record (its next store poll).
+        sbelab.wait_for("speerd to apply the dial plan",
+                        lambda: lab.api("/lookup?view=compact&number=12155551234")[0] == 200, 10)
+        status, body = lab.api("/lookup?view=compact&number=12155551234")
+        check(body.get("number") == "+12155551234" and body.get("dialed") == "12155551234",
+              "speerd did not report the E.164 it used: %s" % body)
+        c.expect_call("12155551234", 200, {"a": 1})    # trunk prefix 1
+        c.expect_call("01112155551234", 200, {"a": 1})  # international prefix 011
+    finally:
+        sbelab.sh([lab.speerctl, "client", "update", "sbe", "--options", ""] + store)
+    sbelab.wait_for("speerd to drop the dial plan",
+                    lambda: lab.api("/lookup?view=compact&number=12155551234")[0] == 400, 10)
+    c.expect_call("12155551234", 484, {})
 
 
 def case_target_order(c):
@@ -166,14 +233,79 @@ def case_target_order(c):
 
 
 def case_unusable_transport_skipped(c):
-    """A first target over TLS, which this SBE does not send (SBE_TRANSPORTS):
-    the call goes to the next one."""
+    """A first target over TLS, which this SBE does not send
+    (SPEERD_TRANSPORTS: speerd leaves it out of the answer): the call goes to
+    the next one."""
     c.expect_call("+12155557003", 200, {"a": 1})
 
 
 def case_failover(c):
     """The first target answers 503: the call goes to the second (failure_route)."""
     c.expect_call("+12155557001", 200, {"b": 1, "c": 1})
+
+
+def case_dns_next_hop(c):
+    """A number only DNS knows: speerd follows ENUM NAPTR -> the peer's NAPTR
+    -> SRV -> A (all signed, secure) to UAS d; the call goes there."""
+    status, body = c.lab.api("/lookup?view=compact&transport=udp,tcp&number=%2B" + DNS_NUMBER[1:])
+    check(status == 200 and body and body.get("verdict") == "route",
+          "speerd did not route %s: %s %s" % (DNS_NUMBER, status, body))
+    t = body["targets"][0]
+    d = c.lab.state["uas"]["d"]["port"]
+    check(t["host"] == DNS_HOST and t["address"] == "127.0.0.1" and t["port"] == d,
+          "the first target is not the testbed's SRV/A: %s" % body)
+    check(body["outcome"]["state"] == "secure", "not secure: %s" % body)
+    c.expect_call(DNS_NUMBER, 200, {"d": 1})
+
+
+def case_hostname_target(c):
+    """A next hop provisioned in the store as a host name: speerd resolves
+    it (its A in the testbed, secure) and Kamailio relays there (UAS e)."""
+    status, body = c.lab.api("/lookup?view=compact&transport=udp,tcp&number=%2B12155557004")
+    check(status == 200 and body and body.get("verdict") == "route",
+          "speerd did not route +12155557004: %s %s" % (status, body))
+    t = body["targets"][0]
+    check(t["host"] == HOST_E and t["address"] == "127.0.0.1" and
+          t["port"] == c.lab.state["uas"]["e"]["port"] and body["outcome"]["state"] == "secure",
+          "the first target is not the host name's secure A: %s" % body)
+    c.expect_call("+12155557004", 200, {"e": 1})
+
+
+def case_rate_limited(c):
+    """This SBE over its rate limit at speerd (429): 503 Routing Busy, nothing
+    relayed; calls route again once the limit is back."""
+    lab = c.lab
+    store = ["--store", lab.state["store"], "--actor", "test_sbe"]
+    sbelab.sh([lab.speerctl, "client", "update", "sbe", "--rate", "1", "--burst", "1"] + store)
+    try:
+        # Until speerd has the new limit (its next store poll) and this
+        # SBE's one token is used up.
+        sbelab.wait_for("speerd to refuse with 429", lambda: lab.api(
+            "/lookup?view=compact&number=%2B12155551234")[0] == 429, 10)
+        # A token comes back each second: a call that sipp started after
+        # that got it and went through; try again (the mapping is what counts).
+        for attempt in range(5):
+            limited = lab.metric("speerd_rate_limited_total")
+            mark = len(lab.tail("kamailio.log", 10 ** 7))
+            before = c.invites()
+            while lab.api("/lookup?view=compact&number=%2B12155551234")[0] != 429:
+                pass
+            rc, out, log = lab.call("+12155551234", 503)
+            if rc == 0:
+                break
+        check(rc == 0, "no call got 503 while rate limited:\n" + out[-1500:])
+        check(lab.metric("speerd_rate_limited_total") > limited, "speerd sent no 429")
+        check(c.invites() == before, "a call was relayed while rate limited")
+        with open(log, errors="replace") as f:
+            check("SIP/2.0 503 Routing Busy" in f.read(), "not 503 Routing Busy")
+        check("speerd: rate limited for +12155551234" in lab.tail("kamailio.log", 10 ** 7)[mark:],
+              "Kamailio did not log the rate limit")
+    finally:
+        sbelab.sh([lab.speerctl, "client", "update", "sbe", "--rate", "1000000", "--burst",
+                   "1000000"] + store)
+    sbelab.wait_for("speerd to lift the limit", lambda: all(
+        lab.api("/lookup?view=compact&number=%2B12155551234")[0] == 200 for _ in range(3)), 10)
+    c.expect_call("+12155551234", 200, {"a": 1})
 
 
 def case_not_found(c):

@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -24,6 +25,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
 MARKER = ".speerd-sbe-lab"
+# The Kamailio configuration every lab runs: the shipped file, as it is.
+CONFIG = os.path.join(SOURCE, "conf/kamailio-speerd.cfg")
 
 # The Kamailio client: its certificate's SAN, its store record.
 KAMAILIO_NAME = "sbe-kamailio.example"
@@ -162,9 +165,13 @@ class Lab:
 
     # --- creation ----------------------------------------------------------
     def create(self, store_csv, policy="store-authoritative", idle_timeout_ms=60000,
-               speerd_threads=1, kamailio_children=2, speerd_workers=2, shm_mb=64):
+               speerd_threads=1, kamailio_children=2, speerd_workers=2, shm_mb=64,
+               extra_records="", kamailio_defines=(), kamailio_options=()):
         """Fresh lab folder, testbed, PKI, store. `store_csv` is speerctl
-        import CSV without the client row (offers name the client 'sbe')."""
+        import CSV without the client row (offers name the client 'sbe').
+        `extra_records`: lines "ZONE RR" signed into the testbed's zones
+        (TESTBED_EXTRA_RECORDS). `kamailio_defines`: more -A NAME=VALUE;
+        `kamailio_options`: more command-line options (e.g. -x tlsf)."""
         if os.path.exists(self.dir):
             if not os.path.exists(os.path.join(self.dir, MARKER)) and os.listdir(self.dir):
                 raise LabError(self.dir + " exists and is not an SBE lab")
@@ -174,6 +181,10 @@ class Lab:
         open(os.path.join(self.dir, MARKER), "w").close()
         self.state = {}
         env = dict(os.environ, TESTBED_QUIET="1")
+        if extra_records:
+            with open(self.path("extra-records.txt"), "w") as f:
+                f.write(extra_records)
+            env["TESTBED_EXTRA_RECORDS"] = self.path("extra-records.txt")
         sh([os.path.join(SOURCE, "tools/testbed/testbed"), "start", self.path("testbed")], env=env)
         self.state["testbed"] = self.path("testbed")
         self.save()
@@ -191,7 +202,8 @@ class Lab:
         self.state.update(api_port=api, admin_port=admin, sip_port=sip, policy=policy,
                           idle_timeout_ms=idle_timeout_ms, speerd_threads=speerd_threads,
                           kamailio_children=kamailio_children, speerd_workers=speerd_workers,
-                          shm_mb=shm_mb,
+                          shm_mb=shm_mb, kamailio_defines=list(kamailio_defines),
+                          kamailio_options=list(kamailio_options),
                           server_cert="server", uas={})
         shutil.copy(self.pki("crl.pem"), self.pki("crl-active.pem"))
         self.save()
@@ -292,21 +304,41 @@ class Lab:
         except OSError:
             return None, ""
 
-    def metric(self, name):
-        """Sum of every sample of metric `name` (all label sets)."""
+    def metric(self, name, label=None):
+        """Sum of every sample of metric `name` (all label sets, or those
+        whose labels contain `label`, e.g. 'code="bad-number"')."""
         status, text = self.admin("/metrics")
         if status != 200:
             raise LabError("speerd /metrics: %s" % status)
         total = 0.0
         for line in text.splitlines():
             if line.startswith(name + " ") or line.startswith(name + "{"):
+                if label and label not in line.split("}", 1)[0]:
+                    continue
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
+    def api(self, path_query, timeout=5):
+        """One request to speerd's API as Kamailio's client (its certificate):
+        (HTTP status, parsed JSON body or None). A new connection each time."""
+        ctx = ssl.create_default_context(cafile=self.pki("ca.crt"))
+        ctx.load_cert_chain(self.pki("kamailio.crt"), self.pki("kamailio.key"))
+        url = "https://127.0.0.1:%d/v1%s" % (self.state["api_port"], path_query)
+        try:
+            with urllib.request.urlopen(url, timeout=timeout, context=ctx) as r:
+                status, body = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, body = e.code, e.read()
+        try:
+            return status, json.loads(body)
+        except ValueError:
+            return status, None
+
     # --- sipp UAS ----------------------------------------------------------
-    def start_uas(self, name, scenario, extra=(), trace=True):
-        """A sipp UAS; with `trace`, its message log counts the INVITEs."""
-        port = free_ports(1)[0]
+    def start_uas(self, name, scenario, extra=(), trace=True, port=None):
+        """A sipp UAS (on `port`, or a free one); with `trace`, its message
+        log counts the INVITEs."""
+        port = port or free_ports(1)[0]
         log = self.path("uas-%s.msg" % name)
         out = open(self.path("uas-%s.out" % name), "w")
         tr = ["-trace_msg", "-message_file", log, "-message_overwrite", "false"] if trace else []
@@ -343,7 +375,7 @@ class Lab:
     def kamailio_args(self):
         s = self.state
         return [
-            "kamailio", "-f", os.path.join(SOURCE, "conf/kamailio-speerd.cfg"), "-DD", "-E",
+            "kamailio", "-f", CONFIG, "-DD", "-E",
             "-m", str(s.get("shm_mb", 64)), "-M", "8", "-Y", self.path("kamailio-run"),
             "-A", "SBE_LISTEN=udp:127.0.0.1:%d" % s["sip_port"],
             "-A", "SBE_LISTEN_TCP=tcp:127.0.0.1:%d" % s["sip_port"],
@@ -354,7 +386,8 @@ class Lab:
             "-A", 'SPEERD_CLIENT_CERT="%s"' % self.pki("kamailio.crt"),
             "-A", 'SPEERD_CLIENT_KEY="%s"' % self.pki("kamailio.key"),
             "-A", 'SPEERD_CA="%s"' % self.pki("ca.crt"),
-        ]
+        ] + [a for d in s.get("kamailio_defines", []) for a in ("-A", d)] + list(
+            s.get("kamailio_options", []))
 
     def start_kamailio(self):
         os.makedirs(self.path("kamailio-run"), exist_ok=True)
