@@ -21,6 +21,7 @@ struct AddClient {
   std::string cert_name;  // empty: none
   std::string spki_pin;   // empty: none
   std::vector<std::string> trees;
+  std::vector<std::string> sources;  // DNS front end source prefixes (CIDR)
   // Unset: no rate of its own, [limits] applies. A burst needs a rate; a
   // rate without a burst gets a burst of twice the rate.
   std::optional<std::uint32_t> rate_per_second;
@@ -37,6 +38,7 @@ struct UpdateClient {
   std::optional<std::string> cert_name;
   std::optional<std::string> spki_pin;
   std::optional<std::vector<std::string>> trees;
+  std::optional<std::vector<std::string>> sources;
   std::optional<std::uint32_t> rate_per_second;
   std::optional<std::uint32_t> burst;
   bool rate_from_config = false;  // drop the client's own rate: [limits] applies

@@ -13,6 +13,7 @@ Json to_json(const Client& c, bool with_id) {
   j["burst"] = c.rate.from_config() ? Json(nullptr) : Json(c.rate.burst);
   j["enabled"] = c.enabled;
   j["trees"] = c.trees;
+  j["sources"] = c.sources;
   j["description"] = c.description;
   j["options"] = c.options;
   return j;

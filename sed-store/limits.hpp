@@ -41,6 +41,8 @@ inline constexpr std::size_t kMaxLabelLength = 63;
 
 // ENUM trees one client may query (apex names such as e164.arpa.).
 inline constexpr std::size_t kMaxTreesPerClient = 16;
+// Source prefixes of one client (the DNS front end's UDP/TCP identity).
+inline constexpr std::size_t kMaxSourcesPerClient = 64;
 
 // Destination groups named in one route group add (CLI or import row).
 inline constexpr std::size_t kMaxDestGroupsPerRouteGroup = 10000;

@@ -41,6 +41,8 @@ struct Client {
   std::string cert_name;           // certificate subject or SAN name; empty: none
   std::string spki_pin;            // base64 SHA-256 of the SubjectPublicKeyInfo; empty: none
   std::vector<std::string> trees;  // ENUM trees it may query (lowercase, trailing dot)
+  // Source prefixes of its DNS queries (canonical CIDR, sed-store/prefix.hpp).
+  std::vector<std::string> sources;
   RateLimit rate;
   bool enabled = true;
   std::string description;

@@ -393,6 +393,10 @@ speerd::Expected<std::optional<Client>> SqlStore::find_client(const ClientIdenti
                                     [](const Row& r) { return str(r.text(0)); });
   if (!trees) return speerd::fail(trees.error().message);
   (*c)->trees = std::move(*trees);
+  auto sources = collect<std::string>(*db_, Stmt::kClientSources, tree_params,
+                                      [](const Row& r) { return str(r.text(0)); });
+  if (!sources) return speerd::fail(sources.error().message);
+  (*c)->sources = std::move(*sources);
   return std::move(*c);
 }
 
@@ -445,6 +449,12 @@ Result<std::vector<Client>> SqlStore::list_clients() {
     }
   };
   if (auto n = db_->run(Stmt::kClientTreesAll, {}, RowFn(on_tree)); !n) return n.error();
+  auto on_source = [&](const Row& r) {
+    if (auto it = index.find(r.integer(0)); it != index.end()) {
+      (*clients)[it->second].sources.push_back(str(r.text(1)));
+    }
+  };
+  if (auto n = db_->run(Stmt::kClientSourcesAll, {}, RowFn(on_source)); !n) return n.error();
   return clients;
 }
 

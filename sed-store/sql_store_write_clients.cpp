@@ -8,6 +8,7 @@
 #include "sed-store/anchor.hpp"
 #include "sed-store/json.hpp"
 #include "sed-store/limits.hpp"
+#include "sed-store/prefix.hpp"
 #include "sed-store/sql_store_writer.hpp"
 #include "sed-store/validate.hpp"
 
@@ -24,6 +25,9 @@ Result<Id> Writer::operator()(const AddClient& c) {
   auto trees = normalized_trees(c.trees);
   if (!trees) return trees.error();
   n.trees = std::move(*trees);
+  auto sources = normalized_sources(c.sources);
+  if (!sources) return sources.error();
+  n.sources = std::move(*sources);
   auto rate = client_rate(c.rate_per_second, c.burst);
   if (!rate) return rate.error();
   n.rate = *rate;
@@ -54,6 +58,7 @@ Result<Id> Writer::operator()(const AddClient& c) {
   if (!id) return id.error();
   n.id = *id;
   if (auto ok = insert_trees(n.id, n.trees); !ok) return ok.error();
+  if (auto ok = insert_sources(n.id, n.sources); !ok) return ok.error();
   if (auto ok = audit("create", "client", n.name, nullptr, to_json(n, false)); !ok)
     return ok.error();
   return n.id;
@@ -70,6 +75,11 @@ Result<Id> Writer::operator()(const UpdateClient& u) {
     auto trees = normalized_trees(*u.trees);
     if (!trees) return trees.error();
     n.trees = std::move(*trees);
+  }
+  if (u.sources) {
+    auto sources = normalized_sources(*u.sources);
+    if (!sources) return sources.error();
+    n.sources = std::move(*sources);
   }
   if (u.rate_from_config) {
     if (u.rate_per_second || u.burst) {
@@ -117,6 +127,11 @@ Result<Id> Writer::operator()(const UpdateClient& u) {
     const Param clear[] = {n.id};
     if (auto ok = exec(Stmt::kClientTreeClear, clear); !ok) return ok.error();
     if (auto ok = insert_trees(n.id, n.trees); !ok) return ok.error();
+  }
+  if (n.sources != before->sources) {
+    const Param clear[] = {n.id};
+    if (auto ok = exec(Stmt::kClientSourceClear, clear); !ok) return ok.error();
+    if (auto ok = insert_sources(n.id, n.sources); !ok) return ok.error();
   }
   if (auto ok = audit("update", "client", n.name, before_json, after_json); !ok) return ok.error();
   return Id{0};
@@ -343,6 +358,41 @@ Result<std::string> Writer::client_options(const std::string& text) {
   return luf::to_text(*o);
 }
 
+Result<std::vector<std::string>> Writer::normalized_sources(
+    const std::vector<std::string>& sources) {
+  if (sources.size() > kMaxSourcesPerClient) {
+    return error(
+        ErrorCode::invalid, "sources",
+        "sources: at most " + std::to_string(kMaxSourcesPerClient) + " source prefixes per client");
+  }
+  std::vector<std::string> out;
+  for (const auto& s : sources) {
+    auto p = parse_source_prefix(s);
+    if (!p) return error(ErrorCode::invalid, "sources", "sources: " + p.error());
+    out.push_back(p->text());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Result<Done> Writer::insert_sources(Id client, const std::vector<std::string>& sources) {
+  for (const auto& s : sources) {
+    // A prefix names one client: the front end could not tell two apart.
+    const Param q[] = {sv(s), client};
+    auto owner = first<std::string>(db_, Stmt::kClientSourceOwner, q,
+                                    [](const Row& r) { return str(r.text(0)); });
+    if (!owner) return owner.error();
+    if (*owner) {
+      return error(ErrorCode::conflict, "sources",
+                   "source prefix " + s + " belongs to client " + validate::quote(**owner));
+    }
+    const Param p[] = {client, sv(s)};
+    if (auto ok = exec(Stmt::kClientSourceInsert, p); !ok) return ok.error();
+  }
+  return Done{};
+}
+
 Result<std::uint32_t> Writer::rate_value(std::uint32_t v, const char* field) {
   const std::uint32_t max = std::string_view(field) == "rate" ? kMaxRatePerSecond : kMaxBurst;
   if (v < 1 || v > max) {
@@ -370,6 +420,10 @@ Result<std::optional<Client>> Writer::client_by_name(const std::string& name) {
                                     [](const Row& r) { return str(r.text(0)); });
   if (!trees) return trees.error();
   (*c)->trees = std::move(*trees);
+  auto sources = collect<std::string>(db_, Stmt::kClientSources, tp,
+                                      [](const Row& r) { return str(r.text(0)); });
+  if (!sources) return sources.error();
+  (*c)->sources = std::move(*sources);
   return c;
 }
 

@@ -162,6 +162,8 @@ class Writer {
                                 std::optional<std::uint32_t> burst);
   Result<std::string> client_options(const std::string& text);
   Result<Done> insert_trees(Id client, const std::vector<std::string>& trees);
+  Result<std::vector<std::string>> normalized_sources(const std::vector<std::string>& sources);
+  Result<Done> insert_sources(Id client, const std::vector<std::string>& sources);
   Result<std::optional<Client>> client_by_name(const std::string& name);
   Result<Client> existing_client(const std::string& raw, const char* field = "name");
 

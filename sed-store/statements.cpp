@@ -130,6 +130,17 @@ constexpr Def kDefs[] = {
          "INSERT INTO client_tree (client_id, tree) VALUES ($1, $2)"),
     both(Stmt::kClientTreeClear, "client_tree_clear",
          "DELETE FROM client_tree WHERE client_id = $1"),
+    both(Stmt::kClientSources, "client_sources",
+         "SELECT prefix FROM client_source WHERE client_id = $1 ORDER BY prefix"),
+    both(Stmt::kClientSourcesAll, "client_sources_all",
+         "SELECT client_id, prefix FROM client_source ORDER BY client_id, prefix"),
+    both(Stmt::kClientSourceInsert, "client_source_insert",
+         "INSERT INTO client_source (client_id, prefix) VALUES ($1, $2)"),
+    both(Stmt::kClientSourceClear, "client_source_clear",
+         "DELETE FROM client_source WHERE client_id = $1"),
+    both(Stmt::kClientSourceOwner, "client_source_owner",
+         "SELECT c.name FROM client_source s JOIN client c ON c.id = s.client_id "
+         "WHERE s.prefix = $1 AND s.client_id <> $2"),
     both(Stmt::kClientOfferCount, "client_offer_count",
          "SELECT count(*) FROM peering_offer WHERE client_id = $1"),
 

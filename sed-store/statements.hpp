@@ -40,6 +40,11 @@ enum class Stmt {
   kClientDelete,
   kClientTreeInsert,
   kClientTreeClear,
+  kClientSources,
+  kClientSourcesAll,
+  kClientSourceInsert,
+  kClientSourceClear,
+  kClientSourceOwner,
   kClientOfferCount,
   // destination_group
   kDgByName,

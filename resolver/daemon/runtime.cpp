@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "resolver/daemon/logging.hpp"
+#include "resolver/dnsfront/front_end.hpp"
 #include "resolver/service/client_snapshot.hpp"
 #include "resolver/service/log.hpp"
 
@@ -122,6 +123,23 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
         std::make_unique<service::SnapshotDirectory>(snapshot));
   };
   hooks.metrics.push_back(&rt->store_metrics_);
+  if (cfg->server.dns_front.enabled) {
+    auto listeners = dnsfront::Listeners::open(cfg->server.dns_front.listen);
+    if (!listeners) return fail(listeners.error());
+    std::vector<dnsfront::Tree> trees;
+    for (const auto& t : rt->current_->resolver.trees) trees.push_back({t.name, t.suffix});
+    const auto handler = dnsfront::handler_config(cfg->server, trees);
+    const auto limits = dnsfront::stream_limits(cfg->server.dns_front);
+    // Source prefixes from the client snapshot (matched in memory); the
+    // lookups go through the shard's pipeline and so the store threads.
+    hooks.front_ends.push_back(
+        [listeners = *listeners, handler, limits,
+         snapshot](service::Shard& shard) -> Expected<std::unique_ptr<service::FrontEnd>> {
+          return std::unique_ptr<service::FrontEnd>(std::make_unique<dnsfront::DnsFrontEnd>(
+              shard, listeners, handler, limits,
+              std::make_unique<dnsfront::SnapshotSources>(snapshot)));
+        });
+  }
   auto ready_cfg = rt->ready_cfg_;
   hooks.readiness.push_back({"trust_anchors", [ready_cfg]() -> Expected<bool> {
                                const auto c = ready_cfg->with([](auto& p) { return p; });

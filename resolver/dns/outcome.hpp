@@ -34,6 +34,7 @@ namespace ede {
 inline constexpr std::uint16_t kOther = 0;
 inline constexpr std::uint16_t kUnsupportedDnskeyAlgorithm = 1;
 inline constexpr std::uint16_t kUnsupportedDsDigest = 2;
+inline constexpr std::uint16_t kStaleAnswer = 3;
 inline constexpr std::uint16_t kDnssecIndeterminate = 5;
 inline constexpr std::uint16_t kDnssecBogus = 6;
 inline constexpr std::uint16_t kSignatureExpired = 7;
@@ -42,6 +43,10 @@ inline constexpr std::uint16_t kDnskeyMissing = 9;
 inline constexpr std::uint16_t kRrsigsMissing = 10;
 inline constexpr std::uint16_t kNoZoneKeyBitSet = 11;
 inline constexpr std::uint16_t kNsecMissing = 12;
+inline constexpr std::uint16_t kBlocked = 15;
+inline constexpr std::uint16_t kProhibited = 18;
+inline constexpr std::uint16_t kNotAuthoritative = 20;
+inline constexpr std::uint16_t kNotSupported = 21;
 inline constexpr std::uint16_t kNoReachableAuthority = 22;
 inline constexpr std::uint16_t kNetworkError = 23;
 }  // namespace ede

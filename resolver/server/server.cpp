@@ -121,6 +121,11 @@ Expected<std::unique_ptr<Server>> Server::start(std::shared_ptr<const ServerConf
       auto svc = s->hooks_.make_service(shard->io(), i);
       if (!svc) return fail("pipeline: " + svc.error());
       shard->set_generation(gen);
+      for (const auto& make : s->hooks_.front_ends) {
+        auto fe = make(*shard);
+        if (!fe) return fail(fe.error());
+        shard->add_front_end(std::move(*fe));
+      }
       shard->set_directory(std::move(*dir));
       shard->set_service(std::move(*svc));
       return true;

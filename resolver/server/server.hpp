@@ -64,9 +64,14 @@ struct ServerHooks {
   // admin listener's readiness check.
   using DirectoryFactory = std::function<Expected<std::unique_ptr<service::ClientDirectory>>()>;
 
+  // A further front end of one shard (the DNS front end, resolver/dnsfront/):
+  // called on that shard's thread, before its first pipeline.
+  using FrontEndFactory =
+      std::function<Expected<std::unique_ptr<service::FrontEnd>>(service::Shard& shard)>;
   ServiceFactory make_service;
   DirectoryFactory make_directory;
-  std::vector<ReadinessCheck> readiness;  // beyond the built-in ones
+  std::vector<ReadinessCheck> readiness;    // beyond the built-in ones
+  std::vector<FrontEndFactory> front_ends;  // beside HTTP, on every shard
   // More figures for /metrics (written from any thread; they must outlive
   // the server): the daemon's store threads and store watcher.
   std::vector<const service::Metrics*> metrics;

@@ -46,6 +46,13 @@ ClientTable::ClientTable(std::vector<store::Client> clients,
     const std::size_t i = clients_.size();
     if (!e.client.spki_pin.empty()) by_pin_.emplace(e.client.spki_pin, i);
     if (!e.client.cert_name.empty()) by_name_.emplace(e.client.cert_name, i);
+    if (e.client.enabled) {
+      for (const auto& text : e.client.sources) {
+        auto p = store::parse_source_prefix(text);
+        if (!p) continue;  // the store validated it on write; an old row is skipped
+        sources_.add(*p, e.record);
+      }
+    }
     clients_.push_back(std::move(e));
   }
 }

@@ -1,6 +1,6 @@
 // The client directory as an in-memory snapshot (issue 12, item 1): every
 // client of the SED store (identity, state, trees, rate, SPKI pin, answer
-// defaults), loaded at start and reloaded when the store's change counter
+// defaults, source prefixes), loaded at start and reloaded when the store's change counter
 // moves (StoreWatcher). Handshakes and requests check the snapshot, never the
 // store, so a store outage refuses no known client; a client the snapshot
 // does not know is refused, and before the first load every client is
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "resolver/service/client_directory.hpp"
+#include "resolver/service/source_table.hpp"
 #include "sed-store/model.hpp"
 
 namespace speerd::service {
@@ -33,6 +34,9 @@ class ClientTable {
   // URIs, DNS names, CN and subject; a client with both a name and a pin must
   // present both; a disabled client is refused.
   ClientMatch find(const CertIdentity& id) const;
+  // The enabled clients by source prefix, for the DNS front end (a disabled
+  // client's prefixes are left out: its queries are from an unknown source).
+  const SourceTable& sources() const { return sources_; }
 
   std::size_t size() const { return clients_.size(); }
   std::uint64_t change_counter() const { return change_counter_; }
@@ -45,6 +49,7 @@ class ClientTable {
   std::vector<Entry> clients_;
   std::unordered_map<std::string, std::size_t> by_pin_;   // spki_pin -> index
   std::unordered_map<std::string, std::size_t> by_name_;  // cert_name -> index
+  SourceTable sources_;
   std::uint64_t change_counter_ = 0;
 };
 

@@ -14,6 +14,15 @@ std::vector<std::string_view> error_codes() {
   return v;
 }
 
+std::vector<std::string_view> ede_codes() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (std::size_t i = 0; i < kDnsEdeCodes; ++i) v.push_back(std::to_string(i));
+    return v;
+  }();
+  return {names.begin(), names.end()};
+}
+
 std::size_t label_combinations(const MetricDef& d) {
   std::size_t n = 1;
   for (const auto& v : d.values) n *= v.size();
@@ -220,6 +229,24 @@ const std::vector<MetricDef>& metric_table() {
        "Cached answers (failures included) dropped because a store write reached them (per "
        "change: divide by speerd_store_changes_total).",
        {}},
+      {Metric::dns_queries,
+       "speerd_dns_queries_total",
+       T::counter,
+       "DNS front end: queries answered (or dropped), by transport and rcode.",
+       {"transport", "rcode"},
+       {enum_name_list<DnsTransport>(), enum_name_list<DnsRcode>()}},
+      {Metric::dns_ede,
+       "speerd_dns_ede_total",
+       T::counter,
+       "DNS front end: Extended DNS Errors (RFC 8914) sent, by info code.",
+       {"code"},
+       {ede_codes()}},
+      {Metric::dns_refused,
+       "speerd_dns_refused_total",
+       T::counter,
+       "DNS front end: queries refused before any lookup, by reason.",
+       {"reason"},
+       {enum_name_list<DnsRefused>()}},
   };
   return table;
 }

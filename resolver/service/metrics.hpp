@@ -55,6 +55,9 @@ enum class Metric : std::uint8_t {
   store_clients,       // gauge: clients in the snapshot
   store_changes,       // counter: store writes seen
   cache_invalidated,   // counter: cached answers dropped by those writes
+  dns_queries,         // {transport, rcode}: the DNS front end's answers
+  dns_ede,             // {code}: Extended DNS Errors it sent
+  dns_refused,         // {reason}
   kCount
 };
 
@@ -125,6 +128,32 @@ enum class RegexpCacheLabel : std::uint8_t { hit, miss };
 SPEERD_ENUM_NAMES(RegexpCacheLabel, miss, "hit", "miss");
 enum class ProbeLabel : std::uint8_t { ok, failed };
 SPEERD_ENUM_NAMES(ProbeLabel, failed, "ok", "failed");
+// The DNS front end (resolver/dnsfront/): how a query came, what it got.
+enum class DnsTransport : std::uint8_t { udp, tcp };
+SPEERD_ENUM_NAMES(DnsTransport, tcp, "udp", "tcp");
+enum class DnsRcode : std::uint8_t {
+  noerror,
+  formerr,
+  servfail,
+  nxdomain,
+  notimp,
+  refused,
+  badvers,
+  dropped  // no answer sent (a response, a runt)
+};
+SPEERD_ENUM_NAMES(DnsRcode, dropped, "noerror", "formerr", "servfail", "nxdomain", "notimp",
+                  "refused", "badvers", "dropped");
+enum class DnsRefused : std::uint8_t {
+  unknown_source,
+  not_a_tree,
+  out_of_scope,
+  rate_limited,
+  directory_error
+};
+SPEERD_ENUM_NAMES(DnsRefused, directory_error, "unknown_source", "not_a_tree", "out_of_scope",
+                  "rate_limited", "directory_error");
+// EDE info codes are counted as label values "0".."kDnsEdeCodes - 1".
+inline constexpr std::size_t kDnsEdeCodes = 30;
 
 struct MetricDef {
   Metric id;

@@ -244,13 +244,104 @@ const std::vector<Setting>& settings() {
        {"trace", "debug", "info", "warn", "error", "critical", "off"}},
       {"log", "file", S::StringField{[](ServerConfig& c) -> std::string& { return c.log.file; }},
        "Log file; empty: stderr (the journal under systemd). Reopened on SIGHUP."},
+      // [dns_front]
+      {"dns_front",
+       "enabled",
+       S::BoolField{[](ServerConfig& c) -> bool& { return c.dns_front.enabled; }},
+       "Answer ENUM NAPTR queries over DNS (UDP and TCP) for clients known by their source "
+       "prefixes (`speerctl client add --source`), through the same pipeline as the API.",
+       0,
+       0,
+       {},
+       false},
+      {"dns_front",
+       "listen",
+       S::ListField{
+           [](ServerConfig& c) -> std::vector<std::string>& { return c.dns_front.listen; }},
+       "DNS listeners, host:port ([v6]:port for IPv6); each listens on UDP and TCP on the same "
+       "port (port 0: one the kernel picks, for tests).",
+       0,
+       0,
+       {},
+       false},
+      {"dns_front",
+       "max_udp_size",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.dns_front.max_udp_size; }},
+       "Cap on the EDNS(0) buffer size a client announces; a larger answer is sent with TC=1 "
+       "and no records (the client retries over TCP). Also the size speerd advertises.",
+       512,
+       4096,
+       {},
+       false},
+      {"dns_front",
+       "tcp_idle_timeout_ms",
+       S::IntField{
+           [](ServerConfig& c) -> std::int64_t& { return c.dns_front.tcp_idle_timeout_ms; }},
+       "A TCP connection with no query in progress is closed after this (RFC 7766 6.2.3).",
+       100,
+       3600000,
+       {},
+       false},
+      {"dns_front",
+       "tcp_max_connections",
+       S::IntField{
+           [](ServerConfig& c) -> std::int64_t& { return c.dns_front.tcp_max_connections; }},
+       "Open DNS TCP connections, all clients together; beyond it new ones are closed at accept.",
+       1,
+       kMaxConnectionsCeiling,
+       {},
+       false},
+      {"dns_front",
+       "tcp_max_queries_per_connection",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& {
+         return c.dns_front.tcp_max_queries_per_connection;
+       }},
+       "Queries answered on one TCP connection; then it is closed after its last answer.",
+       1,
+       1000000000,
+       {},
+       false},
+      {"dns_front",
+       "tcp_max_inflight",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.dns_front.tcp_max_inflight; }},
+       "Pipelined queries of one TCP connection in progress at once (RFC 7766 6.2.1.1); more "
+       "wait unread until an answer is sent. Answers go out as they are ready, in any order.",
+       1,
+       1024,
+       {},
+       false},
+      {"dns_front",
+       "negative_ttl_s",
+       S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.dns_front.negative_ttl_s; }},
+       "TTL and MINIMUM of the SOA sent with NXDOMAIN and NODATA (RFC 2308), never longer than "
+       "the TTL behind the answer.",
+       0,
+       86400,
+       {},
+       false},
+      {"dns_front",
+       "soa_mname",
+       S::StringField{[](ServerConfig& c) -> std::string& { return c.dns_front.soa_mname; }},
+       "MNAME of that SOA (a name, with the trailing dot).",
+       0,
+       0,
+       {},
+       false},
+      {"dns_front",
+       "soa_rname",
+       S::StringField{[](ServerConfig& c) -> std::string& { return c.dns_front.soa_rname; }},
+       "RNAME of that SOA (the operator's mailbox as a name).",
+       0,
+       0,
+       {},
+       false},
   };
   return table;
 }
 
 const std::vector<std::string_view>& server_sections() {
-  static const std::vector<std::string_view> s = {"server", "tls",   "limits",
-                                                  "admin",  "store", "log"};
+  static const std::vector<std::string_view> s = {"server", "tls", "limits",   "admin",
+                                                  "store",  "log", "dns_front"};
   return s;
 }
 
@@ -341,6 +432,18 @@ Expected<bool> check(const ServerConfig& c) {
        {std::pair{"certificate", &c.tls.certificate}, std::pair{"private_key", &c.tls.private_key},
         std::pair{"client_ca", &c.tls.client_ca}}) {
     if (value->empty()) return fail(std::string("[tls] ") + key + ": required");
+  }
+  if (c.dns_front.enabled) {
+    if (c.dns_front.listen.empty()) return fail("[dns_front] listen: empty");
+    for (const auto& l : c.dns_front.listen) {
+      if (auto hp = parse_host_port(l); !hp) return fail("[dns_front] listen: " + hp.error());
+    }
+  }
+  for (auto [key, value] : {std::pair{"soa_mname", &c.dns_front.soa_mname},
+                            std::pair{"soa_rname", &c.dns_front.soa_rname}}) {
+    if (value->empty() || value->back() != '.') {
+      return fail(std::string("[dns_front] ") + key + ": a name with the trailing dot");
+    }
   }
   if (c.limits.max_connections_per_address > c.limits.max_connections) {
     return fail("[limits] max_connections_per_address: larger than max_connections");

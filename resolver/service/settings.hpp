@@ -78,6 +78,20 @@ struct LogSection {
   std::string file;  // empty: stderr (the journal under systemd)
 };
 
+// The DNS front end (resolver/dnsfront/, issue #14): ENUM over UDP and TCP.
+struct DnsFrontSection {
+  bool enabled = false;
+  std::vector<std::string> listen = {"127.0.0.1:53", "[::1]:53"};
+  std::int64_t max_udp_size = 1232;
+  std::int64_t tcp_idle_timeout_ms = 10000;
+  std::int64_t tcp_max_connections = 1000;
+  std::int64_t tcp_max_queries_per_connection = 10000;
+  std::int64_t tcp_max_inflight = 32;
+  std::int64_t negative_ttl_s = 60;
+  std::string soa_mname = "speerd.invalid.";
+  std::string soa_rname = "hostmaster.speerd.invalid.";
+};
+
 struct ServerConfig {
   ServerSection server;
   TlsSection tls;
@@ -85,6 +99,7 @@ struct ServerConfig {
   AdminSection admin;
   StoreSection store;
   LogSection log;
+  DnsFrontSection dns_front;
 };
 
 // One row of the settings table.

@@ -1,5 +1,6 @@
 // speerctl client: SBE identities (certificate name and/or SPKI pin), their
-// ENUM trees, rate limits and default answer options / dial plan.
+// ENUM trees, the source prefixes of their DNS queries, rate limits and
+// default answer options / dial plan.
 #include <iostream>
 
 #include <toml.hpp>
@@ -25,8 +26,9 @@ void warn_if_no_tree(const std::string& name, const std::vector<std::string>& tr
   }
 }
 
-const std::vector<std::string> kColumns{"name",    "cert_name", "spki_pin",    "rate",   "burst",
-                                        "enabled", "trees",     "description", "options"};
+const std::vector<std::string> kColumns{"name",        "cert_name", "spki_pin", "rate",
+                                        "burst",       "enabled",   "trees",    "sources",
+                                        "description", "options"};
 
 // What a client without a rate of its own gets: [limits] of --config FILE
 // (the node's speerd.toml), or the built-in default when the file does not
@@ -91,6 +93,8 @@ void register_client(CLI::App& app) {
     cmd->add_option("--cert-name", o->c.cert_name, "certificate subject or SAN name it presents");
     cmd->add_option("--spki-pin", o->c.spki_pin, "base64 SHA-256 of its public key (SPKI)");
     add_list_option(cmd, "--tree", o->c.trees, "an ENUM tree it may query, e.g. e164.arpa");
+    add_list_option(cmd, "--source", o->c.sources,
+                    "a source prefix of its DNS queries (CIDR), e.g. 192.0.2.0/24");
     auto* rate = cmd->add_option(
         "--rate", o->rate, "lookups per second (default: none, [limits] rate_per_second applies)");
     auto* burst =
@@ -114,9 +118,10 @@ void register_client(CLI::App& app) {
     struct Opts : StoreOptions {
       std::string name;
       std::string cert_name, spki_pin, description;
-      std::vector<std::string> trees;
+      std::vector<std::string> trees, sources;
       std::uint32_t rate = 0, burst = 0;
       std::string options;
+      bool clear_sources = false;
       bool clear_trees = false, clear_cert = false, clear_pin = false, enable = false,
            disable = false, rate_from_config = false;
     };
@@ -132,6 +137,10 @@ void register_client(CLI::App& app) {
     cmd->add_flag("--clear-trees", o->clear_trees,
                   "remove all ENUM trees (the client then has no access)")
         ->excludes(trees);
+    auto* sources = add_list_option(cmd, "--source", o->sources,
+                                    "replace the source prefixes of its DNS queries (CIDR)");
+    cmd->add_flag("--clear-sources", o->clear_sources, "remove all source prefixes")
+        ->excludes(sources);
     auto* rate = cmd->add_option("--rate", o->rate, "lookups per second");
     auto* burst = cmd->add_option("--burst", o->burst, "burst size");
     cmd->add_flag("--rate-from-config", o->rate_from_config,
@@ -145,7 +154,7 @@ void register_client(CLI::App& app) {
     auto* desc = cmd->add_option("--description", o->description, "free text");
     add_store_option(cmd, *o);
     add_actor_option(cmd, *o);
-    cmd->callback([o, cert, pin, trees, rate, burst, desc, opts] {
+    cmd->callback([o, cert, pin, trees, sources, rate, burst, desc, opts] {
       st::UpdateClient u;
       u.name = o->name;
       if (cert->count() > 0) u.cert_name = o->cert_name;
@@ -154,6 +163,8 @@ void register_client(CLI::App& app) {
       if (o->clear_pin) u.spki_pin = "";
       if (trees->count() > 0) u.trees = o->trees;
       if (o->clear_trees) u.trees = std::vector<std::string>{};
+      if (sources->count() > 0) u.sources = o->sources;
+      if (o->clear_sources) u.sources = std::vector<std::string>{};
       if (rate->count() > 0) u.rate_per_second = o->rate;
       if (burst->count() > 0) u.burst = o->burst;
       u.rate_from_config = o->rate_from_config;

@@ -1,0 +1,115 @@
+#include "resolver/dnsfront/answer.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include "resolver/dnsfront/limits.hpp"
+#include "resolver/service/client_snapshot.hpp"
+
+namespace speerd::dnsfront {
+namespace {
+
+namespace reason = model::reason;
+namespace ede = dns::ede;
+using pipeline::LookupResult;
+
+bool all_secure(const LookupResult& r) {
+  if (r.outcome.state != dns::Security::secure) return false;
+  return std::all_of(r.dnssec.begin(), r.dnssec.end(),
+                     [](const model::Step& s) { return s.outcome.state == dns::Security::secure; });
+}
+
+Ede ede_of(std::uint16_t code, const LookupResult& r) {
+  std::string text = r.code;
+  if (!r.reason.empty()) text += ": " + r.reason;
+  if (text.size() > kMaxExtraText) text.resize(kMaxExtraText);
+  // EXTRA-TEXT is UTF-8 (RFC 8914 2): anything outside printable ASCII goes.
+  for (auto& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+  }
+  return Ede{code, std::move(text)};
+}
+
+Reply servfail(std::uint16_t code, const LookupResult& r) {
+  Reply out;
+  out.rcode = rcode::kServFail;
+  out.ra = true;
+  out.ede = ede_of(code, r);
+  return out;
+}
+
+// NXDOMAIN when the step that asked for the query's own name said so.
+bool nxdomain(const Query& q, const LookupResult& r) {
+  return std::any_of(r.dnssec.begin(), r.dnssec.end(), [&](const model::Step& s) {
+    return s.type == "NAPTR" && s.result == "nxdomain" &&
+           service::fold_tree(s.name) == q.question.qname;
+  });
+}
+
+}  // namespace
+
+Reply refused(std::optional<Ede> e) {
+  Reply out;
+  out.rcode = rcode::kRefused;
+  out.ede = std::move(e);
+  return out;
+}
+
+Reply reply_for(const Query& q, const std::string& apex, const LookupResult& r,
+                const AnswerSettings& s) {
+  const bool wants_ad = q.ad || q.do_bit;
+  if (r.code == reason::kRouted && r.verdict == model::Verdict::route) {
+    Reply out;
+    out.ra = true;
+    out.ttl = r.ttl;
+    out.ad = wants_ad && all_secure(r);
+    bool seen_used = false;
+    for (const auto& u : r.uris) {
+      if (u.status == "used") seen_used = true;
+      if (!seen_used || (u.status != "used" && u.status != "fallback")) continue;
+      const auto k = out.naptrs.size() + 1;
+      out.naptrs.push_back(Naptr{static_cast<std::uint16_t>(std::min<std::size_t>(k * 10, 65535)),
+                                 10, u.service, u.uri});
+    }
+    // Stale because the upstreams or (issue 12) the SED store failed: the
+    // reason says which.
+    if (r.stale) out.ede = ede_of(ede::kStaleAnswer, r);
+    return out;
+  }
+  const std::string& code = r.code;
+  if (code == reason::kNotFound || code == reason::kNoUsableRecord) {
+    Reply out;
+    out.ra = true;
+    out.rcode = code == reason::kNotFound && nxdomain(q, r) ? rcode::kNxDomain : rcode::kNoError;
+    out.soa_zone = apex;
+    out.ttl = std::min(r.ttl, s.negative_ttl);
+    out.ad = wants_ad && all_secure(r);
+    if (code == reason::kNoUsableRecord) out.ede = ede_of(ede::kOther, r);
+    return out;
+  }
+  if (code == reason::kDnssecBogus) return servfail(ede::kDnssecBogus, r);
+  if (code == reason::kInsecureNotAllowed) {
+    // Insecure because of an algorithm or digest speerd cannot check (EDE 1,
+    // 2), else because the operator's policy blocks insecure answers (15).
+    const auto e = r.outcome.ede.value_or(ede::kBlocked);
+    const bool algorithm = e == ede::kUnsupportedDnskeyAlgorithm || e == ede::kUnsupportedDsDigest;
+    return servfail(algorithm ? e : ede::kBlocked, r);
+  }
+  if (code == reason::kIndeterminate) {
+    return servfail(r.outcome.ede.value_or(ede::kDnssecIndeterminate), r);
+  }
+  if (code == reason::kUpstreamFailure) {
+    return servfail(r.outcome.ede.value_or(ede::kNoReachableAuthority), r);
+  }
+  if (code == reason::kStoreUnavailable) {
+    // The store policy needs the SED store, which failed (issue 12): no DNS
+    // step ran, so nothing is claimed beyond the failure.
+    return servfail(ede::kOther, r);
+  }
+  if (code == reason::kNoTargets && r.outcome.state == dns::Security::bogus) {
+    return servfail(ede::kDnssecBogus, r);
+  }
+  return servfail(r.outcome.ede.value_or(ede::kOther), r);
+}
+
+}  // namespace speerd::dnsfront

@@ -1,0 +1,199 @@
+#include "resolver/dnsfront/encode.hpp"
+
+#include <stdbool.h>  // before ldns, which otherwise defines bool, true and false
+
+#include <ldns/ldns.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "resolver/dnsfront/limits.hpp"
+
+namespace speerd::dnsfront {
+namespace {
+
+struct PktFree {
+  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
+};
+using Pkt = std::unique_ptr<ldns_pkt, PktFree>;
+
+// A <character-string> rdata field (RFC 1035 3.3), through ldns's parser:
+// only the backslash is special to it.
+ldns_rdf* text_rdf(std::string_view s) {
+  std::string escaped;
+  escaped.reserve(s.size() + 8);
+  for (char c : s) {
+    if (c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  return ldns_rdf_new_frm_str(LDNS_RDF_TYPE_STR, escaped.c_str());
+}
+
+// The regexp of a terminal rule that rewrites every AUS to `uri`; the
+// delimiter is one the URI does not contain (RFC 3402 3.2).
+std::optional<std::string> regexp_for(std::string_view uri) {
+  for (char d : std::string_view("!#|~%")) {
+    if (uri.find(d) == std::string_view::npos) {
+      return std::string(1, d) + "^.*$" + d + std::string(uri) + d;
+    }
+  }
+  return std::nullopt;
+}
+
+ldns_rr* new_rr(const ldns_rdf* owner, ldns_rr_type type, std::uint32_t ttl) {
+  ldns_rr* rr = ldns_rr_new();
+  ldns_rr_set_owner(rr, ldns_rdf_clone(owner));
+  ldns_rr_set_type(rr, type);
+  ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+  ldns_rr_set_ttl(rr, ttl);
+  return rr;
+}
+
+ldns_rr* naptr_rr(const ldns_rdf* owner, const Naptr& n, std::uint32_t ttl) {
+  auto re = regexp_for(n.uri);
+  if (!re || re->size() > 255 || n.services.size() > 255) return nullptr;
+  ldns_rdf* fields[] = {ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, n.order),
+                        ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, n.preference),
+                        text_rdf("u"),
+                        text_rdf(n.services),
+                        text_rdf(*re),
+                        ldns_dname_new_frm_str(".")};
+  bool ok = true;
+  for (auto* f : fields) ok = ok && f != nullptr;
+  if (!ok) {
+    for (auto* f : fields) {
+      if (f != nullptr) ldns_rdf_deep_free(f);
+    }
+    return nullptr;
+  }
+  ldns_rr* rr = new_rr(owner, LDNS_RR_TYPE_NAPTR, ttl);
+  for (auto* f : fields) ldns_rr_push_rdf(rr, f);
+  return rr;
+}
+
+ldns_rr* soa_rr(const std::string& apex, std::uint32_t ttl, const AnswerSettings& s) {
+  const std::string text = apex + " " + std::to_string(ttl) + " IN SOA " + s.soa_mname + " " +
+                           s.soa_rname + " 1 3600 600 86400 " + std::to_string(ttl);
+  ldns_rr* rr = nullptr;
+  if (ldns_rr_new_frm_str(&rr, text.c_str(), 0, nullptr, nullptr) != LDNS_STATUS_OK) {
+    return nullptr;
+  }
+  return rr;
+}
+
+// Header, question and OPT (with the EDE) of an answer.
+Pkt skeleton(std::uint16_t id, std::uint8_t opcode, bool rd, const std::optional<Question>& q,
+             bool edns, bool do_bit, std::uint16_t rc, const std::optional<Ede>& e,
+             std::uint16_t udp_size) {
+  Pkt pkt(ldns_pkt_new());
+  if (!pkt) return pkt;
+  ldns_pkt_set_id(pkt.get(), id);
+  ldns_pkt_set_qr(pkt.get(), true);
+  ldns_pkt_set_opcode(pkt.get(), static_cast<ldns_pkt_opcode>(opcode));
+  ldns_pkt_set_rd(pkt.get(), rd);
+  if (q) {
+    ldns_rdf* owner = ldns_dname_new_frm_str(q->qname.c_str());
+    if (owner == nullptr) return nullptr;
+    ldns_rr* rr = ldns_rr_new();
+    ldns_rr_set_owner(rr, owner);
+    ldns_rr_set_type(rr, static_cast<ldns_rr_type>(q->qtype));
+    ldns_rr_set_class(rr, static_cast<ldns_rr_class>(q->qclass));
+    ldns_rr_set_question(rr, true);
+    ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_QUESTION, rr);
+  }
+  ldns_pkt_set_rcode(pkt.get(), static_cast<std::uint8_t>(rc & 0xF));
+  if (!edns) return pkt;
+  ldns_pkt_set_edns_udp_size(pkt.get(), udp_size);
+  ldns_pkt_set_edns_do(pkt.get(), do_bit);
+  ldns_pkt_set_edns_extended_rcode(pkt.get(), static_cast<std::uint8_t>(rc >> 4));
+  if (e) {
+    // RFC 8914 2: INFO-CODE (16 bits) then EXTRA-TEXT.
+    std::vector<std::uint8_t> data(2 + e->text.size());
+    ldns_write_uint16(data.data(), e->code);
+    std::copy(e->text.begin(), e->text.end(), data.begin() + 2);
+    ldns_edns_option_list* list = ldns_edns_option_list_new();
+    ldns_edns_option* opt = ldns_edns_new_from_data(LDNS_EDNS_EDE, data.size(), data.data());
+    if (list == nullptr || opt == nullptr || !ldns_edns_option_list_push(list, opt)) {
+      if (opt != nullptr) ldns_edns_deep_free(opt);
+      if (list != nullptr) ldns_edns_option_list_deep_free(list);
+      return nullptr;
+    }
+    ldns_pkt_set_edns_option_list(pkt.get(), list);
+  }
+  return pkt;
+}
+
+std::vector<std::uint8_t> to_wire(const ldns_pkt* pkt) {
+  std::uint8_t* wire = nullptr;
+  std::size_t size = 0;
+  if (ldns_pkt2wire(&wire, pkt, &size) != LDNS_STATUS_OK || wire == nullptr) {
+    free(wire);
+    return {};
+  }
+  std::vector<std::uint8_t> out(wire, wire + size);
+  free(wire);
+  return out;
+}
+
+// The full answer, or (truncated) header, question and OPT only with TC=1.
+Pkt build(const Query& q, const Reply& r, const AnswerSettings& s, bool truncated) {
+  Pkt pkt = skeleton(q.id, LDNS_PACKET_QUERY, q.rd, q.question, q.edns, q.do_bit, r.rcode, r.ede,
+                     s.udp_size);
+  if (!pkt) return pkt;
+  ldns_pkt_set_cd(pkt.get(), q.cd);
+  ldns_pkt_set_ra(pkt.get(), r.ra);
+  ldns_pkt_set_ad(pkt.get(), r.ad);
+  if (truncated) {
+    ldns_pkt_set_tc(pkt.get(), true);
+    return pkt;
+  }
+  std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)> owner(
+      ldns_dname_new_frm_str(q.question.qname.c_str()), &ldns_rdf_deep_free);
+  if (!owner) return nullptr;
+  for (const auto& n : r.naptrs) {
+    if (ldns_rr* rr = naptr_rr(owner.get(), n, r.ttl)) {
+      ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_ANSWER, rr);
+    }
+  }
+  if (r.rfc8482) {
+    // RFC 8482 4.2: one synthesized HINFO answers ANY.
+    ldns_rr* rr = new_rr(owner.get(), LDNS_RR_TYPE_HINFO, r.ttl);
+    ldns_rr_push_rdf(rr, text_rdf("RFC8482"));
+    ldns_rr_push_rdf(rr, text_rdf(""));
+    ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_ANSWER, rr);
+  }
+  if (!r.soa_zone.empty()) {
+    ldns_rr* rr = soa_rr(r.soa_zone, r.ttl, s);
+    if (rr == nullptr) return nullptr;
+    ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_AUTHORITY, rr);
+  }
+  return pkt;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode(const Query& q, const Reply& reply, const AnswerSettings& s,
+                                 std::size_t max_size) {
+  Pkt full = build(q, reply, s, false);
+  if (!full) return {};
+  auto wire = to_wire(full.get());
+  if (wire.size() <= max_size) return wire;
+  Pkt cut = build(q, reply, s, true);
+  if (!cut) return {};
+  return to_wire(cut.get());
+}
+
+std::vector<std::uint8_t> encode_rejected(const Rejected& r) {
+  std::uint16_t rc = rcode::kFormErr;
+  if (r.refusal == Refusal::drop) return {};
+  if (r.refusal == Refusal::notimp) rc = rcode::kNotImp;
+  if (r.refusal == Refusal::badvers) rc = rcode::kBadVers;
+  // A question is echoed only with a QUERY opcode (its format is known).
+  const std::optional<Question> q = r.opcode == LDNS_PACKET_QUERY ? r.question : std::nullopt;
+  Pkt pkt = skeleton(r.id, r.opcode, r.rd, q, r.edns, false, rc, std::nullopt,
+                     static_cast<std::uint16_t>(kClassicUdpSize));
+  if (!pkt) return {};
+  return to_wire(pkt.get());
+}
+
+}  // namespace speerd::dnsfront

@@ -1,0 +1,71 @@
+// A Reply (what the DNS front end says) and its wire format, built with
+// ldns only: the answer to a checked Query, cut to the client's size with
+// TC=1 when it does not fit, and the answers to rejected queries. Pure and
+// free of the pipeline, so the fuzz target (tests/fuzz/fuzz_dns_query.cpp)
+// builds it on its own.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "resolver/dns/outcome.hpp"
+#include "resolver/dnsfront/query.hpp"
+
+namespace speerd::dnsfront {
+
+// RCODEs used here (RFC 1035 4.1.1, RFC 6891 9).
+namespace rcode {
+inline constexpr std::uint16_t kNoError = 0;
+inline constexpr std::uint16_t kFormErr = 1;
+inline constexpr std::uint16_t kServFail = 2;
+inline constexpr std::uint16_t kNxDomain = 3;
+inline constexpr std::uint16_t kNotImp = 4;
+inline constexpr std::uint16_t kRefused = 5;
+inline constexpr std::uint16_t kBadVers = 16;  // extended: needs an OPT
+}  // namespace rcode
+
+struct Ede {
+  std::uint16_t code = dns::ede::kOther;
+  std::string text;  // EXTRA-TEXT (cut to kMaxExtraText)
+};
+
+// One terminal NAPTR of an answer: flags "u", regexp !^.*$!<uri>!.
+struct Naptr {
+  std::uint16_t order = 0;
+  std::uint16_t preference = 0;
+  std::string services;  // "E2U+sip"
+  std::string uri;
+};
+
+struct Reply {
+  std::uint16_t rcode = rcode::kNoError;
+  std::optional<Ede> ede;
+  bool ad = false;  // every step secure and the client asked (RFC 6840 5.8)
+  bool ra = false;  // set for names under a tree (speerd resolved them)
+  std::uint32_t ttl = 0;
+  std::vector<Naptr> naptrs;
+  std::string soa_zone;  // non-empty: a synthesized SOA of this apex in authority
+  bool rfc8482 = false;  // the HINFO "RFC8482" answer to ANY
+};
+
+// How answers are built (from [dns_front]).
+struct AnswerSettings {
+  std::uint32_t negative_ttl = 60;  // SOA TTL and minimum; capped by the result's TTL
+  std::string soa_mname = "speerd.invalid.";
+  std::string soa_rname = "hostmaster.speerd.invalid.";
+  std::uint16_t udp_size = 1232;  // the EDNS payload size speerd advertises
+};
+
+// Wire format of `reply` to `q`, at most `max_size` bytes: when the full
+// answer is larger, the sections are dropped and TC set. Empty when ldns
+// cannot build it (the caller then answers SERVFAIL with encode_servfail).
+std::vector<std::uint8_t> encode(const Query& q, const Reply& reply, const AnswerSettings& s,
+                                 std::size_t max_size);
+
+// FORMERR / NOTIMP / BADVERS to a query check_query() rejected (nothing for
+// Refusal::drop).
+std::vector<std::uint8_t> encode_rejected(const Rejected& r);
+
+}  // namespace speerd::dnsfront

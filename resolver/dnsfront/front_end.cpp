@@ -1,0 +1,154 @@
+#include "resolver/dnsfront/front_end.hpp"
+
+#include <unistd.h>
+
+#include "resolver/dnsfront/stream.hpp"
+#include "resolver/service/log.hpp"
+
+namespace speerd::dnsfront {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+namespace log = service::log;
+
+}  // namespace
+
+StreamLimits stream_limits(const service::DnsFrontSection& s) {
+  return StreamLimits{std::chrono::milliseconds(s.tcp_idle_timeout_ms), s.tcp_max_connections,
+                      s.tcp_max_queries_per_connection, s.tcp_max_inflight};
+}
+
+HandlerConfig handler_config(const service::ServerConfig& c, std::vector<Tree> trees) {
+  HandlerConfig h;
+  h.trees = std::move(trees);
+  h.max_udp_size = static_cast<std::size_t>(c.dns_front.max_udp_size);
+  h.answer.negative_ttl = static_cast<std::uint32_t>(c.dns_front.negative_ttl_s);
+  h.answer.soa_mname = c.dns_front.soa_mname;
+  h.answer.soa_rname = c.dns_front.soa_rname;
+  h.answer.udp_size = static_cast<std::uint16_t>(c.dns_front.max_udp_size);
+  h.default_rate = service::RateLimit{c.limits.rate_per_second, c.limits.rate_burst};
+  return h;
+}
+
+DnsFrontEnd::DnsFrontEnd(service::Shard& shard, std::shared_ptr<Listeners> listeners,
+                         HandlerConfig config, StreamLimits limits,
+                         std::unique_ptr<SourceDirectory> sources)
+    : shard_(shard),
+      listeners_(std::move(listeners)),
+      handler_(std::move(config), std::move(sources), shard.limiter(), shard.metrics()),
+      limits_(limits) {}
+
+DnsFrontEnd::~DnsFrontEnd() = default;
+
+void DnsFrontEnd::open_sockets() {
+  for (const auto& s : listeners_->sockets()) {
+    const int fd = ::dup(s.fd);
+    if (fd < 0) {
+      log::event(spdlog::level::err, "dns-socket",
+                 {{"shard", shard_.index()}, {"error", "dup failed"}, {"port", s.port}});
+      continue;
+    }
+    boost::system::error_code ec;
+    if (s.transport == Transport::udp) {
+      auto port = std::make_shared<UdpPort>(shard_.io());
+      port->socket.assign(s.v6 ? udp::v6() : udp::v4(), fd, ec);
+      if (!ec) port->socket.non_blocking(true, ec);
+      if (ec) {
+        ::close(fd);
+        continue;
+      }
+      udp_.push_back(port);
+      receive(port);
+    } else {
+      auto a = std::make_unique<tcp::acceptor>(shard_.io());
+      a->assign(s.v6 ? tcp::v6() : tcp::v4(), fd, ec);
+      if (ec) {
+        ::close(fd);
+        continue;
+      }
+      acceptors_.push_back(std::move(a));
+      accept(*acceptors_.back());
+    }
+  }
+}
+
+void DnsFrontEnd::start(std::shared_ptr<pipeline::LookupService> service) {
+  handler_.set_service(std::move(service));
+  if (!opened_) {
+    opened_ = true;
+    open_sockets();
+  }
+}
+
+void DnsFrontEnd::receive(const std::shared_ptr<UdpPort>& port) {
+  port->socket.async_receive_from(
+      asio::buffer(port->buffer), port->from,
+      [this, port](const boost::system::error_code& ec, std::size_t n) {
+        if (ec == asio::error::operation_aborted || draining_) return;
+        if (!ec) {
+          const auto from = port->from;
+          handler_.handle(std::span<const std::uint8_t>(port->buffer.data(), n), from.address(),
+                          Transport::udp, [port, from](std::vector<std::uint8_t> bytes) {
+                            if (bytes.empty()) return;
+                            boost::system::error_code send_ec;
+                            // Non-blocking: a full socket buffer drops the
+                            // answer, as the network could have.
+                            port->socket.send_to(asio::buffer(bytes), from, 0, send_ec);
+                          });
+        }
+        receive(port);
+      });
+}
+
+void DnsFrontEnd::accept(tcp::acceptor& a) {
+  a.async_accept(shard_.io(), [this, &a](const boost::system::error_code& ec, tcp::socket s) {
+    if (ec == asio::error::operation_aborted || draining_) return;
+    if (!ec) {
+      if (listeners_->tcp_open.load(std::memory_order_relaxed) >= limits_.max_connections) {
+        boost::system::error_code ignored;
+        s.close(ignored);
+      } else {
+        std::make_shared<StreamSession>(*this, std::move(s))->start();
+      }
+    }
+    accept(a);
+  });
+}
+
+void DnsFrontEnd::attach(StreamSession* s) {
+  sessions_.insert(s);
+  listeners_->tcp_open.fetch_add(1, std::memory_order_relaxed);
+  shard_.session_opened();
+}
+
+void DnsFrontEnd::detach(StreamSession* s) {
+  if (sessions_.erase(s) == 0) return;
+  listeners_->tcp_open.fetch_sub(1, std::memory_order_relaxed);
+  shard_.session_closed();
+}
+
+void DnsFrontEnd::drain() {
+  draining_ = true;
+  boost::system::error_code ignored;
+  for (auto& u : udp_) u->socket.cancel(ignored);
+  for (auto& a : acceptors_) a->close(ignored);
+  const std::vector<StreamSession*> open(sessions_.begin(), sessions_.end());
+  for (auto* s : open) s->finish();
+}
+
+void DnsFrontEnd::abort() {
+  const std::vector<StreamSession*> open(sessions_.begin(), sessions_.end());
+  for (auto* s : open) s->close();
+}
+
+void DnsFrontEnd::stop() {
+  draining_ = true;
+  abort();
+  handler_.set_service(nullptr);
+  udp_.clear();
+  acceptors_.clear();
+}
+
+}  // namespace speerd::dnsfront

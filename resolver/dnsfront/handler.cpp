@@ -1,0 +1,212 @@
+#include "resolver/dnsfront/handler.hpp"
+
+#include <stdbool.h>  // before ldns, which otherwise defines bool, true and false
+
+#include <ldns/ldns.h>
+
+#include <algorithm>
+
+#include "resolver/dnsfront/limits.hpp"
+#include "resolver/service/log.hpp"
+
+namespace speerd::dnsfront {
+namespace {
+
+namespace log = service::log;
+namespace ede = dns::ede;
+
+// Refusal logs: at most one line per shard per interval, with the count of
+// those not logged since (a flood must not become a flood of log lines).
+constexpr std::chrono::seconds kRefusalLogInterval{1};
+
+bool under(std::string_view name, std::string_view suffix) {
+  if (name.size() < suffix.size()) return false;
+  if (name.substr(name.size() - suffix.size()) != suffix) return false;
+  return name.size() == suffix.size() || suffix == "." ||
+         name[name.size() - suffix.size() - 1] == '.';
+}
+
+service::DnsRcode rcode_label(std::uint16_t rc) {
+  using R = service::DnsRcode;
+  switch (rc) {
+    case rcode::kNoError:
+      return R::noerror;
+    case rcode::kFormErr:
+      return R::formerr;
+    case rcode::kNxDomain:
+      return R::nxdomain;
+    case rcode::kNotImp:
+      return R::notimp;
+    case rcode::kRefused:
+      return R::refused;
+    case rcode::kBadVers:
+      return R::badvers;
+    default:
+      return R::servfail;
+  }
+}
+
+service::DnsRcode rejected_label(Refusal r) {
+  switch (r) {
+    case Refusal::drop:
+      return service::DnsRcode::dropped;
+    case Refusal::formerr:
+      return service::DnsRcode::formerr;
+    case Refusal::notimp:
+      return service::DnsRcode::notimp;
+    case Refusal::badvers:
+      return service::DnsRcode::badvers;
+  }
+  return service::DnsRcode::dropped;
+}
+
+// Counts one answer (an encoding failure is answered and counted SERVFAIL).
+void count(service::Metrics& m, Transport t, const dnsfront::Reply& r, bool encoded) {
+  using service::L;
+  m.inc2(service::Metric::dns_queries, L(t),
+         L(encoded ? rcode_label(r.rcode) : service::DnsRcode::servfail));
+  if (!encoded) {
+    m.inc(service::Metric::dns_ede, ede::kOther);
+  } else if (r.ede && r.ede->code < service::kDnsEdeCodes) {
+    m.inc(service::Metric::dns_ede, r.ede->code);
+  }
+}
+
+std::vector<std::uint8_t> servfail_wire(const Query& q, const AnswerSettings& s) {
+  Reply r;
+  r.rcode = rcode::kServFail;
+  r.ede = Ede{ede::kOther, "the answer could not be encoded"};
+  return encode(q, r, s, kClassicUdpSize);
+}
+
+}  // namespace
+
+std::string_view to_string(Transport t) {
+  return t == Transport::udp ? "udp" : "tcp";
+}
+
+std::optional<std::string> number_of(std::string_view qname, std::string_view suffix) {
+  if (!under(qname, suffix) || qname.size() == suffix.size()) return std::nullopt;
+  std::string_view labels = qname.substr(0, qname.size() - suffix.size());  // "4.3.2.1."
+  std::string digits;
+  while (!labels.empty()) {
+    if (labels.size() < 2 || labels[1] != '.' || labels[0] < '0' || labels[0] > '9') {
+      return std::nullopt;
+    }
+    digits.insert(digits.begin(), labels[0]);
+    labels.remove_prefix(2);
+  }
+  if (digits.size() > kMaxE164Digits) return std::nullopt;
+  return "+" + digits;
+}
+
+bool in_scope(const pipeline::ClientScope& scope, const Tree& t) {
+  if (scope.no_access()) return false;
+  const auto& trees = scope.trees;
+  return scope.operator_scope() ||
+         std::any_of(trees.begin(), trees.end(), [&](const std::string& s) {
+           return s == t.name || s == t.suffix || (s + ".") == t.suffix;
+         });
+}
+
+void Handler::refuse(const boost::asio::ip::address& source, service::DnsRefused reason,
+                     std::string_view why) {
+  metrics_.inc(service::Metric::dns_refused, service::L(reason));
+  const auto now = std::chrono::steady_clock::now();
+  if (now - refusal_logged_ < kRefusalLogInterval) {
+    ++refusals_unlogged_;
+    return;
+  }
+  refusal_logged_ = now;
+  log::event(spdlog::level::warn, "dns-refused",
+             {{"source", source.to_string()},
+              {"why", std::string(why)},
+              {"not_logged_since_last", refusals_unlogged_}});
+  refusals_unlogged_ = 0;
+}
+
+void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::address& source,
+                     Transport transport, Reply reply) {
+  Checked checked = check_query(wire);
+  if (auto* rej = std::get_if<Rejected>(&checked)) {
+    metrics_.inc2(service::Metric::dns_queries, service::L(transport),
+                  service::L(rejected_label(rej->refusal)));
+    return reply(encode_rejected(*rej));
+  }
+  const Query q = std::get<Query>(std::move(checked));
+  const auto& s = config_.answer;
+  std::size_t max_size = kMaxMessageBytes;
+  if (transport == Transport::udp) {
+    max_size = q.edns ? std::min<std::size_t>(q.udp_size, config_.max_udp_size) : kClassicUdpSize;
+  }
+  auto send = [&](const dnsfront::Reply& r) {
+    auto bytes = encode(q, r, s, max_size);
+    count(metrics_, transport, r, !bytes.empty());
+    reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
+  };
+
+  auto table = sources_->table();
+  if (!table) {
+    refuse(source, service::DnsRefused::directory_error,
+           "client table unavailable: " + table.error());
+    return send(refused(std::nullopt));
+  }
+  const service::ClientRecord* client = (*table)->find(source);
+  if (client == nullptr) {
+    refuse(source, service::DnsRefused::unknown_source, "no client has this source prefix");
+    return send(refused(std::nullopt));
+  }
+  const Tree* tree = nullptr;
+  for (const auto& t : config_.trees) {
+    if (under(q.question.qname, t.suffix) &&
+        (tree == nullptr || t.suffix.size() > tree->suffix.size())) {
+      tree = &t;
+    }
+  }
+  if (q.question.qclass != LDNS_RR_CLASS_IN || tree == nullptr) {
+    refuse(source, service::DnsRefused::not_a_tree, "name outside the ENUM trees");
+    return send(refused(Ede{ede::kNotAuthoritative, "not an ENUM tree served here"}));
+  }
+  if (!in_scope(client->scope, *tree)) {
+    refuse(source, service::DnsRefused::out_of_scope,
+           "tree " + tree->name + " outside the scope of client " + client->id);
+    return send(
+        refused(Ede{ede::kProhibited, "tree " + tree->name + " is not in this client's scope"}));
+  }
+  dnsfront::Reply local;
+  local.ra = true;
+  if (q.question.qtype == LDNS_RR_TYPE_ANY) {
+    local.rfc8482 = true;
+    local.ttl = s.negative_ttl;
+    return send(local);
+  }
+  const auto number = number_of(q.question.qname, tree->suffix);
+  if (q.question.qtype != LDNS_RR_TYPE_NAPTR || !number) {
+    // speerd's view of a tree holds NAPTRs at number names only.
+    local.soa_zone = tree->suffix;
+    local.ttl = s.negative_ttl;
+    return send(local);
+  }
+  const service::RateLimit rate = client->rate.value_or(config_.default_rate);
+  const auto d = limiter_.acquire(client->id, rate, 1, service::RateLimiter::Clock::now());
+  if (!d.allowed) {
+    refuse(source, service::DnsRefused::rate_limited,
+           "client " + client->id + " over its rate limit");
+    return send(refused(Ede{
+        ede::kOther, "rate limit of " + std::to_string(rate.per_second) + " lookups/s exceeded"}));
+  }
+  if (!service_) return send(refused(Ede{ede::kOther, "not ready"}));
+  pipeline::LookupRequest lr;
+  lr.number = *number;
+  lr.scope = client->scope;
+  lr.scope.trees = {tree->name};
+  service_->lookup(lr, [q, apex = tree->suffix, s, max_size, transport, &metrics = metrics_,
+                        reply = std::move(reply)](pipeline::ResultPtr r) {
+    const auto answer = reply_for(q, apex, *r, s);
+    auto bytes = encode(q, answer, s, max_size);
+    count(metrics, transport, answer, !bytes.empty());
+    reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
+  });
+}
+
+}  // namespace speerd::dnsfront

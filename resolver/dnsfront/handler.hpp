@@ -1,0 +1,92 @@
+// One DNS message in, one answer out, for both transports: the steps after
+// check_query() (query.hpp) and before encoding (answer.hpp):
+//
+//   source prefix -> client (unknown: REFUSED, no data)
+//   class IN, name under a configured tree (else REFUSED, EDE 20)
+//   tree in the client's scope (else REFUSED, EDE 18)
+//   ANY -> RFC 8482 HINFO; a type other than NAPTR -> NODATA + SOA
+//   the client's rate limit, exactly as the API's (else REFUSED, EDE 0)
+//   the number's lookup through the shard's pipeline, for this client,
+//   restricted to the query's tree -> reply_for()
+//
+// Runs on the shard's thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "resolver/dnsfront/access.hpp"
+#include "resolver/dnsfront/answer.hpp"
+#include "resolver/pipeline/result.hpp"
+#include "resolver/service/metrics.hpp"
+#include "resolver/service/rate_limiter.hpp"
+#include "resolver/service/settings.hpp"
+
+namespace speerd::dnsfront {
+
+// How a query came (the metric label and log field).
+using Transport = service::DnsTransport;
+std::string_view to_string(Transport t);
+
+struct Tree {
+  std::string name;    // as in client scopes
+  std::string suffix;  // "e164.example.", lower case
+};
+
+struct HandlerConfig {
+  std::vector<Tree> trees;
+  AnswerSettings answer;
+  std::size_t max_udp_size = 1232;  // cap on the client's EDNS buffer size
+  service::RateLimit default_rate;  // [limits] rate_per_second / rate_burst
+};
+
+// The number a name under `suffix` stands for ("+12155551234"), or nothing
+// when its labels are not single digits.
+std::optional<std::string> number_of(std::string_view qname, std::string_view suffix);
+
+// Whether `scope` lets its client use `tree` (by name or suffix, as the LUF
+// decides it; a client's empty tree list is no access).
+bool in_scope(const pipeline::ClientScope& scope, const Tree& tree);
+
+class Handler {
+ public:
+  using Reply = std::function<void(std::vector<std::uint8_t>)>;
+
+  Handler(HandlerConfig config, std::unique_ptr<SourceDirectory> sources,
+          service::RateLimiter& limiter, service::Metrics& metrics)
+      : config_(std::move(config)),
+        sources_(std::move(sources)),
+        limiter_(limiter),
+        metrics_(metrics) {}
+
+  void set_service(std::shared_ptr<pipeline::LookupService> s) { service_ = std::move(s); }
+
+  // Answers `wire` from `source`; `reply` is called exactly once, perhaps
+  // before this returns, with the answer (empty: send nothing).
+  void handle(std::span<const std::uint8_t> wire, const boost::asio::ip::address& source,
+              Transport transport, Reply reply);
+
+ private:
+  void refuse(const boost::asio::ip::address& source, service::DnsRefused reason,
+              std::string_view why);
+
+  HandlerConfig config_;
+  std::unique_ptr<SourceDirectory> sources_;
+  service::RateLimiter& limiter_;
+  service::Metrics& metrics_;
+  std::shared_ptr<pipeline::LookupService> service_;
+  std::chrono::steady_clock::time_point refusal_logged_{};
+  std::uint64_t refusals_unlogged_ = 0;
+};
+
+}  // namespace speerd::dnsfront

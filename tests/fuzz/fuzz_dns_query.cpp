@@ -1,0 +1,80 @@
+// Fuzz target for the DNS front end's first gate (resolver/dnsfront/query.hpp)
+// and its encoder (encode.hpp): any bytes a client can send. Checks
+// invariants, not just "no crash": a rejected query is answered (or dropped)
+// with its own id; an accepted one round-trips through ldns, and every
+// answer built for it fits the size asked for, is a response with the
+// query's id, and parses back.
+#include <stdbool.h>  // before ldns, which otherwise defines bool, true and false
+
+#include <ldns/ldns.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "resolver/dnsfront/encode.hpp"
+#include "resolver/dnsfront/limits.hpp"
+#include "resolver/dnsfront/query.hpp"
+
+namespace {
+
+namespace df = speerd::dnsfront;
+
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+// The wire parses, is a response and carries `id`.
+void check_answer(const std::vector<std::uint8_t>& wire, std::uint16_t id, std::size_t max) {
+  check(!wire.empty());
+  check(wire.size() <= max);
+  ldns_pkt* p = nullptr;
+  check(ldns_wire2pkt(&p, wire.data(), wire.size()) == LDNS_STATUS_OK);
+  check(ldns_pkt_qr(p));
+  check(ldns_pkt_id(p) == id);
+  ldns_pkt_free(p);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto checked = df::check_query(std::span<const std::uint8_t>(data, size));
+  if (const auto* r = std::get_if<df::Rejected>(&checked)) {
+    const auto wire = df::encode_rejected(*r);
+    if (r->refusal == df::Refusal::drop) {
+      check(wire.empty());
+    } else {
+      check_answer(wire, r->id, df::kClassicUdpSize);
+    }
+    return 0;
+  }
+  const auto& q = std::get<df::Query>(checked);
+  check(!q.question.qname.empty() && q.question.qname.back() == '.');
+  check(q.udp_size >= df::kClassicUdpSize);
+  const df::AnswerSettings s;
+  // A refusal, a negative answer with an SOA, and a positive answer whose
+  // URI and services come from the input (hostile text in rdata).
+  df::Reply refused;
+  refused.rcode = df::rcode::kRefused;
+  refused.ede = df::Ede{18, std::string(q.question.qname, 0, df::kMaxExtraText)};
+  check_answer(df::encode(q, refused, s, df::kClassicUdpSize), q.id, df::kClassicUdpSize);
+  df::Reply negative;
+  negative.rcode = df::rcode::kNxDomain;
+  negative.soa_zone = "e164.example.";
+  negative.ttl = 60;
+  check_answer(df::encode(q, negative, s, df::kClassicUdpSize), q.id, df::kClassicUdpSize);
+  df::Reply positive;
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  for (std::uint16_t k = 1; k <= 12; ++k) {
+    positive.naptrs.push_back(df::Naptr{static_cast<std::uint16_t>(k * 10), 10, "E2U+sip",
+                                        "sip:" + text.substr(0, 40 + k)});
+  }
+  positive.ttl = 300;
+  for (std::size_t max : {df::kClassicUdpSize, std::size_t{1232}, df::kMaxMessageBytes}) {
+    check_answer(df::encode(q, positive, s, max), q.id, max);
+  }
+  return 0;
+}

@@ -1,0 +1,370 @@
+// resolver/dnsfront/ without sockets: the query check, the answer mapping
+// row by row, the encoding (read back with ldns), the source table and its
+// client snapshot.
+#include <stdbool.h>  // before ldns, which otherwise defines bool, true and false
+
+#include <ldns/ldns.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "resolver/dnsfront/access.hpp"
+#include "resolver/dnsfront/answer.hpp"
+#include "resolver/dnsfront/handler.hpp"
+#include "resolver/dnsfront/limits.hpp"
+#include "resolver/dnsfront/query.hpp"
+#include "sed-store/prefix.hpp"
+
+using namespace speerd::dnsfront;
+namespace reason = speerd::model::reason;
+using speerd::dns::Security;
+using speerd::pipeline::LookupResult;
+
+namespace {
+
+const char* kEnum = "4.3.2.1.5.5.5.5.1.2.1.e164.example.";
+
+// A query built with ldns (as a client would send it).
+std::vector<std::uint8_t> make_query(const char* name, ldns_rr_type type, bool edns = true,
+                                     bool do_bit = false, std::uint16_t udp = 1232) {
+  ldns_pkt* p = nullptr;
+  REQUIRE(ldns_pkt_query_new_frm_str(&p, name, type, LDNS_RR_CLASS_IN, LDNS_RD) == LDNS_STATUS_OK);
+  ldns_pkt_set_id(p, 0x5150);
+  if (edns) {
+    ldns_pkt_set_edns_udp_size(p, udp);
+    ldns_pkt_set_edns_do(p, do_bit);
+  }
+  std::uint8_t* wire = nullptr;
+  std::size_t size = 0;
+  REQUIRE(ldns_pkt2wire(&wire, p, &size) == LDNS_STATUS_OK);
+  std::vector<std::uint8_t> out(wire, wire + size);
+  free(wire);
+  ldns_pkt_free(p);
+  return out;
+}
+
+Query parsed(const std::vector<std::uint8_t>& wire) {
+  auto c = check_query(wire);
+  REQUIRE(std::holds_alternative<Query>(c));
+  return std::get<Query>(c);
+}
+
+Refusal refusal_of(const std::vector<std::uint8_t>& wire) {
+  auto c = check_query(wire);
+  REQUIRE(std::holds_alternative<Rejected>(c));
+  return std::get<Rejected>(c).refusal;
+}
+
+struct Parsed {
+  ldns_pkt* p = nullptr;
+  explicit Parsed(const std::vector<std::uint8_t>& wire) {
+    REQUIRE(ldns_wire2pkt(&p, wire.data(), wire.size()) == LDNS_STATUS_OK);
+  }
+  ~Parsed() { ldns_pkt_free(p); }
+  // The EDE codes of the answer's OPT.
+  std::vector<std::uint16_t> ede() const {
+    std::vector<std::uint16_t> out;
+    ldns_edns_option_list* list = ldns_pkt_edns_get_option_list(p);
+    if (list == nullptr) return out;
+    for (std::size_t i = 0; i < ldns_edns_option_list_get_count(list); ++i) {
+      ldns_edns_option* o = ldns_edns_option_list_get_option(list, i);
+      if (ldns_edns_get_code(o) == LDNS_EDNS_EDE && ldns_edns_get_size(o) >= 2) {
+        out.push_back(ldns_read_uint16(ldns_edns_get_data(o)));
+      }
+    }
+    return out;
+  }
+};
+
+LookupResult result(const char* code, Security s = Security::secure) {
+  LookupResult r;
+  r.code = code;
+  r.reason = "why";
+  r.outcome.state = s;
+  r.ttl = 300;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("check_query drops responses and short messages and refuses what is not a query",
+          "[dnsfront]") {
+  auto q = make_query(kEnum, LDNS_RR_TYPE_NAPTR);
+  CHECK(refusal_of({q.begin(), q.begin() + 11}) == Refusal::drop);
+  auto response = q;
+  response[2] |= 0x80;  // QR
+  CHECK(refusal_of(response) == Refusal::drop);
+  auto notify = q;
+  notify[2] = static_cast<std::uint8_t>((notify[2] & 0x87) | (LDNS_PACKET_NOTIFY << 3));
+  CHECK(refusal_of(notify) == Refusal::notimp);
+  auto tc = q;
+  tc[2] |= 0x02;
+  CHECK(refusal_of(tc) == Refusal::formerr);
+  auto cut = q;
+  cut.resize(cut.size() - 15);
+  CHECK(refusal_of(cut) == Refusal::formerr);
+  auto none = q;
+  none[5] = 0;  // QDCOUNT 0
+  CHECK(refusal_of(none) == Refusal::formerr);
+}
+
+TEST_CASE("check_query reads the question in lower case and the EDNS fields", "[dnsfront]") {
+  const auto q = parsed(
+      make_query("4.3.2.1.5.5.5.5.1.2.1.E164.Example.", LDNS_RR_TYPE_NAPTR, true, true, 4096));
+  CHECK(q.id == 0x5150);
+  CHECK(q.question.qname == kEnum);
+  CHECK(q.question.qtype == LDNS_RR_TYPE_NAPTR);
+  CHECK(q.edns);
+  CHECK(q.do_bit);
+  CHECK(q.udp_size == 4096);
+  CHECK(q.rd);
+  const auto plain = parsed(make_query(kEnum, LDNS_RR_TYPE_NAPTR, false));
+  CHECK_FALSE(plain.edns);
+  CHECK(plain.udp_size == kClassicUdpSize);
+  // RFC 6891 6.2.3: a buffer below 512 counts as 512.
+  CHECK(parsed(make_query(kEnum, LDNS_RR_TYPE_NAPTR, true, false, 100)).udp_size == 512);
+}
+
+TEST_CASE("a routed result is answered as terminal NAPTRs in speerd's order", "[dnsfront]") {
+  auto r = result(reason::kRouted);
+  r.verdict = speerd::model::Verdict::route;
+  r.uris = {{"sip:dead@x.example", 100, 5, "E2U+sip", {}, "no-targets: none"},
+            {"sip:a@x.example", 100, 10, "E2U+sip", {}, "used"},
+            {"sip:b@x.example", 100, 20, "E2U+sip", {}, "fallback"}};
+  r.dnssec = {{kEnum, "NAPTR", "answer", 300, speerd::dns::Outcome::secure(), ""}};
+  const auto q = parsed(make_query(kEnum, LDNS_RR_TYPE_NAPTR, true, true));
+  const auto reply = reply_for(q, "e164.example.", r, {});
+  CHECK(reply.rcode == rcode::kNoError);
+  REQUIRE(reply.naptrs.size() == 2);  // the URI before the used one is unusable
+  CHECK(reply.naptrs[0].uri == "sip:a@x.example");
+  CHECK(reply.naptrs[0].order < reply.naptrs[1].order);
+  CHECK(reply.ad);
+  CHECK(reply.ttl == 300);
+
+  const auto wire = encode(q, reply, {}, 1232);
+  Parsed p(wire);
+  CHECK(ldns_pkt_ancount(p.p) == 2);
+  char* text = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(p.p), 0));
+  CHECK(std::string(text).find("\"u\" \"E2U+sip\" \"!^.*$!sip:a@x.example!\" .") !=
+        std::string::npos);
+  free(text);
+
+  SECTION("no AD without DO or AD in the query, nor with an insecure step") {
+    CHECK_FALSE(
+        reply_for(parsed(make_query(kEnum, LDNS_RR_TYPE_NAPTR, false)), "e164.example.", r, {}).ad);
+    auto weak = r;
+    weak.dnssec.push_back({"x.example.", "A", "answer", 300, speerd::dns::Outcome::insecure(), ""});
+    CHECK_FALSE(reply_for(q, "e164.example.", weak, {}).ad);
+  }
+  SECTION("a URI holding '!' gets another delimiter") {
+    auto bang = r;
+    bang.uris[1].uri = "sip:a!b@x.example";
+    Parsed b(encode(q, reply_for(q, "e164.example.", bang, {}), {}, 1232));
+    char* t = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(b.p), 0));
+    CHECK(std::string(t).find("\"#^.*$#sip:a!b@x.example#\"") != std::string::npos);
+    free(t);
+  }
+  SECTION("a stale answer says so (EDE 3)") {
+    auto stale = r;
+    stale.stale = true;
+    Parsed s(encode(q, reply_for(q, "e164.example.", stale, {}), {}, 1232));
+    CHECK(s.ede() == std::vector<std::uint16_t>{3});
+  }
+}
+
+TEST_CASE("failures map to rcode and EDE", "[dnsfront]") {
+  const auto q = parsed(make_query(kEnum, LDNS_RR_TYPE_NAPTR));
+  const AnswerSettings s;
+  struct Row {
+    const char* code;
+    Security state;
+    std::uint16_t rcode;
+    std::optional<std::uint16_t> ede;
+  };
+  const Row rows[] = {
+      {reason::kDnssecBogus, Security::bogus, rcode::kServFail, 6},
+      {reason::kInsecureNotAllowed, Security::insecure, rcode::kServFail, 15},
+      {reason::kIndeterminate, Security::indeterminate, rcode::kServFail, 5},
+      {reason::kUpstreamFailure, Security::indeterminate, rcode::kServFail, 22},
+      {reason::kNoTargets, Security::bogus, rcode::kServFail, 6},
+      {reason::kStoreMismatch, Security::secure, rcode::kServFail, 0},
+      {reason::kNoUsableRecord, Security::secure, rcode::kNoError, 0},
+      {reason::kNotFound, Security::secure, rcode::kNoError, std::nullopt},
+  };
+  for (const auto& row : rows) {
+    INFO(row.code);
+    const auto reply = reply_for(q, "e164.example.", result(row.code, row.state), s);
+    CHECK(reply.rcode == row.rcode);
+    CHECK(reply.naptrs.empty());
+    CHECK(reply.ede.has_value() == row.ede.has_value());
+    if (row.ede && reply.ede) {
+      CHECK(reply.ede->code == *row.ede);
+      CHECK(reply.ede->text.find(row.code) == 0);
+    }
+    Parsed p(encode(q, reply, s, 512));
+    CHECK(ldns_pkt_get_rcode(p.p) == row.rcode);
+    CHECK(ldns_pkt_ancount(p.p) == 0);
+    if (row.ede) CHECK(p.ede() == std::vector<std::uint16_t>{*row.ede});
+  }
+}
+
+TEST_CASE("proven absence is NXDOMAIN or NODATA with the tree's SOA", "[dnsfront]") {
+  const auto q = parsed(make_query(kEnum, LDNS_RR_TYPE_NAPTR));
+  auto r = result(reason::kNotFound);
+  r.ttl = 30;
+  r.dnssec = {{"4.3.2.1.5.5.5.5.1.2.1.E164.example.", "NAPTR", "nxdomain", 30,
+               speerd::dns::Outcome::secure(), ""}};
+  AnswerSettings s;
+  s.negative_ttl = 60;
+  auto reply = reply_for(q, "e164.example.", r, s);
+  CHECK(reply.rcode == rcode::kNxDomain);
+  CHECK(reply.ttl == 30);  // never longer than what is behind it
+  Parsed p(encode(q, reply, s, 512));
+  REQUIRE(ldns_pkt_nscount(p.p) == 1);
+  const ldns_rr* soa = ldns_rr_list_rr(ldns_pkt_authority(p.p), 0);
+  CHECK(ldns_rr_get_type(soa) == LDNS_RR_TYPE_SOA);
+  CHECK(ldns_rr_ttl(soa) == 30);
+  r.dnssec[0].result = "nodata";
+  CHECK(reply_for(q, "e164.example.", r, s).rcode == rcode::kNoError);
+}
+
+TEST_CASE("an answer larger than the client's buffer is cut with TC", "[dnsfront]") {
+  const auto q = parsed(make_query(kEnum, LDNS_RR_TYPE_NAPTR));
+  Reply big;
+  for (std::uint16_t k = 1; k <= 12; ++k) {
+    big.naptrs.push_back({k, 10, "E2U+sip", "sip:a-rather-long-user-name@good.peers.example"});
+  }
+  const auto full = encode(q, big, {}, kMaxMessageBytes);
+  REQUIRE(full.size() > 512);
+  const auto cut = encode(q, big, {}, 512);
+  CHECK(cut.size() <= 512);
+  Parsed p(cut);
+  CHECK(ldns_pkt_tc(p.p));
+  CHECK(ldns_pkt_ancount(p.p) == 0);
+  CHECK(ldns_pkt_id(p.p) == 0x5150);
+}
+
+TEST_CASE("rejected queries are answered FORMERR, NOTIMP or BADVERS with their id", "[dnsfront]") {
+  Rejected r;
+  r.refusal = Refusal::formerr;
+  r.id = 77;
+  Parsed f(encode_rejected(r));
+  CHECK(ldns_pkt_get_rcode(f.p) == LDNS_RCODE_FORMERR);
+  CHECK(ldns_pkt_id(f.p) == 77);
+  r.refusal = Refusal::notimp;
+  r.opcode = LDNS_PACKET_NOTIFY;
+  Parsed n(encode_rejected(r));
+  CHECK(ldns_pkt_get_rcode(n.p) == LDNS_RCODE_NOTIMPL);
+  CHECK(ldns_pkt_get_opcode(n.p) == LDNS_PACKET_NOTIFY);
+  r.refusal = Refusal::badvers;
+  r.opcode = LDNS_PACKET_QUERY;
+  r.edns = true;
+  Parsed b(encode_rejected(r));
+  CHECK(ldns_pkt_edns_extended_rcode(b.p) == 1);  // 16 = 1 << 4 | 0
+  r.refusal = Refusal::drop;
+  CHECK(encode_rejected(r).empty());
+}
+
+TEST_CASE("number names and scopes", "[dnsfront]") {
+  CHECK(number_of(kEnum, "e164.example.") == "+12155551234");
+  CHECK_FALSE(number_of("e164.example.", "e164.example."));
+  CHECK_FALSE(number_of("x.4.3.e164.example.", "e164.example."));
+  CHECK_FALSE(number_of("43.2.e164.example.", "e164.example."));
+  CHECK_FALSE(number_of("4.3.2.1.note164.example.", "e164.example."));
+  CHECK_FALSE(number_of("1.2.3.4.5.6.7.8.9.0.1.2.3.4.5.6.e164.example.", "e164.example."));
+  speerd::pipeline::ClientScope scope;
+  const Tree a{"private-a", "e164.example."};
+  CHECK(in_scope(scope, a));  // the operator's own scope
+  scope.client_id = "sbc";
+  CHECK_FALSE(in_scope(scope, a));  // a client without trees has no access
+  scope.trees = {"private-b"};
+  CHECK_FALSE(in_scope(scope, a));
+  scope.trees = {"e164.example"};  // the store keeps suffixes
+  CHECK(in_scope(scope, a));
+}
+
+TEST_CASE("source prefixes: canonical text, host bits, longest match", "[dnsfront]") {
+  using speerd::store::parse_source_prefix;
+  CHECK(parse_source_prefix("192.0.2.0/24")->text() == "192.0.2.0/24");
+  CHECK(parse_source_prefix("2001:DB8:0::/32")->text() == "2001:db8::/32");
+  CHECK(parse_source_prefix("::1")->text() == "::1/128");
+  CHECK_FALSE(parse_source_prefix("192.0.2.1/24"));
+  CHECK(parse_source_prefix("192.0.2.1/24").error().find("192.0.2.0/24") != std::string::npos);
+  CHECK_FALSE(parse_source_prefix("192.0.2.0/33"));
+  CHECK_FALSE(parse_source_prefix("192.0.2.0/"));
+  CHECK_FALSE(parse_source_prefix("example.com"));
+
+  SourceTable t;
+  speerd::service::ClientRecord wide, narrow;
+  wide.id = "wide";
+  narrow.id = "narrow";
+  t.add(*parse_source_prefix("10.0.0.0/8"), wide);
+  t.add(*parse_source_prefix("10.1.0.0/16"), narrow);
+  t.add(*parse_source_prefix("2001:db8::/32"), wide);
+  const auto at = [&](const char* a) { return t.find(boost::asio::ip::make_address(a)); };
+  REQUIRE(at("10.1.2.3"));
+  CHECK(at("10.1.2.3")->id == "narrow");
+  CHECK(at("10.2.0.1")->id == "wide");
+  CHECK(at("::ffff:10.2.0.1")->id == "wide");  // a dual-stack socket's view of IPv4
+  CHECK(at("2001:db8:1::5")->id == "wide");
+  CHECK(at("11.0.0.1") == nullptr);
+  CHECK(at("2001:db9::1") == nullptr);
+}
+
+TEST_CASE("source prefixes from the client snapshot: enabled clients, their scope", "[dnsfront]") {
+  auto snapshot = std::make_shared<speerd::service::ClientSnapshot>();
+  SnapshotSources sources(snapshot);
+  // Before the first load: no table, every query refused (fail closed).
+  auto none = sources.table();
+  REQUIRE_FALSE(none);
+  CHECK(none.error().find("not loaded yet") != std::string::npos);
+
+  speerd::store::Client a, off, old;
+  a.id = 1;
+  a.name = "sbc-a";
+  a.cert_name = "sbc-a.example";
+  a.trees = {"E164.Example"};
+  a.sources = {"192.0.2.0/24", "2001:db8:5::/48"};
+  a.rate = {50, 100};
+  off.id = 2;
+  off.name = "sbc-off";
+  off.cert_name = "sbc-off.example";
+  off.trees = {"e164.example."};
+  off.sources = {"198.51.100.0/24"};
+  off.enabled = false;
+  old.id = 3;
+  old.name = "sbc-old";
+  old.cert_name = "sbc-old.example";
+  old.sources = {"203.0.113.7/24"};  // host bits set: not a prefix the store would write
+  const std::map<std::string, std::string> trees{{"e164.example.", "private-a"}};
+  snapshot->publish(std::make_shared<const speerd::service::ClientTable>(
+      std::vector<speerd::store::Client>{a, off, old}, trees, 7));
+
+  auto t = sources.table();
+  REQUIRE(t);
+  CHECK((*t)->size() == 2);
+  const auto at = [&](const char* s) { return (*t)->find(boost::asio::ip::make_address(s)); };
+  const auto* c = at("192.0.2.9");
+  REQUIRE(c);
+  CHECK(c->id == "sbc-a");
+  CHECK(c->scope.trees == std::vector<std::string>{"private-a"});  // the API's record
+  REQUIRE(c->rate);
+  CHECK(c->rate->per_second == 50);
+  REQUIRE(at("2001:db8:5::1"));
+  CHECK(at("198.51.100.1") == nullptr);  // disabled
+  CHECK(at("203.0.113.7") == nullptr);   // skipped, not widened
+
+  // A newer table replaces it; the one handed out stays valid.
+  a.sources = {"10.0.0.0/8"};
+  snapshot->publish(std::make_shared<const speerd::service::ClientTable>(
+      std::vector<speerd::store::Client>{a}, trees, 8));
+  CHECK(at("192.0.2.9") != nullptr);
+  auto t2 = sources.table();
+  REQUIRE(t2);
+  CHECK((*t2)->find(boost::asio::ip::make_address("192.0.2.9")) == nullptr);
+  REQUIRE((*t2)->find(boost::asio::ip::make_address("10.1.2.3")));
+}
