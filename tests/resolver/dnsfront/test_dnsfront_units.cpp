@@ -171,7 +171,12 @@ TEST_CASE("a routed result is answered as terminal NAPTRs in speerd's order", "[
   SECTION("a stale answer says so (EDE 3)") {
     auto stale = r;
     stale.stale = true;
-    Parsed s(encode(q, reply_for(q, "e164.example.", stale, {}), {}, 1232));
+    stale.reason = "routed (stale: SED store unavailable: connection refused)";
+    const auto reply = reply_for(q, "e164.example.", stale, {});
+    REQUIRE(reply.ede);
+    // Why it is stale (the store here, not the upstreams), in EXTRA-TEXT.
+    CHECK(reply.ede->text.find("SED store unavailable") != std::string::npos);
+    Parsed s(encode(q, reply, {}, 1232));
     CHECK(s.ede() == std::vector<std::uint16_t>{3});
   }
 }
@@ -192,6 +197,7 @@ TEST_CASE("failures map to rcode and EDE", "[dnsfront]") {
       {reason::kUpstreamFailure, Security::indeterminate, rcode::kServFail, 22},
       {reason::kNoTargets, Security::bogus, rcode::kServFail, 6},
       {reason::kStoreMismatch, Security::secure, rcode::kServFail, 0},
+      {reason::kStoreUnavailable, Security::indeterminate, rcode::kServFail, 0},
       {reason::kNoUsableRecord, Security::secure, rcode::kNoError, 0},
       {reason::kNotFound, Security::secure, rcode::kNoError, std::nullopt},
   };
