@@ -269,9 +269,13 @@ class Lab:
         def ready():
             if p.poll() is not None:
                 raise LabError("speerd exited (%d): %s" % (p.returncode, self.tail("speerd.stderr")))
-            return self.admin("/readyz")[0] == 200
+            return self.is_ready(*self.admin("/readyz"))
 
         wait_for("speerd /readyz", ready)
+
+    def is_ready(self, status, body):
+        """What start_speerd waits for: /readyz answers 200."""
+        return status == 200
 
     def stop_speerd(self):
         stop_pid(self.state.get("speerd_pid"))

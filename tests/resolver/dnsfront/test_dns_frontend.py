@@ -17,6 +17,7 @@ read, so they share it. Clients, by source address:
     127.0.0.2        (no client: unknown source)
 """
 
+import json
 import os
 import re
 import socket
@@ -49,7 +50,9 @@ class DnsLab(sbelab.Lab):
         s = self.state
         with open(self.path("speerd.toml")) as f:
             toml = f.read()
-        # The unsigned tree, under require-secure: its answers are insecure.
+        # The unsigned tree, under require-secure: its answers are insecure. That
+        # keeps /readyz at 503 (the priming check wants every require-secure tree
+        # to answer secure), which is_ready and case_readyz_names_the_tree expect.
         toml = toml.replace("[lookup]\n", '[[enum.tree]]\nname = "unsigned"\n'
                             'suffix = "e164.unsigned.example."\npolicy = "require-secure"\n\n'
                             "[lookup]\n", 1)
@@ -58,6 +61,20 @@ class DnsLab(sbelab.Lab):
                  "tcp_max_inflight = 8\n" % (s["dns_port"], s["dns_port6"]))
         with open(self.path("speerd.toml"), "w") as f:
             f.write(toml)
+
+
+    def is_ready(self, status, body):
+        """Ready but for the deliberately insecure tree: every /readyz check ok,
+        except priming, which names that tree."""
+        try:
+            checks = json.loads(body)["checks"]
+        except (ValueError, KeyError):
+            return False
+        bad = {k: v for k, v in checks.items() if v != "ok"}
+        return status == 503 and list(bad) == ["priming"] and UNSIGNED_PRIMING in bad["priming"]
+
+
+UNSIGNED_PRIMING = "tree unsigned: SOA e164.unsigned.example.: insecure"
 
 
 class Answer:
@@ -203,6 +220,18 @@ def case_bogus_target(c):
 def case_insecure_forbidden(c):
     a = c.dig(enum_name("+12155551234", "e164.unsigned.example."))
     expect(a, "SERVFAIL", 15, "insecure-not-allowed")
+
+
+def case_readyz_names_the_tree(c):
+    """The node is not ready while a require-secure tree answers insecure, and
+    /readyz says which tree; every other check is ok (the DNS front end answers
+    all the same, as the other cases show)."""
+    status, body = c.lab.admin("/readyz")
+    check(status == 503, "/readyz %s: %s" % (status, body))
+    checks = json.loads(body)["checks"]
+    check(UNSIGNED_PRIMING in checks["priming"], "priming: %s" % checks["priming"])
+    others = {k: v for k, v in checks.items() if k != "priming" and v != "ok"}
+    check(not others, "other checks not ok: %s" % others)
 
 
 def case_out_of_scope(c):
