@@ -9,24 +9,9 @@
 #include <vector>
 
 #include "resolver/dns/outcome.hpp"
+#include "resolver/dns/wire.hpp"
 
 namespace speerd::dns {
-
-// DNS types speerd asks for.
-namespace rrtype {
-inline constexpr std::uint16_t A = 1;
-inline constexpr std::uint16_t CNAME = 5;
-inline constexpr std::uint16_t SOA = 6;
-inline constexpr std::uint16_t AAAA = 28;
-inline constexpr std::uint16_t SRV = 33;
-inline constexpr std::uint16_t NAPTR = 35;
-}  // namespace rrtype
-
-namespace rcode {
-inline constexpr int kNoError = 0;
-inline constexpr int kServFail = 2;
-inline constexpr int kNxDomain = 3;
-}  // namespace rcode
 
 struct Answer {
   std::string qname;  // as asked, lower case, with the trailing dot

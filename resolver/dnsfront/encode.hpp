@@ -11,20 +11,12 @@
 #include <vector>
 
 #include "resolver/dns/outcome.hpp"
+#include "resolver/dns/wire.hpp"
 #include "resolver/dnsfront/query.hpp"
 
 namespace speerd::dnsfront {
 
-// RCODEs used here (RFC 1035 4.1.1, RFC 6891 9).
-namespace rcode {
-inline constexpr std::uint16_t kNoError = 0;
-inline constexpr std::uint16_t kFormErr = 1;
-inline constexpr std::uint16_t kServFail = 2;
-inline constexpr std::uint16_t kNxDomain = 3;
-inline constexpr std::uint16_t kNotImp = 4;
-inline constexpr std::uint16_t kRefused = 5;
-inline constexpr std::uint16_t kBadVers = 16;  // extended: needs an OPT
-}  // namespace rcode
+namespace rcode = dns::rcode;  // resolver/dns/wire.hpp
 
 struct Ede {
   std::uint16_t code = dns::ede::kOther;

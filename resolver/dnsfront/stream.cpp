@@ -53,17 +53,23 @@ void StreamSession::read_length() {
   arm_timer();
   asio::async_read(socket_, asio::buffer(length_),
                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                     self->reading_ = false;
-                     if (ec) {
-                       // EOF or reset: answers still due are dropped only
-                       // when the write fails too.
-                       if (self->idle()) return self->close();
-                       self->state_ = State::finishing;
-                       return;
-                     }
+                     if (self->read_done(ec)) return;
                      const std::size_t size = ldns_read_uint16(self->length_.data());
                      self->read_message(size);
                    });
+}
+
+// After a read: true when it failed (EOF or reset) and the session stops
+// reading. Answers still due are dropped only when the write fails too.
+bool StreamSession::read_done(const boost::system::error_code& ec) {
+  reading_ = false;
+  if (!ec) return false;
+  if (idle()) {
+    close();
+  } else {
+    state_ = State::finishing;
+  }
+  return true;
 }
 
 void StreamSession::read_message(std::size_t size) {
@@ -71,12 +77,7 @@ void StreamSession::read_message(std::size_t size) {
   reading_ = true;
   asio::async_read(socket_, asio::buffer(message_),
                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                     self->reading_ = false;
-                     if (ec) {
-                       if (self->idle()) return self->close();
-                       self->state_ = State::finishing;
-                       return;
-                     }
+                     if (self->read_done(ec)) return;
                      self->on_query();
                    });
 }

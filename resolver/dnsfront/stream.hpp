@@ -39,6 +39,7 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
 
   void read_length();
   void read_message(std::size_t size);
+  bool read_done(const boost::system::error_code& ec);
   void on_query();
   void answered(std::vector<std::uint8_t> bytes);
   void write_next();
