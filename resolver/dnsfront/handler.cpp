@@ -201,7 +201,7 @@ void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::
   lr.scope = client->scope;
   lr.scope.trees = {tree->name};
   service_->lookup(lr, [q, apex = tree->suffix, s, max_size, transport, &metrics = metrics_,
-                        reply = std::move(reply)](pipeline::ResultPtr r) {
+                        reply = std::move(reply)](const pipeline::ResultPtr& r) {
     const auto answer = reply_for(q, apex, *r, s);
     auto bytes = encode(q, answer, s, max_size);
     count(metrics, transport, answer, !bytes.empty());

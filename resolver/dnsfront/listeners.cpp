@@ -68,7 +68,9 @@ Expected<std::shared_ptr<Listeners>> Listeners::open(const std::vector<std::stri
                             {{"transport", t}, {"address", where}, {"port", port}});
       }
     }
-    if (!bound) return fail("[dns_front] listen: UDP " + text + ": " + last_error);
+    if (!bound)
+      return fail(
+          std::string("[dns_front] listen: UDP ").append(text).append(": ").append(last_error));
   }
   return out;
 }

@@ -92,8 +92,8 @@ void StoreWorkers::run(boost::asio::any_io_executor ex, Job<T> job,
   using Answer = pipeline::StoreAnswer<T>;
   // Lives on `ex`: the timer and whichever of (answer, deadline) comes first.
   struct Call {
-    Call(boost::asio::any_io_executor e, pipeline::StoreAccess::Done<T> d)
-        : timer(std::move(e)), done(std::move(d)) {}
+    Call(const boost::asio::any_io_executor& e, pipeline::StoreAccess::Done<T> d)
+        : timer(e), done(std::move(d)) {}
     boost::asio::steady_timer timer;
     pipeline::StoreAccess::Done<T> done;
     bool finished = false;
