@@ -491,32 +491,8 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 
 
 def main(argv):
-    if argv[1:] == ["--list"]:
-        print(" ".join(CASES))
-        return 0
-    if len(argv) != 4:
-        sys.stderr.write(__doc__)
-        return 2
-    lab = sbelab.Lab(argv[1], argv[2])
-    what = argv[3]
-    try:
-        if what == "start":
-            start(lab)
-        elif what == "stop":
-            lab.destroy()
-        elif what in CASES:
-            for p in ["speerd_pid", "kamailio_pid"]:
-                check(lab.state.get(p) and sbelab.alive(lab.state[p]),
-                      "the sbe fixture is not running (%s)" % p)
-            CASES[what](Case(lab))
-        else:
-            sys.stderr.write("unknown case %s (known: %s)\n" % (what, " ".join(sorted(CASES))))
-            return 2
-    except (Failed, sbelab.LabError) as e:
-        print("FAILED: %s" % e)
-        return 1
-    print("passed: " + what)
-    return 0
+    return sbelab.fixture_main(argv, __doc__, sbelab.Lab, start, CASES, Case,
+                               ["speerd_pid", "kamailio_pid"], (Failed,))
 
 
 if __name__ == "__main__":

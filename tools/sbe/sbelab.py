@@ -19,6 +19,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import time
 import urllib.request
 
@@ -541,3 +542,39 @@ def uac_scenario(expect):
 """ % expect
     return ('<?xml version="1.0" encoding="ISO-8859-1" ?>\n'
             '<scenario name="speerd UAC expecting %d">\n  %s  %s</scenario>\n' % (expect, invite, rest))
+
+
+def fixture_main(argv, doc, make_lab, start, cases, make_case, pids, errors):
+    """The command line of a test driver built on a lab, as ctest runs it:
+    `--list` (the cases), or `LAB BUILD start|stop|CASE`. `make_lab(folder,
+    build)` makes the lab, `start(lab)` is the fixture, `cases` maps a name
+    to a function of `make_case(lab)`, run only while every process named in
+    `pids` (keys of the lab's state) is alive. Exceptions of the types in
+    `errors` (and LabError) fail the case with their message. Returns the
+    exit status."""
+    if argv[1:] == ["--list"]:
+        print(" ".join(cases))
+        return 0
+    if len(argv) != 4:
+        sys.stderr.write(doc)
+        return 2
+    lab = make_lab(argv[1], argv[2])
+    what = argv[3]
+    try:
+        if what == "start":
+            start(lab)
+        elif what == "stop":
+            lab.destroy()
+        elif what in cases:
+            for p in pids:
+                if not (lab.state.get(p) and alive(lab.state[p])):
+                    raise LabError("the fixture is not running (%s)" % p)
+            cases[what](make_case(lab))
+        else:
+            sys.stderr.write("unknown case %s (known: %s)\n" % (what, " ".join(sorted(cases))))
+            return 2
+    except (LabError,) + tuple(errors) as e:
+        print("FAILED: %s" % e)
+        return 1
+    print("passed: " + what)
+    return 0

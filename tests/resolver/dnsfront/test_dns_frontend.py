@@ -427,31 +427,8 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 
 
 def main(argv):
-    if argv[1:] == ["--list"]:
-        print(" ".join(CASES))
-        return 0
-    if len(argv) != 4:
-        sys.stderr.write(__doc__)
-        return 2
-    lab = DnsLab(argv[1], argv[2])
-    what = argv[3]
-    try:
-        if what == "start":
-            start(lab)
-        elif what == "stop":
-            lab.destroy()
-        elif what in CASES:
-            check(lab.state.get("speerd_pid") and sbelab.alive(lab.state["speerd_pid"]),
-                  "the dns-frontend fixture is not running")
-            CASES[what](Case(lab))
-        else:
-            sys.stderr.write("unknown case %s (known: %s)\n" % (what, " ".join(sorted(CASES))))
-            return 2
-    except (Failed, sbelab.LabError, subprocess.TimeoutExpired, OSError) as e:
-        print("FAILED: %s" % e)
-        return 1
-    print("passed: " + what)
-    return 0
+    return sbelab.fixture_main(argv, __doc__, DnsLab, start, CASES, Case,
+                               ["speerd_pid"], (Failed, subprocess.TimeoutExpired, OSError))
 
 
 if __name__ == "__main__":
