@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/sed-store/fixture.hpp"
 #include "tests/server/support/harness.hpp"
 
 extern char** environ;
@@ -49,6 +50,11 @@ std::string pin_value(const std::string& name) {
 
 }  // namespace
 
+std::string store_backend() {
+  const char* v = std::getenv("SPEERD_TEST_STORE");
+  return v != nullptr && std::string(v) == "postgres" ? "postgres" : "sqlite";
+}
+
 std::string speerd_binary() {
   return env("SPEERD_BINARY_DIR") + "/resolver/daemon/speerd";
 }
@@ -71,7 +77,12 @@ DaemonProcess::DaemonProcess(const std::string& name, const std::string& extra_s
   }
   setenv("SPEERD_TEST_PKI", (dir + "/pki").c_str(), 1);
   config = dir + "/speerd.toml";
-  store_uri = "sqlite:" + dir + "/store.db";
+  if (store_backend() == "postgres") {
+    store = std::make_shared<store::test::TestStore>(store::test::Backend::postgres);
+    store_uri = store->uri();
+  } else {
+    store_uri = "sqlite:" + dir + "/store.db";
+  }
   const std::string ctl = speerctl_binary() + " ";
   const std::string log = " >>" + dir + "/speerctl.log 2>&1";
   const std::string st = " --store " + store_uri + " --actor tests" + log;

@@ -1,15 +1,26 @@
 // A real speerd process for the end-to-end tests: its own folder with a
-// SQLite store (provisioned with speerctl), the testbed's resolver sections
-// plus the test PKI, ports chosen by the kernel (read back from its log).
+// store (provisioned with speerctl), the testbed's resolver sections plus the
+// test PKI, ports chosen by the kernel (read back from its log). The store is
+// SQLite, or with SPEERD_TEST_STORE=postgres a fresh database on the
+// `postgres` fixture's server (SPEERD_PG_ENV), dropped with the process
+// object: the same tests on both backends (issue 13, label store-postgres).
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <initializer_list>
+#include <memory>
 #include <string>
 
+namespace speerd::store::test {
+class TestStore;
+}
+
 namespace speerd::test {
+
+// "postgres" when SPEERD_TEST_STORE says so, else "sqlite".
+std::string store_backend();
 
 std::string speerd_binary();
 std::string speerctl_binary();
@@ -39,6 +50,7 @@ class DaemonProcess {
   void replace_resolver_text(const std::string& from, const std::string& to);
 
   std::string dir, config, store_uri;
+  std::shared_ptr<store::test::TestStore> store;  // the PostgreSQL database, if any
   std::uint16_t api_port = 0, admin_port = 0;
   pid_t pid = -1;
 
