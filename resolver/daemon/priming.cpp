@@ -10,9 +10,11 @@ constexpr std::uint16_t kSoa = 6;
 
 std::shared_ptr<Priming> Priming::start(boost::asio::io_context& io,
                                         std::shared_ptr<const config::ResolverConfig> cfg,
-                                        std::shared_ptr<Guarded<std::string>> state) {
+                                        std::shared_ptr<Guarded<std::string>> state, bool again) {
   std::shared_ptr<Priming> p(new Priming(io, std::move(cfg), std::move(state)));
-  p->state_->with([](auto& s) { s = "the priming query has not been answered yet"; });
+  p->state_->with([again](auto& s) {
+    if (!again || !s.empty()) s = "the priming query has not been answered yet";
+  });
   p->run();
   return p;
 }

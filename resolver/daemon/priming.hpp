@@ -6,7 +6,10 @@
 // /readyz names the tree and what was wrong; the check is repeated every
 // second until it passes, and again after a reload that changed the
 // resolver. Readiness so comes from speerd's own query, not from the first
-// client's lookup.
+// client's lookup. A reload that changed only the trust anchors (a store
+// anchor change) re-primes `again`: a verdict that had passed stands while
+// the new round runs, so /readyz does not flap on every anchor change; a
+// round that fails reports as any other.
 #pragma once
 
 #include <memory>
@@ -25,10 +28,11 @@ class Priming : public std::enable_shared_from_this<Priming> {
  public:
   // `io`: the main loop (the queries and the retry timer run there).
   // `state` gets the verdict: "" once passed, else why not (read from any
-  // thread).
+  // thread). `again`: keep a passed verdict until this round has answered.
   static std::shared_ptr<Priming> start(boost::asio::io_context& io,
                                         std::shared_ptr<const config::ResolverConfig> cfg,
-                                        std::shared_ptr<Guarded<std::string>> state);
+                                        std::shared_ptr<Guarded<std::string>> state,
+                                        bool again = false);
   void stop();
 
  private:

@@ -43,9 +43,9 @@ std::size_t anchor_count(const config::ResolverConfig& r) {
 
 // The store's anchors as the watcher last saw them (never a store read
 // here: a reload works with the store down, on the anchors known).
-std::shared_ptr<const Config> Runtime::with_anchors(std::shared_ptr<const Config> cfg) {
+std::shared_ptr<const Config> Runtime::with_anchors(
+    const std::shared_ptr<const Config>& cfg) const {
   auto c = std::make_shared<Config>(*cfg);
-  store_anchors_ = latest_anchors_;
   for (const auto& rr : latest_anchors_) c->resolver.dns.trust_anchors.push_back(rr);
   return std::shared_ptr<const Config>(std::move(c));
 }
@@ -103,7 +103,9 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
                  "starting without the store: not ready until it answers; anchors from the "
                  "configuration only"}});
   }
+  rt->base_ = cfg;
   rt->current_ = rt->with_anchors(cfg);
+  rt->store_anchors_ = rt->latest_anchors_;
   service::StoreWorkerSettings wk;
   wk.threads = static_cast<std::size_t>(st.threads);
   wk.timeout = std::chrono::milliseconds(st.timeout_ms);
@@ -141,7 +143,10 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
         });
   }
   auto ready_cfg = rt->ready_cfg_;
-  hooks.readiness.push_back({"trust_anchors", [ready_cfg]() -> Expected<bool> {
+  auto anchors_problem = rt->anchors_problem_;
+  hooks.readiness.push_back({"trust_anchors", [ready_cfg, anchors_problem]() -> Expected<bool> {
+                               auto why = anchors_problem->with([](auto& s) { return s; });
+                               if (!why.empty()) return fail(why);
                                const auto c = ready_cfg->with([](auto& p) { return p; });
                                if (anchor_count(c->resolver) == 0) {
                                  return fail("no trust anchor configured or in the store");
@@ -167,6 +172,9 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
   if (!server) return fail(server.error());
   rt->server_ = std::move(*server);
   rt->starting_ = false;
+  rt->store_metrics_.set(service::Metric::store_counter, 0,
+                         static_cast<std::int64_t>(rt->store_counter_));
+  rt->publish_anchors();
   rt->watcher_->start();
   rt->start_prober();
   rt->publish_health();
@@ -188,49 +196,81 @@ Expected<std::vector<std::string>> Runtime::reload() {
     log::event(spdlog::level::warn, log::kReload,
                {{"warning", "[store] uri changed: restart speerd to apply it"}});
   }
-  const auto old_anchors = store_anchors_;
-  auto full = with_anchors(*loaded);
-  const bool resolver_changed =
-      full->resolver_toml != current_->resolver_toml || store_anchors_ != old_anchors;
-  auto factory = resolver_changed ? service_factory(full) : server::ServerHooks::ServiceFactory{};
-  auto r = server_->reload(std::make_shared<const service::ServerConfig>(full->server), factory);
-  if (!r) {
-    store_anchors_ = old_anchors;
-    return refused(r.error(), true);
-  }
-  current_ = full;
-  watcher_->set_tree_names(tree_names(current_->resolver));
+  auto r = apply(*loaded, true);
+  if (!r) return refused(r.error(), true);
   if (auto l = setup_logging(current_->server.log); !l) {
     log::event(spdlog::level::err, log::kReload, {{"log", l.error()}});
   }
+  return r;
+}
+
+// Shared by SIGHUP and a store anchor change. New pipelines when the
+// resolver sections or the store's anchors changed; the prober restarts
+// only for new sections (the anchors do not change what it probes), and
+// priming for anchors alone keeps a passed verdict while it runs again.
+Expected<std::vector<std::string>> Runtime::apply(std::shared_ptr<const Config> base,
+                                                  bool reload_tls) {
+  auto full = with_anchors(base);
+  const bool sections_changed = full->resolver_toml != current_->resolver_toml;
+  const bool resolver_changed = sections_changed || latest_anchors_ != store_anchors_;
+  auto factory = resolver_changed ? service_factory(full) : server::ServerHooks::ServiceFactory{};
+  auto r = server_->reload(std::make_shared<const service::ServerConfig>(full->server), factory,
+                           reload_tls);
+  if (!r) return r;  // the server logged and counted it
+  base_ = std::move(base);
+  current_ = full;
+  store_anchors_ = latest_anchors_;
+  watcher_->set_tree_names(tree_names(current_->resolver));
   ready_cfg_->with([&](auto& p) { p = current_; });
+  if (sections_changed) start_prober();
   if (resolver_changed) {
-    start_prober();
     if (priming_) priming_->stop();
-    priming_ = Priming::start(
-        io_, std::make_shared<const config::ResolverConfig>(current_->resolver), primed_);
+    priming_ =
+        Priming::start(io_, std::make_shared<const config::ResolverConfig>(current_->resolver),
+                       primed_, !sections_changed);
   }
+  if (anchors_pending_) anchors_settled();
+  publish_anchors();
   log::event(spdlog::level::info, log::kReload,
              {{"result", "ok"},
+              {"cause", reload_tls ? "sighup" : "store-trust-anchors"},
               {"generation", server_->generation()->number},
               {"pipelines_rebuilt", resolver_changed},
+              {"store_anchors", store_anchors_.size()},
               {"warnings", *r}});
   return r;
 }
 
 // A store change the watcher saw (main thread): a change of the active
-// trust anchors reloads like SIGHUP; any other change drops every shard's
-// result cache. The client snapshot is the watcher's own business.
+// trust anchors is applied (new pipelines, so new caches); any other change
+// invalidates what the writes touched in every shard's caches. The client
+// snapshot is the watcher's own business.
 void Runtime::on_store_change(service::StoreChange c) {
   const bool changed = c.counter != store_counter_ || c.first;
   store_counter_ = c.counter;
+  store_metrics_.set(service::Metric::store_counter, 0, static_cast<std::int64_t>(c.counter));
+  const bool anchors_moved = c.anchors != latest_anchors_;
   latest_anchors_ = std::move(c.anchors);
-  if (latest_anchors_ != store_anchors_) {
-    log::event(spdlog::level::info, "store-change", {{"trust_anchors", "changed"}});
-    return retry_anchors();
+  bool rebuilt = false;
+  if (latest_anchors_ == store_anchors_) {
+    if (anchors_pending_) {
+      log::event(spdlog::level::info, "store-change",
+                 {{"trust_anchors", "back to the active set: nothing left to apply"}});
+      anchors_settled();
+    }
+  } else if (anchors_moved || !anchors_pending_) {
+    // A new set: tried now. The same set still pending waits for its retry.
+    log::event(spdlog::level::info, "store-change",
+               {{"trust_anchors", "changed"}, {"store_anchors", latest_anchors_.size()}});
+    anchor_attempts_ = 0;
+    anchor_retry_delay_ = kAnchorRetryMin;
+    apply_store_anchors();
+    rebuilt = !anchors_pending_;
   }
-  anchors_pending_ = false;  // the store went back to the active anchors, if it had moved
   if (!changed) return;
+  const auto writes = static_cast<std::int64_t>(c.counter - std::min(c.counter, c.previous));
+  store_metrics_.inc(service::Metric::store_changes, 0, c.first ? 1 : writes);
+  if (rebuilt) return;  // every shard's pipeline is new, its caches empty
   // What the writes touched (the change log), as the caches see it; all
   // when the log does not cover them.
   std::vector<pipeline::Invalidation> inv;
@@ -242,8 +282,6 @@ void Runtime::on_store_change(service::StoreChange c) {
       if (i.kind != pipeline::Invalidation::Kind::none) inv.push_back(std::move(i));
     }
   }
-  const auto writes = static_cast<std::int64_t>(c.counter - std::min(c.counter, c.previous));
-  store_metrics_.inc(service::Metric::store_changes, 0, c.first ? 1 : writes);
   log::event(spdlog::level::info, "store-change",
              {{"counter", c.counter},
               {"cache", inv.empty()                                             ? "kept"
@@ -264,19 +302,49 @@ void Runtime::on_store_change(service::StoreChange c) {
   }
 }
 
-// Not applied: the old anchors stay active, and the change is retried
-// (kAnchorRetry) until it applies or the store changes again.
-void Runtime::retry_anchors() {
-  auto r = reload();
-  anchors_pending_ = !r;
-  if (!r) {
-    anchor_retry_at_ = std::chrono::steady_clock::now() + kAnchorRetry;
-    log::event(
-        spdlog::level::err, "store-change",
-        {{"trust_anchors", "not applied: the previous anchors stay active"},
-         {"error", r.error()},
-         {"retry_s", std::chrono::duration_cast<std::chrono::seconds>(kAnchorRetry).count()}});
+// One attempt at the store's latest anchors on the base configuration (no
+// file read). Not applied: the anchors active now stay, /readyz and
+// /metrics say so, and the attempt is repeated (publish_health) after 1 s,
+// then 2, 4, 8, 10, 10... until it applies or the store changes again.
+void Runtime::apply_store_anchors() {
+  auto r = apply(base_, false);
+  store_metrics_.inc(service::Metric::anchor_reloads,
+                     service::L(r ? service::ReloadLabel::ok : service::ReloadLabel::failed));
+  if (r) {
+    log::event(spdlog::level::info, "store-change",
+               {{"trust_anchors", "applied"}, {"store_anchors", store_anchors_.size()}});
+    return;
   }
+  ++anchor_attempts_;
+  anchors_pending_ = true;
+  const auto delay = anchor_retry_delay_;
+  anchor_retry_at_ = std::chrono::steady_clock::now() + delay;
+  anchor_retry_delay_ = std::min<std::chrono::milliseconds>(delay * 2, kAnchorRetryMax);
+  const auto why = "the store's trust anchors are not applied (" +
+                   std::to_string(latest_anchors_.size()) + " active in the store; the " +
+                   std::to_string(store_anchors_.size()) +
+                   " applied before stay active): " + r.error();
+  anchors_problem_->with([&](auto& s) { s = why; });
+  log::event(spdlog::level::err, "store-change",
+             {{"trust_anchors", "not applied: the previous anchors stay active"},
+              {"error", r.error()},
+              {"attempt", anchor_attempts_},
+              {"retry_ms", delay.count()}});
+  publish_anchors();
+}
+
+void Runtime::anchors_settled() {
+  anchors_pending_ = false;
+  anchor_attempts_ = 0;
+  anchor_retry_delay_ = kAnchorRetryMin;
+  anchors_problem_->with([](auto& s) { s.clear(); });
+  publish_anchors();
+}
+
+void Runtime::publish_anchors() {
+  store_metrics_.set(service::Metric::anchors_store, 0,
+                     static_cast<std::int64_t>(store_anchors_.size()));
+  store_metrics_.set(service::Metric::anchors_pending, 0, anchors_pending_ ? 1 : 0);
 }
 
 void Runtime::start_prober() {
@@ -306,7 +374,9 @@ void Runtime::publish_health() {
   }
   upstream_->with([&](auto& s) { s = why; });
   publish_store_health();
-  if (anchors_pending_ && std::chrono::steady_clock::now() >= anchor_retry_at_) retry_anchors();
+  if (anchors_pending_ && std::chrono::steady_clock::now() >= anchor_retry_at_) {
+    apply_store_anchors();
+  }
   auto& m = server_->control_metrics();
   m.set(service::Metric::upstream_servers, service::L(service::UpstreamLabel::up), up);
   m.set(service::Metric::upstream_servers, service::L(service::UpstreamLabel::down), down);

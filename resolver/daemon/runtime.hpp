@@ -10,12 +10,20 @@
 // the snapshot through an outage, and picks up what changed when the store
 // is back.
 //
-// Reload: the file is read and checked whole; the store's active trust
-// anchors are added; if the resolver sections or the anchors changed, every
-// shard gets a new pipeline (libunbound takes anchors only before its first
-// query), otherwise pipelines and their caches stay. TLS certificates, CA and
-// CRLs are always reloaded. Anything that fails leaves the old configuration
-// serving, and says why in the log.
+// Reload (SIGHUP): the file is read and checked whole, then applied: the
+// store's active trust anchors are added; if the resolver sections or the
+// anchors changed, every shard gets a new pipeline (libunbound takes anchors
+// only before its first query), otherwise pipelines and their caches stay.
+// TLS certificates, CA and CRLs are always reloaded. Anything that fails
+// leaves the old configuration serving, and says why in the log.
+//
+// A store trust anchor change (issue 13) applies the same way to the base
+// configuration as last loaded, without reading any file (the configuration
+// file, the certificates): new pipelines, connections kept. One that fails
+// keeps the anchors active now, shows on /readyz (check trust_anchors) and
+// /metrics (speerd_trust_anchors_pending), is logged, and is retried (1 s,
+// doubling to 10 s) until it applies or the store is back at the active
+// set. Priming runs again after it, keeping a passed verdict meanwhile.
 #pragma once
 
 #include <chrono>
@@ -55,10 +63,17 @@ class Runtime {
 
  private:
   explicit Runtime(boost::asio::io_context& io) : io_(io), health_timer_(io) {}
-  std::shared_ptr<const Config> with_anchors(std::shared_ptr<const Config> cfg);
+  // `cfg` plus the store's anchors as the watcher last saw them.
+  std::shared_ptr<const Config> with_anchors(const std::shared_ptr<const Config>& cfg) const;
   server::ServerHooks::ServiceFactory service_factory(std::shared_ptr<const Config> cfg);
+  // Makes `base` (a configuration as loaded, without store anchors) with
+  // the store's latest anchors the running one; on error nothing changed.
+  // `reload_tls`: SIGHUP reloads the certificates, a store change does not.
+  Expected<std::vector<std::string>> apply(std::shared_ptr<const Config> base, bool reload_tls);
   void on_store_change(service::StoreChange change);  // main thread
-  void retry_anchors();
+  void apply_store_anchors();                         // an attempt (main thread)
+  void anchors_settled();                             // applied, or the store went back
+  void publish_anchors();
   void start_prober();
   void publish_health();
   void publish_store_health();
@@ -78,13 +93,19 @@ class Runtime {
   bool starting_ = true;                       // Runtime::start has not returned yet
   std::optional<service::StoreChange> first_;  // the first poll's, during start
   std::uint64_t store_counter_ = 0;
-  std::shared_ptr<const Config> current_;    // with the store's anchors
+  std::shared_ptr<const Config> base_;       // as last loaded from the file
+  std::shared_ptr<const Config> current_;    // base_ with the store's anchors
   std::vector<std::string> store_anchors_;   // the anchors in current_
   std::vector<std::string> latest_anchors_;  // the store's, as last seen
-  // A store anchor change that could not be applied is retried.
-  static constexpr std::chrono::seconds kAnchorRetry{10};
+  // A store anchor change that could not be applied is retried, backing off.
+  static constexpr std::chrono::seconds kAnchorRetryMin{1};
+  static constexpr std::chrono::seconds kAnchorRetryMax{10};
   bool anchors_pending_ = false;
+  std::uint64_t anchor_attempts_ = 0;  // failed attempts at the pending change
+  std::chrono::milliseconds anchor_retry_delay_{kAnchorRetryMin};
   std::chrono::steady_clock::time_point anchor_retry_at_;
+  // Why the store's anchors are not applied ("" = they are), for /readyz.
+  std::shared_ptr<Guarded<std::string>> anchors_problem_ = std::make_shared<Guarded<std::string>>();
   // Shared with the admin thread's readiness checks: the prober's verdict,
   // published by the main thread ("" = reachable, else why not).
   std::shared_ptr<Guarded<std::string>> upstream_;

@@ -279,16 +279,18 @@ std::shared_ptr<const Generation> Server::generation() {
 }
 
 Expected<std::vector<std::string>> Server::reload(std::shared_ptr<const ServerConfig> config,
-                                                  ServerHooks::ServiceFactory make_service) {
+                                                  ServerHooks::ServiceFactory make_service,
+                                                  bool reload_tls) {
   std::lock_guard<std::mutex> lock(reload_mutex_);
   auto failed = [&](const std::string& why) {
     reload_failed(why);
     return fail(why);
   };
   if (stopped_ || draining_) return failed("server is shutting down");
-  auto tls = make_server_context(config->tls);
-  if (!tls) return failed(tls.error());
   const auto old = generation();
+  auto tls = reload_tls ? make_server_context(config->tls)
+                        : Expected<std::shared_ptr<asio::ssl::context>>(old->tls);
+  if (!tls) return failed(tls.error());
   auto warnings = restart_only_changes(*old->config, *config);
 
   // Build every shard's new pipeline before switching any of them.

@@ -92,9 +92,11 @@ class Server {
 
   // Swaps in a new configuration (and pipeline, when make_service is set).
   // On error nothing changed. The value lists settings that changed but
-  // need a restart to take effect.
+  // need a restart to take effect. `reload_tls` false keeps the TLS context
+  // serving now (a store trust anchor change reads no file).
   Expected<std::vector<std::string>> reload(std::shared_ptr<const service::ServerConfig> config,
-                                            ServerHooks::ServiceFactory make_service = {});
+                                            ServerHooks::ServiceFactory make_service = {},
+                                            bool reload_tls = true);
 
   // Counts and logs a reload that failed before reaching reload() (the file
   // did not parse).

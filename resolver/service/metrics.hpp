@@ -55,6 +55,10 @@ enum class Metric : std::uint8_t {
   store_clients,       // gauge: clients in the snapshot
   store_changes,       // counter: store writes seen
   cache_invalidated,   // counter: cached answers dropped by those writes
+  store_counter,       // gauge: the store's change counter as last seen
+  anchors_store,       // gauge: store trust anchors active here (issue 13)
+  anchors_pending,     // gauge: 1 while the store's anchors are not applied
+  anchor_reloads,      // {result}: ReloadLabel
   dns_queries,         // {transport, rcode}: the DNS front end's answers
   dns_ede,             // {code}: Extended DNS Errors it sent
   dns_refused,         // {reason}

@@ -429,7 +429,132 @@ def case_commit_in_doubt(c, build):
     check(v.stdout.strip() == "1", "the number is stored %s times" % v.stdout.strip())
 
 
-CASES = ["status", "replica_killed", "failover_writes", "commit_in_doubt", "operation_id_rerun"]
+PROPAGATION_BOUND_S = 1.0   # issue 13: in effect on every node within 1 s
+
+
+def api_status(c, node):
+    """HTTP status of one lookup by client-a on a new connection to `node`
+    (a disabled client is refused when its connection is accepted), or None."""
+    ctx = ssl.create_default_context(cafile=c.path("pki/ca.crt"))
+    ctx.load_cert_chain(c.path("pki/client-a.crt"), c.path("pki/client-a.key"))
+    conn = http.client.HTTPSConnection(cluster.ADDR, c.state["nodes"][node]["api_port"],
+                                       timeout=5, context=ctx)
+    try:
+        conn.request("GET", "/v1/lookup?number=%%2B%s&view=compact" % provisioned_numbers()[0])
+        r = conn.getresponse()
+        r.read()
+        return r.status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+def until_each_node(c, what, reached, t0, timeout=10.0, step=0.01):
+    """Polls every node (a thread each) until reached(node); returns
+    {node: ms from t0 until it was seen, or None if not within timeout}."""
+    seen = {}
+
+    def watch(node):
+        until = time.monotonic() + timeout
+        while time.monotonic() < until:
+            if reached(node):
+                seen[node] = round((time.monotonic() - t0) * 1000)
+                return
+            time.sleep(step)
+        seen[node] = None
+    threads = [threading.Thread(target=watch, args=(n,), daemon=True)
+               for n in sorted(c.state["nodes"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout + 5)
+    check(all(seen.get(n) is not None for n in c.state["nodes"]),
+          "%s: not on every node within %.0f s: %s" % (what, timeout, seen))
+    return seen
+
+
+def case_anchors_clients(c, build):
+    """A DS trust anchor added with speerctl (on the primary) is applied on
+    both nodes, and a client disabled with speerctl is refused by both, each
+    within 1 s of speerctl's acknowledged write (the lab polls the store
+    every refresh_ms = 200 ms). Then both are undone, and seen undone."""
+    nodes = sorted(c.state["nodes"])
+    metrics = {n: c.node_metrics(n) for n in nodes}
+    for n in nodes:
+        check(metrics[n].get("speerd_trust_anchors_pending") == 0,
+              "%s: anchors pending before the case: %s" % (n, metrics[n]))
+        check(api_status(c, n) == 200, "%s does not answer client-a before the case" % n)
+    base = {n: int(metrics[n]["speerd_trust_anchors_store"]) for n in nodes}
+    failed_before = {n: metrics[n].get(
+        'speerd_trust_anchor_reloads_total{result="failed"}', 0) for n in nodes}
+    with open(c.path("testbed/anchors/e164.example.ds")) as f:
+        ds = f.read().strip()   # the zone's key: a second anchor for it, validation unchanged
+    report = {"bound_ms": PROPAGATION_BOUND_S * 1000, "refresh_ms": c.state["refresh_ms"]}
+    anchor_id, disabled = None, False
+    try:
+        t_start = time.monotonic()
+        p = c.speerctl(["trust-anchor", "add", "e164.example.", ds, "--actor", "cluster-anchors"])
+        t_ack = time.monotonic()
+        anchor_id = p.stdout.split("trust anchor ")[1].split()[0]
+
+        def applied(n):
+            m = c.node_metrics(n)
+            return (m.get("speerd_trust_anchors_store") == base[n] + 1
+                    and m.get("speerd_trust_anchors_pending") == 0)
+        seen = until_each_node(c, "the added anchor", applied, t_ack)
+        report["anchor_add_ms"] = seen
+        report["anchor_add_speerctl_ms"] = round((t_ack - t_start) * 1000)
+        st = c.status()
+        report["status_nodes"] = [{k: x[k] for k in ("name", "snapshot_age_ms",
+                                                     "store_change_counter", "store_anchors",
+                                                     "anchors_pending")} for x in st["nodes"]]
+        for x in st["nodes"]:
+            check(x["store_anchors"] == base[x["name"]] + 1 and not x["anchors_pending"],
+                  "tools/cluster status: %s" % x)
+            check(x["snapshot_age_ms"] is not None and x["snapshot_age_ms"] >= 0,
+                  "tools/cluster status: no snapshot age: %s" % x)
+        counters = {x["store_change_counter"] for x in st["nodes"]}
+        check(len(counters) == 1 and None not in counters,
+              "the nodes saw different change counters: %s" % st["nodes"])
+        for n in nodes:   # validation unchanged: the lookup still routes
+            check(api_status(c, n) == 200, "%s does not route after the anchor" % n)
+
+        t_start = time.monotonic()
+        c.speerctl(["client", "update", "sbc-a", "--disable", "--actor", "cluster-anchors"])
+        disabled = True
+        t_ack = time.monotonic()
+        seen = until_each_node(c, "client sbc-a refused", lambda n: api_status(c, n) == 403,
+                               t_ack)
+        report["client_disable_ms"] = seen
+        report["client_disable_speerctl_ms"] = round((t_ack - t_start) * 1000)
+    finally:
+        # Undone, so the later cases find the lab as it was.
+        if disabled:
+            c.speerctl(["client", "update", "sbc-a", "--enable", "--actor", "cluster-anchors"])
+            t = time.monotonic()
+            report["client_enable_ms"] = until_each_node(
+                c, "client sbc-a served again", lambda n: api_status(c, n) == 200, t)
+        if anchor_id:
+            c.speerctl(["trust-anchor", "remove", anchor_id, "--actor", "cluster-anchors"])
+            t = time.monotonic()
+            report["anchor_remove_ms"] = until_each_node(
+                c, "the anchor removed", lambda n: c.node_metrics(n).get(
+                    "speerd_trust_anchors_store") == base[n], t)
+        write_report(c, "anchors_clients", report)
+    for n in nodes:
+        m = c.node_metrics(n)
+        check(m.get('speerd_trust_anchor_reloads_total{result="failed"}', 0) == failed_before[n],
+              "%s: an anchor apply failed: %s" % (n, m))
+    bound = PROPAGATION_BOUND_S * 1000
+    for what in ("anchor_add_ms", "client_disable_ms", "anchor_remove_ms", "client_enable_ms"):
+        slow = {n: ms for n, ms in report[what].items() if ms > bound}
+        check(not slow, "%s: over %d ms on %s" % (what, bound, slow))
+
+
+# anchors_clients before the cases that kill members (it wants both nodes up).
+CASES = ["status", "anchors_clients", "replica_killed", "failover_writes", "commit_in_doubt",
+         "operation_id_rerun"]
 
 
 def main():
