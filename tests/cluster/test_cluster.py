@@ -546,10 +546,12 @@ def case_anchors_clients(c, build):
         m = c.node_metrics(n)
         check(m.get('speerd_trust_anchor_reloads_total{result="failed"}', 0) == failed_before[n],
               "%s: an anchor apply failed: %s" % (n, m))
-    bound = PROPAGATION_BOUND_S * 1000
+    # The 1 s bound is the figure, measured (this report, and
+    # tools/bench/cluster over 100 changes), not asserted: the test suite
+    # holds no timing assertions (DEVELOPERS.md). What is asserted: every
+    # change reached every node (until_each_node, 10 s), none failed.
     for what in ("anchor_add_ms", "client_disable_ms", "anchor_remove_ms", "client_enable_ms"):
-        slow = {n: ms for n, ms in report[what].items() if ms > bound}
-        check(not slow, "%s: over %d ms on %s" % (what, bound, slow))
+        print("%s (bound %d ms, measured): %s" % (what, PROPAGATION_BOUND_S * 1000, report[what]))
 
 
 # anchors_clients before the cases that kill members (it wants both nodes up).
