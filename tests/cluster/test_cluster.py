@@ -406,10 +406,14 @@ def case_commit_in_doubt(c, build):
         p = subprocess.Popen([c.state["speerctl"], "number", "add", "dg-stream", number,
                               "--store", c.state["write_uri"], "--actor", actor,
                               "--operation-id", op, "--retry-for", "60"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, PGAPPNAME=actor))
 
+        # speerctl's own session (libpq takes application_name from
+        # PGAPPNAME): another session waiting for the standby is not cut off.
         def waiting():
-            q = c.psql(leader, "SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
+            q = c.psql(leader, "SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep' "
+                       "AND application_name = '%s'" % actor)
             return q.stdout.split()
         cluster.wait_for("the COMMIT to wait for the synchronous standby", waiting, 30, 0.1)
         backends = waiting()
