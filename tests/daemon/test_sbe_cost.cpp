@@ -56,14 +56,6 @@ int speerctl(const DaemonProcess& d, const std::string& args, std::string* out =
   return rc;
 }
 
-// A value of /metrics ("name{labels}" as printed), or -1.
-long long metric(const DaemonProcess& d, const std::string& series) {
-  const auto text = http_get(d.admin_port, "/metrics").second;
-  const auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stoll(text.substr(at + series.size() + 2));
-}
-
 // Calls read() every 100 ms, up to `tries` times, until it gives `want`.
 template <typename T>
 T poll_until(const std::function<T()>& read, const T& want, int tries = 100) {

@@ -38,14 +38,6 @@ void add_testbed_anchors(const DaemonProcess& d) {
   }
 }
 
-// A value of /metrics ("name{labels}" as printed), or -1.
-long long metric(const DaemonProcess& d, const std::string& series) {
-  const auto text = http_get(d.admin_port, "/metrics").second;
-  const auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stoll(text.substr(at + series.size() + 2));
-}
-
 // Calls read() every 100 ms, up to `tries` times, until want(value);
 // returns the last value read.
 template <typename T>

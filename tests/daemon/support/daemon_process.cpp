@@ -210,4 +210,12 @@ DaemonProcess::~DaemonProcess() {
   }
 }
 
+// A value of the daemon's /metrics ("name{labels}" as printed), or -1.
+long long metric(const DaemonProcess& d, const std::string& series) {
+  const auto text = http_get(d.admin_port, "/metrics").second;
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(text.substr(at + series.size() + 2));
+}
+
 }  // namespace speerd::test

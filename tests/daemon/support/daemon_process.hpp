@@ -58,4 +58,7 @@ class DaemonProcess {
   std::string resolver_toml_;
 };
 
+// A value of the daemon's /metrics ("name{labels}" as printed), or -1.
+long long metric(const DaemonProcess& d, const std::string& series);
+
 }  // namespace speerd::test
