@@ -1,12 +1,9 @@
 #include "resolver/daemon/priming.hpp"
 
 #include "resolver/dns/outcome.hpp"
+#include "resolver/dns/wire.hpp"
 
 namespace speerd::daemon {
-
-namespace {
-constexpr std::uint16_t kSoa = 6;
-}
 
 std::shared_ptr<Priming> Priming::start(boost::asio::io_context& io,
                                         std::shared_ptr<const config::ResolverConfig> cfg,
@@ -55,7 +52,7 @@ void Priming::run() {
     dns::Client* client = &dns_->global();
     if (auto it = dns_->trees().find(tree.name); it != dns_->trees().end()) client = it->second;
     const bool need_secure = tree.policy == config::TreePolicy::require_secure;
-    client->resolve(tree.suffix, kSoa,
+    client->resolve(tree.suffix, dns::rrtype::SOA,
                     [self = shared_from_this(), round, name = tree.name, suffix = tree.suffix,
                      need_secure](dns::Answer a) {
                       std::string why;
