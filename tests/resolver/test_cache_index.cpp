@@ -250,10 +250,10 @@ TEST_CASE(
     INFO("seed " << seed);
     Gen g(seed);
     Twins t(100'000);  // no eviction here (the next test has it)
-    for (int round = 0; round < 40; ++round) {
+    for (int round = 0; round < 30; ++round) {
       // New entries, some of them again under a key already held (with
       // another result: another rn and group to index).
-      for (int i = 0; i < 60; ++i) {
+      for (int i = 0; i < 40; ++i) {
         const std::string key = (!t.keys.empty() && g.pick(5) == 0) ? g.one(t.keys) : g.key();
         if (g.pick(3) == 0) {
           t.put_failure(key);
