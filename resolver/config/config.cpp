@@ -4,91 +4,15 @@
 
 #include <algorithm>
 #include <cctype>
-#include <set>
 
 namespace speerd::config {
 
 namespace {
 
-// Reads one table's keys, checking types; remembers what it consumed so the
-// caller can reject the rest as unknown.
-class TableReader {
- public:
-  TableReader(const toml::value& v, std::string where) : where_(std::move(where)) {
-    if (v.is_table()) table_ = &v.as_table();
-  }
-  bool ok() const { return table_ != nullptr; }
-  const std::string& where() const { return where_; }
-
-  template <typename F>
-  Expected<bool> str(const std::string& key, F&& set) {
-    const toml::value* v = take(key);
-    if (v == nullptr) return false;
-    if (!v->is_string()) return fail(where_ + "." + key + ": expected a string");
-    set(static_cast<const std::string&>(v->as_string().str));
-    return true;
-  }
-  Expected<bool> boolean(const std::string& key, bool& out) {
-    const toml::value* v = take(key);
-    if (v == nullptr) return false;
-    if (!v->is_boolean()) return fail(where_ + "." + key + ": expected true or false");
-    out = v->as_boolean();
-    return true;
-  }
-  template <typename T>
-  Expected<bool> integer(const std::string& key, T& out, std::int64_t lo, std::int64_t hi) {
-    const toml::value* v = take(key);
-    if (v == nullptr) return false;
-    if (!v->is_integer()) return fail(where_ + "." + key + ": expected an integer");
-    const auto n = v->as_integer();
-    if (n < lo || n > hi) {
-      return fail(where_ + "." + key + ": " + std::to_string(n) + " is out of range [" +
-                  std::to_string(lo) + ", " + std::to_string(hi) + "]");
-    }
-    out = static_cast<T>(n);
-    return true;
-  }
-  Expected<bool> strings(const std::string& key, std::vector<std::string>& out) {
-    const toml::value* v = take(key);
-    if (v == nullptr) return false;
-    if (!v->is_array()) return fail(where_ + "." + key + ": expected an array of strings");
-    out.clear();
-    for (const auto& e : v->as_array()) {
-      if (!e.is_string()) return fail(where_ + "." + key + ": expected an array of strings");
-      out.push_back(e.as_string().str);
-    }
-    return true;
-  }
-  const toml::value* take(const std::string& key) {
-    if (table_ == nullptr) return nullptr;
-    auto it = table_->find(key);
-    if (it == table_->end()) return nullptr;
-    seen_.insert(key);
-    return &it->second;
-  }
-  // Fails on the first key that was not read.
-  Expected<bool> no_unknown_keys() const {
-    if (table_ == nullptr) return true;
-    std::vector<std::string> keys;
-    for (const auto& [k, _] : *table_) keys.push_back(k);
-    std::sort(keys.begin(), keys.end());
-    for (const auto& k : keys) {
-      if (!seen_.contains(k)) return fail(where_ + ": unknown key '" + k + "'");
-    }
-    return true;
-  }
-
- private:
-  const toml::table* table_ = nullptr;
-  std::string where_;
-  std::set<std::string> seen_;
-};
-
-#define SPEERD_TRY(expr)              \
-  do {                                \
-    auto r_ = (expr);                 \
-    if (!r_) return fail(r_.error()); \
-  } while (0)
+using R = Rows<ResolverConfig>;
+using Stub = Rows<dns::StubZone>;
+using Tree = Rows<TreeConfig>;
+using Strings = std::vector<std::string>;
 
 std::string fqdn_lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -114,181 +38,305 @@ bool valid_domain(const std::string& d) {
   return true;
 }
 
-std::string resolve_path(const std::filesystem::path& base, const std::string& p) {
-  std::filesystem::path fp(p);
-  return (fp.is_absolute() ? fp : base / fp).lexically_normal().string();
-}
-
-Expected<bool> check_server(const std::string& where, const std::string& s) {
+Expected<bool> check_server(const std::string& s) {
   // "IP" or "IP@port": libunbound's own syntax for stub addresses.
   const auto at = s.find('@');
   const std::string ip = s.substr(0, at);
   if (ip.empty() || ip.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos) {
-    return fail(where + ": '" + s + "' is not an IP address (optionally @port)");
+    return fail("'" + s + "' is not an IP address (optionally @port)");
   }
   if (at != std::string::npos) {
     const std::string port = s.substr(at + 1);
     if (port.empty() || port.size() > 5 ||
         port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) == 0 ||
         std::stoul(port) > 65535) {
-      return fail(where + ": '" + s + "' has a bad port");
+      return fail("'" + s + "' has a bad port");
     }
   }
   return true;
 }
 
-Expected<bool> parse_dns(const toml::value& root, const std::filesystem::path& base,
-                         ResolverConfig& cfg) {
-  const toml::value* dns = nullptr;
-  if (root.is_table() && root.as_table().count("dns")) dns = &root.as_table().at("dns");
-  if (dns == nullptr) return true;
-  if (!dns->is_table()) return fail("[dns]: expected a table");
-  TableReader t(*dns, "[dns]");
-  std::vector<std::string> files;
-  if (auto r = t.strings("trust_anchor_files", files); !r) return fail(r.error());
-  for (const auto& f : files) cfg.dns.trust_anchor_files.push_back(resolve_path(base, f));
-  SPEERD_TRY(t.strings("trust_anchors", cfg.dns.trust_anchors));
-  SPEERD_TRY(t.boolean("qname_minimisation", cfg.dns.qname_minimisation));
-  std::int64_t timeout_ms = cfg.dns.query_timeout.count();
-  SPEERD_TRY(t.integer("query_timeout_ms", timeout_ms, 100, 60000));
-  cfg.dns.query_timeout = std::chrono::milliseconds(timeout_ms);
-  if (const toml::value* stubs = t.take("stub")) {
-    if (!stubs->is_array()) return fail("[[dns.stub]]: expected an array of tables");
-    std::size_t i = 0;
-    for (const auto& s : stubs->as_array()) {
-      TableReader st(s, "[[dns.stub]] #" + std::to_string(++i));
-      if (!st.ok()) return fail(st.where() + ": expected a table");
-      dns::StubZone z;
-      SPEERD_TRY(st.str("zone", [&](const std::string& v) { z.zone = fqdn_lower(v); }));
-      SPEERD_TRY(st.strings("servers", z.servers));
-      SPEERD_TRY(st.no_unknown_keys());
-      if (z.zone.empty() || !valid_domain(z.zone))
-        return fail(st.where() + ".zone: missing or not a domain name");
-      if (z.servers.empty()) return fail(st.where() + ".servers: at least one server is needed");
-      for (const auto& srv : z.servers) SPEERD_TRY(check_server(st.where() + ".servers", srv));
-      cfg.dns.stubs.push_back(std::move(z));
-    }
-  }
-  return t.no_unknown_keys();
-}
-
-Expected<bool> parse_trees(const toml::value& root, const std::filesystem::path& base,
-                           ResolverConfig& cfg) {
-  if (!root.is_table() || !root.as_table().count("enum")) {
-    return fail("[[enum.tree]]: at least one ENUM tree must be configured");
-  }
-  TableReader e(root.as_table().at("enum"), "[enum]");
-  if (!e.ok()) return fail("[enum]: expected a table");
-  const toml::value* trees = e.take("tree");
-  SPEERD_TRY(e.no_unknown_keys());
-  if (trees == nullptr || !trees->is_array() || trees->as_array().empty()) {
-    return fail("[[enum.tree]]: at least one ENUM tree must be configured");
-  }
-  std::set<std::string> names;
-  std::size_t i = 0;
-  for (const auto& tv : trees->as_array()) {
-    TableReader t(tv, "[[enum.tree]] #" + std::to_string(++i));
-    if (!t.ok()) return fail(t.where() + ": expected a table");
-    TreeConfig tree;
-    SPEERD_TRY(t.str("name", [&](const std::string& v) { tree.name = v; }));
-    SPEERD_TRY(t.str("suffix", [&](const std::string& v) { tree.suffix = fqdn_lower(v); }));
-    std::string policy = "require-secure";
-    SPEERD_TRY(t.str("policy", [&](const std::string& v) { policy = v; }));
-    SPEERD_TRY(t.strings("servers", tree.servers));
-    SPEERD_TRY(t.str("service", [&](const std::string& v) { tree.service = v; }));
-    if (!tree.service.empty()) {
-      if (auto s = luf::parse_enumservice(tree.service); !s) {
-        return fail(t.where() + ".service: " + s.error());
-      }
-    }
-    std::vector<std::string> files;
-    SPEERD_TRY(t.strings("trust_anchor_files", files));
-    for (const auto& f : files) tree.trust_anchor_files.push_back(resolve_path(base, f));
-    SPEERD_TRY(t.no_unknown_keys());
-    if (tree.suffix.empty() || !valid_domain(tree.suffix)) {
-      return fail(t.where() + ".suffix: missing or not a domain name");
-    }
-    if (tree.name.empty()) tree.name = tree.suffix;
-    if (!names.insert(tree.name).second)
-      return fail(t.where() + ".name: '" + tree.name + "' is used twice");
-    if (policy == "require-secure") {
-      tree.policy = TreePolicy::require_secure;
-    } else if (policy == "allow-insecure") {
-      tree.policy = TreePolicy::allow_insecure;
-    } else {
-      return fail(t.where() + ".policy: '" + policy +
-                  "' is not one of require-secure, allow-insecure");
-    }
-    for (const auto& srv : tree.servers) SPEERD_TRY(check_server(t.where() + ".servers", srv));
-    if (!tree.servers.empty()) cfg.dns.stubs.push_back({tree.suffix, tree.servers});
-    for (const auto& f : tree.trust_anchor_files) {
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(f, ec)) {
-        return fail(t.where() + ".trust_anchor_files: '" + f + "' does not exist or is not a file");
-      }
-    }
-    cfg.trees.push_back(std::move(tree));
+Expected<bool> check_servers(const Strings& servers) {
+  for (const auto& s : servers) {
+    if (auto r = check_server(s); !r) return r;
   }
   return true;
 }
 
-Expected<bool> parse_lookup(const toml::value& root, ResolverConfig& cfg) {
-  if (!root.is_table() || !root.as_table().count("lookup")) return true;
-  TableReader t(root.as_table().at("lookup"), "[lookup]");
-  if (!t.ok()) return fail("[lookup]: expected a table");
-  SPEERD_TRY(t.str("service", [&](const std::string& v) { cfg.lookup.service = v; }));
-  if (auto s = luf::parse_enumservice(cfg.lookup.service); !s) {
-    return fail("[lookup].service: " + s.error());
+// Relative to the file's folder; each must be a file.
+Expected<Strings> anchor_files(const Value& v, const Context& ctx) {
+  Strings out;
+  for (const auto& f : std::get<Strings>(v)) {
+    const std::filesystem::path p(f);
+    out.push_back((p.is_absolute() ? p : ctx.base_dir / p).lexically_normal().string());
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(out.back(), ec)) {
+      return fail("'" + out.back() + "' does not exist or is not a file");
+    }
   }
-  SPEERD_TRY(t.integer("max_nonterminal_hops", cfg.lookup.max_nonterminal_hops, 0, 16));
-  std::string sp;
-  SPEERD_TRY(t.str("store_policy", [&](const std::string& v) { sp = v; }));
-  if (sp == "strict") {
-    cfg.lookup.store_policy = StorePolicy::strict;
-  } else if (sp == "advisory") {
-    cfg.lookup.store_policy = StorePolicy::advisory;
-  } else if (sp == "store-authoritative") {
-    cfg.lookup.store_policy = StorePolicy::store_authoritative;
-  } else if (!sp.empty()) {
-    return fail("[lookup].store_policy: '" + sp +
-                "' is not one of strict, advisory, store-authoritative");
-  }
-  SPEERD_TRY(t.boolean("allow_insecure_targets", cfg.lookup.allow_insecure_targets));
-  SPEERD_TRY(t.boolean("allow_ip_literal_targets", cfg.lookup.allow_ip_literal_targets));
-  std::string np;
-  SPEERD_TRY(t.str("number_portability", [&](const std::string& v) { np = v; }));
-  if (np == "ignore") {
-    cfg.lookup.route_ported_by_rn = false;
-  } else if (!np.empty() && np != "route-by-rn") {
-    return fail("[lookup].number_portability: '" + np + "' is not one of route-by-rn, ignore");
-  }
-  return t.no_unknown_keys();
+  return out;
 }
 
-Expected<bool> parse_cache(const toml::value& root, ResolverConfig& cfg) {
-  if (!root.is_table() || !root.as_table().count("cache")) return true;
-  TableReader t(root.as_table().at("cache"), "[cache]");
-  if (!t.ok()) return fail("[cache]: expected a table");
-  auto& c = cfg.cache;
-  SPEERD_TRY(t.integer("max_entries", c.max_entries, 0, 100'000'000));
-  SPEERD_TRY(t.integer("max_bytes", c.max_bytes, 0, std::int64_t{64} << 30));
-  SPEERD_TRY(t.integer("max_ttl", c.max_ttl, 0, 7 * 86400));
-  SPEERD_TRY(t.integer("negative_max_ttl", c.negative_max_ttl, 0, 86400));
-  SPEERD_TRY(t.integer("stale_window", c.stale_window, 0, 86400));
-  SPEERD_TRY(t.integer("failure_min_ttl", c.failure_min_ttl, 0, 3600));
-  SPEERD_TRY(t.integer("failure_max_ttl", c.failure_max_ttl, 1, 3600));
-  SPEERD_TRY(t.integer("failure_max_entries", c.failure_max_entries, 0, 10'000'000));
-  if (c.failure_min_ttl > c.failure_max_ttl) {
-    return fail("[cache] failure_min_ttl: larger than failure_max_ttl");
+Expected<std::string> domain(const Value& v) {
+  std::string d = fqdn_lower(std::get<std::string>(v));
+  if (!valid_domain(d)) return fail("'" + std::get<std::string>(v) + "' is not a domain name");
+  return d;
+}
+
+Expected<bool> enumservice(const Value& v) {
+  const auto& s = std::get<std::string>(v);
+  if (s.empty()) return true;
+  if (auto e = luf::parse_enumservice(s); !e) return fail(e.error());
+  return true;
+}
+
+std::vector<Row<ResolverConfig>> dns_rows() {
+  auto files = R::strings(
+      "trust_anchor_files", [](auto& c) -> auto& { return c.dns.trust_anchor_files; }, {},
+      "Trust anchor files (DS or DNSKEY lines) for every lookup; relative to this file. The "
+      "store's anchors are added to them.");
+  files.set = [](ResolverConfig& c, const Value& v, const Context& ctx) -> Expected<bool> {
+    auto f = anchor_files(v, ctx);
+    if (!f) return fail(f.error());
+    c.dns.trust_anchor_files = std::move(*f);
+    return true;
+  };
+  Row<ResolverConfig> timeout{
+      {"query_timeout_ms", Kind::integer, std::int64_t{dns::kDefaultQueryTimeout.count()},
+       "One upstream query; the lookup fails as upstream-failure after it.", 100, 60000},
+      [](ResolverConfig& c, const Value& v, const Context&) -> Expected<bool> {
+        c.dns.query_timeout = std::chrono::milliseconds(std::get<std::int64_t>(v));
+        return true;
+      },
+      [](const ResolverConfig& c) -> Value {
+        return static_cast<std::int64_t>(c.dns.query_timeout.count());
+      }};
+  return {
+      files,
+      R::strings(
+          "trust_anchors", [](auto& c) -> auto& { return c.dns.trust_anchors; }, {},
+          "DS or DNSKEY presentation lines, in addition to the files."),
+      R::boolean(
+          "qname_minimisation", [](auto& c) -> auto& { return c.dns.qname_minimisation; }, false,
+          "Ask each upstream only for the labels it needs (RFC 9156)."),
+      timeout,
+  };
+}
+
+Section<ResolverConfig> stub_section() {
+  ArraySpec<ResolverConfig, dns::StubZone> spec{
+      "dns.stub",
+      "one per zone served by your authoritative servers (several per zone: RFC 6404 4.3)",
+      {},
+      [](ResolverConfig& c, dns::StubZone&& z, const std::string&, const std::string&) {
+        c.dns.stubs.push_back(std::move(z));
+        return Expected<bool>(true);
+      },
+      [](const ResolverConfig& c) -> const std::vector<dns::StubZone>& { return c.dns.stubs; }};
+  auto zone =
+      Stub::string("zone", [](auto& z) -> auto& { return z.zone; }, "",
+                   "The zone these servers serve (a stub zone: asked directly, not from the root).",
+                   {}, {.required = true});
+  zone.set = [](dns::StubZone& z, const Value& v, const Context&) -> Expected<bool> {
+    auto d = domain(v);
+    if (!d) return fail(d.error());
+    z.zone = std::move(*d);
+    return true;
+  };
+  auto servers =
+      Stub::strings("servers", [](auto& z) -> auto& { return z.servers; }, {},
+                    "Its authoritative servers, \"IP\" or \"IP@port\".", {.required = true});
+  servers.set = [](dns::StubZone& z, const Value& v, const Context&) -> Expected<bool> {
+    const auto& list = std::get<Strings>(v);
+    if (list.empty()) return fail("at least one server is needed");
+    if (auto r = check_servers(list); !r) return r;
+    z.servers = list;
+    return true;
+  };
+  spec.rows = {zone, servers};
+  return array_section(std::move(spec));
+}
+
+Expected<bool> add_tree(ResolverConfig& c, TreeConfig&& t, const std::string& source,
+                        const std::string& label) {
+  if (t.name.empty()) t.name = t.suffix;
+  for (const auto& other : c.trees) {
+    if (other.name == t.name) {
+      return setting_error(source, label, "name", "'" + t.name + "' is used twice");
+    }
   }
-  return t.no_unknown_keys();
+  if (!t.servers.empty()) c.dns.stubs.push_back({t.suffix, t.servers});
+  c.trees.push_back(std::move(t));
+  return true;
+}
+
+std::vector<Row<TreeConfig>> tree_rows() {
+  auto suffix = Tree::string("suffix", [](auto& t) -> auto& { return t.suffix; }, "",
+                             "The tree's domain (\"e164.arpa.\"); numbers are looked up below it.",
+                             {}, {.required = true});
+  suffix.set = [](TreeConfig& t, const Value& v, const Context&) -> Expected<bool> {
+    auto d = domain(v);
+    if (!d) return fail(d.error());
+    t.suffix = std::move(*d);
+    return true;
+  };
+  auto servers = Tree::strings(
+      "servers", [](auto& t) -> auto& { return t.servers; }, {},
+      "This tree's authoritative servers (a stub for its suffix), \"IP[@port]\".");
+  servers.set = [](TreeConfig& t, const Value& v, const Context&) -> Expected<bool> {
+    if (auto r = check_servers(std::get<Strings>(v)); !r) return r;
+    t.servers = std::get<Strings>(v);
+    return true;
+  };
+  auto service = Tree::string(
+      "service", [](auto& t) -> auto& { return t.service; }, "",
+      "This tree's Enumservices when a request names none (\"E2U+sip+voice:sip+pstn:sip\"); "
+      "empty: [lookup] service.");
+  service.set = [](TreeConfig& t, const Value& v, const Context&) -> Expected<bool> {
+    if (auto r = enumservice(v); !r) return r;
+    t.service = std::get<std::string>(v);
+    return true;
+  };
+  auto files = Tree::strings(
+      "trust_anchor_files", [](auto& t) -> auto& { return t.trust_anchor_files; }, {},
+      "This tree's own anchors: its answers validate with [dns]'s anchors plus these, and no "
+      "other tree's.");
+  files.set = [](TreeConfig& t, const Value& v, const Context& ctx) -> Expected<bool> {
+    auto f = anchor_files(v, ctx);
+    if (!f) return fail(f.error());
+    t.trust_anchor_files = std::move(*f);
+    return true;
+  };
+  return {
+      Tree::string("name", [](auto& t) -> auto& { return t.name; }, "",
+                   "Short name, used in client scopes and responses; unique.", {},
+                   {.absent = "the suffix"}),
+      suffix,
+      Tree::choice(
+          "policy", [](auto& t) -> auto& { return t.policy; }, TreePolicy::require_secure,
+          "require-secure: only secure answers route; allow-insecure: insecure ones too "
+          "(bogus never)."),
+      servers,
+      files,
+      service,
+  };
+}
+
+std::vector<Row<ResolverConfig>> lookup_rows() {
+  auto service = R::string(
+      "service", [](auto& c) -> auto& { return c.lookup.service; }, "E2U+sip+voice:sip",
+      "Enumservices accepted when a request names none; each matches by type and subtype (RFC "
+      "6117): what deployed SBC ENUM modules accept for SIP.");
+  service.set = [](ResolverConfig& c, const Value& v, const Context&) -> Expected<bool> {
+    if (auto e = luf::parse_enumservice(std::get<std::string>(v)); !e) return fail(e.error());
+    c.lookup.service = std::get<std::string>(v);
+    return true;
+  };
+  Row<ResolverConfig> portability{
+      {"number_portability",
+       Kind::string,
+       std::string("route-by-rn"),
+       "route-by-rn: an ENUM result with an RFC 4694 routing number (rn) routes by that "
+       "number's SED where the store provisions it for the client; ignore: it does not.",
+       0,
+       0,
+       {"route-by-rn", "ignore"}},
+      [](ResolverConfig& c, const Value& v, const Context&) -> Expected<bool> {
+        c.lookup.route_ported_by_rn = std::get<std::string>(v) == "route-by-rn";
+        return true;
+      },
+      [](const ResolverConfig& c) -> Value {
+        return std::string(c.lookup.route_ported_by_rn ? "route-by-rn" : "ignore");
+      }};
+  return {
+      service,
+      R::integer(
+          "max_nonterminal_hops", [](auto& c) -> auto& { return c.lookup.max_nonterminal_hops; }, 5,
+          0, 16, "Non-terminal NAPTR rules followed per lookup."),
+      R::choice(
+          "store_policy", [](auto& c) -> auto& { return c.lookup.store_policy; },
+          StorePolicy::advisory,
+          "How a DNS answer is checked against the SED store: strict (a mismatch rejects), "
+          "advisory (flagged and routed), store-authoritative (provisioned SED answers without "
+          "DNS)."),
+      R::boolean(
+          "allow_insecure_targets",
+          [](auto& c) -> auto& { return c.lookup.allow_insecure_targets; }, false,
+          "Insecure answers for names outside the ENUM trees (peer domains) route only when "
+          "true; a store match vouches for them anyway."),
+      R::boolean(
+          "allow_ip_literal_targets",
+          [](auto& c) -> auto& { return c.lookup.allow_ip_literal_targets; }, true,
+          "A URI whose host is an IP literal needs no DNS (outcome not-applicable); it routes "
+          "only when true."),
+      portability,
+  };
+}
+
+std::vector<Row<ResolverConfig>> cache_rows() {
+  return {
+      R::integer(
+          "max_entries", [](auto& c) -> auto& { return c.cache.max_entries; }, 100000, 0,
+          100'000'000, "Result cache: LRU bound on entries."),
+      R::integer(
+          "max_bytes", [](auto& c) -> auto& { return c.cache.max_bytes; }, 64 << 20, 0,
+          std::int64_t{64} << 30, "Result cache: LRU bound on approximate memory use."),
+      R::integer(
+          "max_ttl", [](auto& c) -> auto& { return c.cache.max_ttl; }, 3600, 0, 7 * 86400,
+          "Seconds; a result's TTL is capped to this."),
+      R::integer(
+          "negative_max_ttl", [](auto& c) -> auto& { return c.cache.negative_max_ttl; }, 300, 0,
+          86400, "Seconds; the cap for negative answers."),
+      R::integer(
+          "stale_window", [](auto& c) -> auto& { return c.cache.stale_window; }, 300, 0, 86400,
+          "Seconds after expiry a validated answer may be served while upstreams fail; 0: "
+          "never."),
+      R::integer(
+          "failure_min_ttl", [](auto& c) -> auto& { return c.cache.failure_min_ttl; }, 5, 0, 3600,
+          "Failure cache: a bogus or indeterminate outcome is answered from it for this many "
+          "seconds, doubling while it persists; 0: off."),
+      R::integer(
+          "failure_max_ttl", [](auto& c) -> auto& { return c.cache.failure_max_ttl; }, 300, 1, 3600,
+          "Failure cache: the longest a failure is kept, seconds."),
+      R::integer(
+          "failure_max_entries", [](auto& c) -> auto& { return c.cache.failure_max_entries; },
+          10000, 0, 10'000'000, "Failure cache: LRU bound on entries."),
+  };
+}
+
+Table<ResolverConfig> make_table() {
+  Table<ResolverConfig> t;
+  t.sections.push_back(plain_section<ResolverConfig>(
+      "dns", "the validating DNS client (libunbound)", dns_rows(), {"stub"}));
+  t.sections.push_back(stub_section());
+  t.sections.push_back(plain_section<ResolverConfig>("enum", "", {}, {"tree"}));
+  t.sections.push_back(array_section(ArraySpec<ResolverConfig, TreeConfig>{
+      "enum.tree", "one per ENUM tree (at least one)", tree_rows(), add_tree,
+      [](const ResolverConfig& c) -> const std::vector<TreeConfig>& { return c.trees; },
+      "at least one ENUM tree must be configured"}));
+  t.sections.push_back(plain_section<ResolverConfig>("lookup", "the lookup policy", lookup_rows()));
+  t.sections.push_back(
+      plain_section<ResolverConfig>("cache", "the result and failure caches", cache_rows()));
+  t.check = [](const ResolverConfig& c, const toml::value& root) -> Expected<bool> {
+    if (c.cache.failure_min_ttl > c.cache.failure_max_ttl) {
+      return setting_error(source_at(root, "cache", "failure_min_ttl"), "[cache]",
+                           "failure_min_ttl", "larger than failure_max_ttl");
+    }
+    return true;
+  };
+  return t;
 }
 
 }  // namespace
 
+const Table<ResolverConfig>& resolver_table() {
+  static const Table<ResolverConfig> table = make_table();
+  return table;
+}
+
 const std::vector<std::string>& resolver_sections() {
-  static const std::vector<std::string> kSections{"dns", "enum", "lookup", "cache"};
-  return kSections;
+  static const std::vector<std::string> sections = resolver_table().top_level();
+  return sections;
 }
 
 Expected<toml::value> load_toml(const std::filesystem::path& file) {
@@ -306,25 +354,14 @@ Expected<toml::value> load_toml(const std::filesystem::path& file) {
 
 Expected<ResolverConfig> parse_resolver_config(const toml::value& root,
                                                const std::filesystem::path& base_dir) {
-  ResolverConfig cfg;
-  SPEERD_TRY(parse_dns(root, base_dir, cfg));
-  SPEERD_TRY(parse_trees(root, base_dir, cfg));
-  SPEERD_TRY(parse_lookup(root, cfg));
-  SPEERD_TRY(parse_cache(root, cfg));
-  for (const auto& f : cfg.dns.trust_anchor_files) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(f, ec)) {
-      return fail("trust anchor file '" + f + "' does not exist or is not a file");
-    }
-  }
-  return cfg;
+  return resolver_table().parse(root, Context{base_dir});
 }
 
 Expected<ResolverConfig> load_resolver_config(const std::filesystem::path& file) {
   auto root = load_toml(file);
   if (!root) return fail(root.error());
   auto cfg = parse_resolver_config(*root, file.parent_path());
-  if (!cfg) return fail(file.string() + ": " + cfg.error());
+  if (!cfg) return fail(in_file(file, cfg.error()));
   return cfg;
 }
 

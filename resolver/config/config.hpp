@@ -1,9 +1,12 @@
 // The resolver's part of speerd.toml: [dns], [[dns.stub]], [[enum.tree]],
 // [lookup], [cache]. The daemon's own sections ([server], [tls], [limits],
-// [admin], [store], [log]) are parsed in resolver/daemon.
+// [admin], [store], [log], [dns_front]) are in resolver/service/settings.hpp.
 //
-// Every setting is declared once below, with its default and meaning; the
-// parser rejects unknown keys and names the key and the file.
+// Every setting is one row of resolver_table() (config.cpp: key, type,
+// default, bounds, help; settings_table.hpp is the mechanism); the parser
+// rejects unknown keys and names file, line and key. The struct defaults
+// below are the same values (tests/house/test_conf_keys.cpp holds them
+// together) for code that builds these structs without a file.
 #pragma once
 
 #include <chrono>
@@ -15,6 +18,8 @@
 #include <toml.hpp>
 
 #include "enum/expected.hpp"
+#include "enum/names.hpp"
+#include "resolver/config/settings_table.hpp"
 #include "resolver/dns/unbound_client.hpp"
 
 namespace speerd::config {
@@ -23,6 +28,7 @@ enum class TreePolicy {
   require_secure,  // only secure answers route
   allow_insecure,  // secure and insecure answers route (bogus never does)
 };
+SPEERD_ENUM_NAMES(TreePolicy, allow_insecure, "require-secure", "allow-insecure");
 
 // How a DNS answer is checked against the SED store (ARCHITECTURE.md, "The store check").
 enum class StorePolicy {
@@ -30,6 +36,7 @@ enum class StorePolicy {
   advisory,             // a mismatch is flagged and routed
   store_authoritative,  // provisioned SED answers without DNS
 };
+SPEERD_ENUM_NAMES(StorePolicy, store_authoritative, "strict", "advisory", "store-authoritative");
 
 struct TreeConfig {
   std::string name;    // short name, used in client scopes and responses
@@ -84,12 +91,15 @@ struct ResolverConfig {
   CacheSettings cache;
 };
 
+// Every setting of the resolver sections, in the order they are read.
+const Table<ResolverConfig>& resolver_table();
+
 // Parses a TOML file. Errors carry the file name, line and what is wrong.
 Expected<toml::value> load_toml(const std::filesystem::path& file);
 
 // Parses the resolver's sections of an already loaded file. Relative paths in
 // it (trust anchor files) are resolved against `base_dir`. Errors name the
-// section and key.
+// file and line (from the TOML value's location), the section and the key.
 Expected<ResolverConfig> parse_resolver_config(const toml::value& root,
                                                const std::filesystem::path& base_dir);
 

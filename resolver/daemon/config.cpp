@@ -20,10 +20,7 @@ Expected<bool> check_sections(const toml::value& root) {
   for (const auto& [k, v] : keys) {
     const bool known = std::find(mine.begin(), mine.end(), k) != mine.end() ||
                        std::find(resolver.begin(), resolver.end(), k) != resolver.end();
-    if (!known) {
-      const auto loc = v->location();
-      return fail("[" + k + "]: unknown section (line " + std::to_string(loc.line()) + ")");
-    }
+    if (!known) return fail(config::source_of(*v) + "[" + k + "]: unknown section");
   }
   return true;
 }
@@ -34,7 +31,7 @@ Expected<std::shared_ptr<const Config>> load_config(const std::filesystem::path&
   auto root = config::load_toml(file);
   if (!root) return fail(root.error());
   const auto base = file.parent_path();
-  auto named = [&](const std::string& e) { return fail(file.string() + ": " + e); };
+  auto named = [&](const std::string& e) { return fail(config::in_file(file, e)); };
   if (auto r = check_sections(*root); !r) return named(r.error());
   auto srv = service::parse_server_config(*root);
   if (!srv) return named(srv.error());

@@ -2,8 +2,8 @@
 //
 //   speerd -c /etc/speerd/speerd.toml      run (SIGHUP: reload, SIGTERM/SIGINT: drain and exit)
 //   speerd --check-config FILE              check a configuration file and exit
-//   speerd --help-config                    every [server] [tls] [limits] [admin] [store] [log]
-//   setting
+//   speerd --help-config                    every setting of speerd.toml: default, type, range,
+//                                           reload or restart
 //
 // Exit codes: 0 ok, 1 configuration or start-up error (the message says
 // which key or file), 2 usage.
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config, "configuration file")->capture_default_str();
   app.add_option("--check-config", check,
                  "check FILE (syntax, keys, certificates, store) and exit");
-  app.add_flag("--help-config", help_config, "describe every daemon setting and exit");
+  app.add_flag("--help-config", help_config, "describe every setting of speerd.toml and exit");
   app.add_flag("--version", version, "print the version and exit");
   try {
     app.parse(argc, argv);
@@ -128,10 +128,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (help_config) {
-    std::cout
-        << "Daemon settings (speerd.toml). The resolver sections [dns], [[dns.stub]],\n"
-           "[[enum.tree]], [lookup] and [cache] are described in resolver/config/config.hpp.\n"
-        << speerd::service::describe_settings();
+    std::cout << "Every setting of speerd.toml: its default (what an absent key means), its\n"
+                 "type and range, and whether a reload (SIGHUP) applies a change.\n"
+              << speerd::service::describe_settings();
     return 0;
   }
   try {

@@ -43,7 +43,8 @@ std::size_t ResultCache::footprint(const std::string& key, const LookupResult& r
     n += sizeof(Step) + s.name.capacity() + s.type.capacity() + s.result.capacity() +
          s.detail.capacity() + s.outcome.reason.capacity();
   }
-  return n;
+  // The index is memory each entry holds, so the byte bound sees it too.
+  return n + CacheIndex<List::iterator>::index_bytes(key, &r);
 }
 
 std::optional<ResultCache::Hit> ResultCache::get(const std::string& key, bool allow_stale) {
@@ -114,6 +115,7 @@ bool ResultCache::put(const std::string& key, const LookupResult& result, bool n
   bytes_ += e.bytes;
   lru_.push_front(std::move(e));
   index_.emplace(key, lru_.begin());
+  by_.add(lru_.begin(), lru_.front().key, lru_.front().result.get(), lru_.front().slot);
   ++stats_.inserts;
   evict_to_fit();
   return true;
@@ -151,7 +153,22 @@ std::size_t ResultCache::erase_if(
   return n;
 }
 
+std::size_t ResultCache::erase_selected(
+    const std::vector<CacheSelect>& sels,
+    const std::function<bool(const std::string&, const LookupResult&)>& pred) {
+  std::size_t n = 0;
+  for (const auto it : by_.candidates(sels)) {
+    if (pred(it->key, *it->result)) {
+      remove(it);
+      ++n;
+    }
+  }
+  stats_.invalidated += n;
+  return n;
+}
+
 void ResultCache::clear() {
+  by_.clear();
   lru_.clear();
   index_.clear();
   bytes_ = 0;
@@ -159,6 +176,7 @@ void ResultCache::clear() {
 
 void ResultCache::remove(List::iterator it) {
   bytes_ -= it->bytes;
+  by_.remove(it->slot);
   index_.erase(it->key);
   lru_.erase(it);
 }
@@ -168,6 +186,26 @@ void ResultCache::evict_to_fit() {
     remove(std::prev(lru_.end()));
     ++stats_.evictions;
   }
+}
+
+CacheKeyView parse_cache_key(std::string_view key) {
+  // Field i of the key: skip i separators (a key with fewer has "" there).
+  const auto field = [key](int i) {
+    std::string_view rest = key;
+    for (; i > 0; --i) {
+      const auto at = rest.find('\x1f');
+      if (at == std::string_view::npos) return std::string_view{};
+      rest.remove_prefix(at + 1);
+    }
+    return rest.substr(0, rest.find('\x1f'));
+  };
+  CacheKeyView k;
+  k.kind = field(2);
+  k.input = field(3);
+  if (k.kind == "lookup" && k.input.size() > 1 && k.input.front() == '+') {
+    k.number = k.input.substr(1);
+  }
+  return k;
 }
 
 std::string cache_key(const ClientScope& scope, std::string_view kind, std::string_view input,

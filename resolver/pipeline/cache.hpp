@@ -13,8 +13,10 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "resolver/config/config.hpp"
+#include "resolver/pipeline/cache_index.hpp"
 #include "resolver/pipeline/result.hpp"
 
 namespace speerd::pipeline {
@@ -62,6 +64,12 @@ class ResultCache {
   // The same, asking the cached result too (a store change names the
   // destination group an answer matched). Counted in Stats::invalidated.
   std::size_t erase_if(const std::function<bool(const std::string&, const LookupResult&)>& pred);
+  // The same for the entries the index queries `sels` yield (cache_index.hpp):
+  // each is dropped when pred(key, result) is true; the others are not asked.
+  // Counted in Stats::invalidated.
+  std::size_t erase_selected(
+      const std::vector<CacheSelect>& sels,
+      const std::function<bool(const std::string&, const LookupResult&)>& pred);
   void clear();
 
   std::size_t size() const { return index_.size(); }
@@ -69,7 +77,8 @@ class ResultCache {
   const Stats& stats() const { return stats_; }
   const config::CacheSettings& settings() const { return settings_; }
 
-  // Approximate memory held by one cached result (strings, vectors, overhead).
+  // Approximate memory held by one cached result (strings, vectors, overhead,
+  // and its part of the index: CacheIndex::index_bytes).
   static std::size_t footprint(const std::string& key, const LookupResult& r);
 
  private:
@@ -80,6 +89,7 @@ class ResultCache {
     std::chrono::steady_clock::time_point stale_until;
     std::size_t bytes = 0;
     std::uint32_t ttl = 0;  // seconds it was cached for (age = ttl - seconds left)
+    CacheIndex<std::list<Entry>::iterator>::Slot slot;
   };
   using List = std::list<Entry>;
 
@@ -90,6 +100,9 @@ class ResultCache {
   Clock clock_;
   List lru_;  // front: most recently used
   std::unordered_map<std::string, List::iterator> index_;
+  // By number, rn, group and route answers: kept by put, remove (erase,
+  // expiry, eviction, invalidation) and clear.
+  CacheIndex<List::iterator> by_;
   std::size_t bytes_ = 0;
   Stats stats_;
 };

@@ -77,6 +77,7 @@ void FailureCache::put(const std::string& key, const LookupResult& r) {
   e.strikes = strikes;
   lru_.push_front(std::move(e));
   index_.emplace(key, lru_.begin());
+  by_.add(lru_.begin(), lru_.front().key, nullptr, lru_.front().slot);
   ++stats_.inserts;
   while (index_.size() > settings_.failure_max_entries) {
     remove(std::prev(lru_.end()));
@@ -105,6 +106,19 @@ std::size_t FailureCache::erase_if(const std::function<bool(const std::string&)>
   return n;
 }
 
+std::size_t FailureCache::erase_selected(const std::vector<CacheSelect>& sels,
+                                         const std::function<bool(const std::string&)>& pred) {
+  std::size_t n = 0;
+  for (const auto it : by_.candidates(sels)) {
+    if (pred(it->key)) {
+      remove(it);
+      ++n;
+    }
+  }
+  stats_.dropped += n;
+  return n;
+}
+
 void FailureCache::clear() {
   erase_if(nullptr);
 }
@@ -116,6 +130,7 @@ FailureCacheStats FailureCache::stats() const {
 }
 
 void FailureCache::remove(List::iterator it) {
+  by_.remove(it->slot);
   index_.erase(it->key);
   lru_.erase(it);
 }

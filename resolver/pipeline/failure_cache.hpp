@@ -24,8 +24,10 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "resolver/config/config.hpp"
+#include "resolver/pipeline/cache_index.hpp"
 #include "resolver/pipeline/result.hpp"
 
 namespace speerd::pipeline {
@@ -55,6 +57,11 @@ class FailureCache {
   // A result that is not a failure: the key starts over.
   void forget(const std::string& key);
   std::size_t erase_if(const std::function<bool(const std::string&)>& pred);
+  // The same for the entries the index queries `sels` yield (cache_index.hpp;
+  // entries are indexed by key only, as affects() asks them): each is dropped
+  // when pred(key) is true, the others are not asked.
+  std::size_t erase_selected(const std::vector<CacheSelect>& sels,
+                             const std::function<bool(const std::string&)>& pred);
   void clear();
 
   FailureCacheStats stats() const;
@@ -70,6 +77,7 @@ class FailureCache {
     std::chrono::steady_clock::time_point expires;
     std::uint32_t strikes = 0;  // failures in a row
     bool expiry_counted = false;
+    CacheIndex<std::list<Entry>::iterator>::Slot slot;
   };
   using List = std::list<Entry>;
   void remove(List::iterator it);
@@ -78,6 +86,10 @@ class FailureCache {
   Clock clock_;
   List lru_;  // front: most recently stored or hit
   std::unordered_map<std::string, List::iterator> index_;
+  // By number and route answers (no results: see erase_selected), kept by
+  // put and remove. Its cost per entry: cache_index.hpp (~104 bytes for a
+  // lookup of a number); the failure cache is bounded by entries only.
+  CacheIndex<List::iterator> by_;
   FailureCacheStats stats_;
 };
 

@@ -1,26 +1,18 @@
 #include "resolver/pipeline/invalidation.hpp"
 
+#include "resolver/pipeline/cache.hpp"
+#include "resolver/pipeline/failure_cache.hpp"
 #include "resolver/pipeline/pipeline.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 namespace speerd::pipeline {
 
 namespace {
 
 using Kind = Invalidation::Kind;
-
-// Field `i` of a cache key (fields separated by \x1f: client, trees, kind,
-// input, service).
-std::string_view key_field(std::string_view key, int i) {
-  for (; i > 0; --i) {
-    const auto at = key.find('\x1f');
-    if (at == std::string_view::npos) return {};
-    key.remove_prefix(at + 1);
-  }
-  return key.substr(0, key.find('\x1f'));
-}
 
 // The digits a flushed zone stands for under one of the trees:
 // "5.1.2.1.e164.example." under "e164.example." -> "1215"; "" when it is
@@ -72,10 +64,11 @@ Invalidation invalidation_of(std::string_view kind, std::string value, std::stri
 
 bool affects(const Invalidation& inv, std::string_view key, const LookupResult* r,
              const std::vector<std::string>& tree_suffixes) {
-  const std::string_view kind = key_field(key, 2);
-  const std::string_view input = key_field(key, 3);
-  const bool lookup = kind == "lookup" && input.size() > 1 && input.front() == '+';
-  const std::string_view digits = lookup ? input.substr(1) : std::string_view{};
+  // A lookup of a +number, and its digits (the indexes read keys the same way).
+  const auto k = parse_cache_key(key);
+  const std::string_view kind = k.kind;
+  const bool lookup = !k.number.empty();
+  const std::string_view digits = k.number;
   switch (inv.kind) {
     case Kind::none:
       return false;
@@ -110,6 +103,63 @@ bool affects(const Invalidation& inv, std::string_view key, const LookupResult* 
   return true;
 }
 
+std::optional<std::vector<CacheSelect>> selects_of(const Invalidation& inv,
+                                                   const std::vector<std::string>& tree_suffixes) {
+  using By = CacheSelect::By;
+  using Selects = std::vector<CacheSelect>;
+  switch (inv.kind) {
+    case Kind::none:
+      return Selects{};
+    case Kind::all:
+      return std::nullopt;
+    case Kind::number:
+      return Selects{{By::number, inv.value, {}}};
+    case Kind::prefix:
+      return Selects{{By::number_prefix, inv.value, {}}};
+    case Kind::range:
+      return Selects{{By::number_range, inv.value, inv.end}};
+    case Kind::routing_number:
+      if (inv.value.empty()) return std::nullopt;
+      return Selects{{By::routing_number, inv.value, {}}};
+    case Kind::destination_group:
+      if (inv.value.empty()) return std::nullopt;
+      return Selects{{By::destination_group, inv.value, {}}, {By::route, {}, {}}};
+    case Kind::flush: {
+      if (!inv.value.empty() && inv.value.front() == '+') {
+        return Selects{{By::number, inv.value.substr(1), {}}};
+      }
+      std::string prefix;
+      if (!zone_prefix(inv.value, tree_suffixes, prefix)) return std::nullopt;
+      return Selects{{By::number_prefix, std::move(prefix), {}}};
+    }
+  }
+  return std::nullopt;
+}
+
+std::size_t invalidate_caches(ResultCache& cache, FailureCache& failures,
+                              const std::vector<Invalidation>& changes,
+                              const std::vector<std::string>& tree_suffixes) {
+  const auto reached = [&](const std::string& key, const LookupResult* r) {
+    return std::any_of(changes.begin(), changes.end(),
+                       [&](const Invalidation& c) { return affects(c, key, r, tree_suffixes); });
+  };
+  const auto result_pred = [&](const std::string& key, const LookupResult& r) {
+    return reached(key, &r);
+  };
+  const auto failure_pred = [&](const std::string& key) { return reached(key, nullptr); };
+  std::vector<CacheSelect> sels;
+  for (const auto& c : changes) {
+    auto s = selects_of(c, tree_suffixes);
+    if (!s) {
+      // One change only a scan can place: scan once for all of them.
+      return cache.erase_if(result_pred) + failures.erase_if(failure_pred);
+    }
+    sels.insert(sels.end(), std::make_move_iterator(s->begin()), std::make_move_iterator(s->end()));
+  }
+  if (sels.empty()) return 0;
+  return cache.erase_selected(sels, result_pred) + failures.erase_selected(sels, failure_pred);
+}
+
 // The pipeline's side (pipeline.hpp): one store change on this shard's caches.
 std::size_t Pipeline::invalidate(const std::vector<Invalidation>& changes) {
   if (changes.empty()) return 0;
@@ -118,13 +168,7 @@ std::size_t Pipeline::invalidate(const std::vector<Invalidation>& changes) {
   }
   std::vector<std::string> suffixes;
   for (const auto& t : cfg_->trees) suffixes.push_back(t.suffix);
-  const auto reached = [&](const std::string& key, const LookupResult* r) {
-    return std::any_of(changes.begin(), changes.end(),
-                       [&](const Invalidation& c) { return affects(c, key, r, suffixes); });
-  };
-  std::size_t n = cache_.erase_if(
-      [&](const std::string& key, const LookupResult& r) { return reached(key, &r); });
-  n += failures_.erase_if([&](const std::string& key) { return reached(key, nullptr); });
+  const std::size_t n = invalidate_caches(cache_, failures_, changes, suffixes);
   stats_.invalidated += n;
   return n;
 }

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "resolver/pipeline/cache_index.hpp"
 #include "resolver/pipeline/result.hpp"
 
 namespace speerd::pipeline {
@@ -46,5 +48,23 @@ Invalidation invalidation_of(std::string_view kind, std::string value, std::stri
 // only).
 bool affects(const Invalidation& inv, std::string_view key, const LookupResult* r,
              const std::vector<std::string>& tree_suffixes);
+
+// The index queries (cache_index.hpp) whose entries include every entry
+// `inv` reaches; each is still confirmed with affects(). None for `none`;
+// nullopt where only a scan can tell: `all`, a flushed zone under no tree,
+// an rn or group with an empty name (entries without one are not indexed).
+std::optional<std::vector<CacheSelect>> selects_of(const Invalidation& inv,
+                                                   const std::vector<std::string>& tree_suffixes);
+
+class ResultCache;
+class FailureCache;
+// Drops from both caches what one of `changes` reaches (affects()): through
+// the indexes, or by a scan of every entry when a change needs one
+// (selects_of). `all` is the caller's (Pipeline::invalidate drops the whole
+// cache). Counted in ResultCache::Stats::invalidated and
+// FailureCacheStats::dropped; returns how many entries went.
+std::size_t invalidate_caches(ResultCache& cache, FailureCache& failures,
+                              const std::vector<Invalidation>& changes,
+                              const std::vector<std::string>& tree_suffixes);
 
 }  // namespace speerd::pipeline

@@ -12,7 +12,6 @@
 
 namespace speerd::server {
 using service::Admission;
-using service::format_value;
 using service::Generation;
 using service::L;
 using service::LimitsSection;
@@ -25,7 +24,6 @@ using service::Refused;
 using service::ReloadLabel;
 using service::render_metrics;
 using service::ServerConfig;
-using service::settings;
 using service::Shard;
 namespace log = service::log;
 namespace {
@@ -76,21 +74,6 @@ std::string peer_text(const std::string& address, std::uint16_t port) {
 bool exhausted(const error_code& ec) {
   return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
          ec == asio::error::no_memory || ec.value() == ENFILE;
-}
-
-// Settings that are read once at start.
-std::vector<std::string> restart_only_changes(const ServerConfig& before,
-                                              const ServerConfig& after) {
-  std::vector<std::string> out;
-  ServerConfig a = before, b = after;  // accessors take non-const references
-  for (const auto& s : settings()) {
-    if (s.reloadable) continue;
-    if (format_value(s, a) != format_value(s, b)) {
-      out.push_back("[" + std::string(s.section) + "] " + std::string(s.key) +
-                    " changed: restart speerd to apply it");
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -291,7 +274,7 @@ Expected<std::vector<std::string>> Server::reload(std::shared_ptr<const ServerCo
   auto tls = reload_tls ? make_server_context(config->tls)
                         : Expected<std::shared_ptr<asio::ssl::context>>(old->tls);
   if (!tls) return failed(tls.error());
-  auto warnings = restart_only_changes(*old->config, *config);
+  auto warnings = service::restart_only_changes(*old->config, *config);
 
   // Build every shard's new pipeline before switching any of them.
   std::vector<std::shared_ptr<pipeline::LookupService>> services(shards_.size());

@@ -1,21 +1,25 @@
 // The daemon's own configuration sections: [server], [tls], [limits],
-// [admin], [store], [log]. Every setting is declared once, in the table in
-// settings.cpp (name, type, default, bounds, help); the TOML parser,
-// `speerd --help-config` and conf/speerd.toml's comments come from it.
+// [admin], [store], [log], [dns_front]. Every setting is one row of the
+// table in settings.cpp (key, type, default, bounds, help, reloadable); the
+// TOML parser, `speerd --help-config` and the reload's restart warnings come
+// from it. The struct defaults below are the rows' defaults again, for code
+// that builds a ServerConfig without a file (tests/house/test_conf_keys.cpp
+// holds the two together).
 //
-// The resolver sections ([dns], [enum], [lookup], [cache]) belong to
-// resolver/config/; the daemon combines both (resolver/daemon/config.hpp).
+// The resolver sections ([dns], [[dns.stub]], [[enum.tree]], [lookup],
+// [cache]) are rows of resolver/config/'s table, with the same mechanism;
+// the daemon combines both (resolver/daemon/config.hpp).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include <toml.hpp>
 
 #include "enum/expected.hpp"
+#include "resolver/config/settings_table.hpp"
 
 namespace speerd::service {
 
@@ -102,38 +106,36 @@ struct ServerConfig {
   DnsFrontSection dns_front;
 };
 
-// One row of the settings table.
-struct Setting {
-  using IntField = std::int64_t& (*)(ServerConfig&);
-  using BoolField = bool& (*)(ServerConfig&);
-  using StringField = std::string& (*)(ServerConfig&);
-  using ListField = std::vector<std::string>& (*)(ServerConfig&);
-
-  std::string_view section;
-  std::string_view key;
-  std::variant<IntField, BoolField, StringField, ListField> field;
-  std::string_view help;
-  std::int64_t min = 0;  // integers: inclusive bounds
-  std::int64_t max = 0;
-  std::vector<std::string_view> choices = {};  // strings: allowed values (empty: any)
-  bool reloadable = true;                      // false: a change needs a restart
-};
-
-const std::vector<Setting>& settings();
+// Every setting of the daemon's sections, in the order they are read: one
+// row each (key, type, default, bounds or choices, help, reloadable), with
+// the mechanism of resolver/config/settings_table.hpp.
+const config::Table<ServerConfig>& server_table();
 
 // The sections parse_server_config owns.
 const std::vector<std::string_view>& server_sections();
 
+// All of speerd.toml: the daemon's sections, then the resolver's
+// (config::resolver_table()). --help-config prints this.
+const std::vector<config::SectionInfo>& speerd_toml();
+
+// One row of speerd_toml() with its section (the flat view).
+struct Setting : config::RowInfo {
+  std::string_view section;
+  bool array = false;  // a row of a table array ([[enum.tree]])
+};
+const std::vector<Setting>& settings();
+
 // Reads the server sections of `root` (other top-level keys are ignored
 // here; the daemon rejects unknown sections). Unknown keys, wrong types and
-// out-of-range values are errors that name the key and its line.
+// out-of-range values are errors that name file, line and key.
 Expected<ServerConfig> parse_server_config(const toml::value& root);
 
-// The table as text: one block per setting (for --help-config and docs).
-std::string describe_settings();
+// The non-reloadable settings that differ, one message each.
+std::vector<std::string> restart_only_changes(const ServerConfig& before,
+                                              const ServerConfig& after);
 
-// The current value of a setting, as TOML text.
-std::string format_value(const Setting& s, ServerConfig& c);
+// Every setting of speerd.toml as text (speerd --help-config).
+std::string describe_settings();
 
 // host:port (IPv6 as "[::1]:443") split; port 0 allowed (tests).
 struct HostPort {

@@ -9,6 +9,7 @@
 
 #include "enum/names.hpp"
 #include "enum/select.hpp"
+#include "resolver/config/config.hpp"
 #include "resolver/dns/outcome.hpp"
 #include "resolver/lrf/sip_uri.hpp"
 #include "resolver/luf/enum_resolver.hpp"
@@ -74,6 +75,8 @@ TEST_CASE("every name table names each value once and parses back to it", "[hous
   check_table<store::crosscheck::StoreResult>("store::crosscheck::StoreResult");
   check_table<store::crosscheck::Disposition>("store::crosscheck::Disposition");
   check_table<luf::RuleKind>("luf::RuleKind");
+  check_table<config::TreePolicy>("config::TreePolicy");
+  check_table<config::StorePolicy>("config::StorePolicy");
 }
 
 TEST_CASE("the names are the text speerd already printed", "[house]") {
