@@ -60,7 +60,6 @@ using detail::row_types;
 using detail::RowKind;
 using detail::RowType;
 
-
 bool contains(const std::vector<std::string_view>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }

@@ -1,9 +1,14 @@
 #include "resolver/config/config.hpp"
 
 #include "enum/enumservice.hpp"
+#include "enum/printable.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <sstream>
 
 namespace speerd::config {
 
@@ -339,17 +344,68 @@ const std::vector<std::string>& resolver_sections() {
   return sections;
 }
 
-Expected<toml::value> load_toml(const std::filesystem::path& file) {
+namespace {
+
+// The first byte of `text` that is not part of a valid UTF-8 sequence
+// (enum/printable.hpp decodes strictly: no overlong forms, no surrogates,
+// nothing above U+10FFFF), if any.
+struct BadByte {
+  std::size_t line = 0;
+  std::size_t column = 0;
+  std::string what;  // "byte \xff"
+};
+std::optional<BadByte> first_invalid_utf8(std::string_view text) {
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t length = 1;
+    if (c >= 0x80) {
+      std::string what = luf::describe_char(text, i, &length);
+      if (length == 1) return BadByte{line, column, std::move(what)};
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += length;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Expected<std::string> read_config_file(const std::filesystem::path& file) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) {
     return fail(file.string() + ": no such configuration file");
   }
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.eof() || in.bad()) return fail(file.string() + ": cannot be read");
+  return text;
+}
+
+Expected<toml::value> parse_toml(const std::string& text, const std::string& name) {
+  if (const auto bad = first_invalid_utf8(text)) {
+    return fail(name + ":" + std::to_string(bad->line) + ": not UTF-8 (" + bad->what +
+                " at column " + std::to_string(bad->column) + "; a TOML file is UTF-8)");
+  }
+  std::istringstream in(text);
   try {
-    return toml::parse(file.string());
+    return toml::parse(in, name);
   } catch (const std::exception& e) {
     // toml11's messages span several lines with the offending text; keep it.
-    return fail(file.string() + ": " + e.what());
+    return fail(name + ": " + e.what());
   }
+}
+
+Expected<toml::value> load_toml(const std::filesystem::path& file) {
+  auto text = read_config_file(file);
+  if (!text) return fail(text.error());
+  return parse_toml(*text, file.string());
 }
 
 Expected<ResolverConfig> parse_resolver_config(const toml::value& root,

@@ -96,6 +96,14 @@ const Table<ResolverConfig>& resolver_table();
 
 // Parses a TOML file. Errors carry the file name, line and what is wrong.
 Expected<toml::value> load_toml(const std::filesystem::path& file);
+// The bytes of `file` (a regular file; errors name it).
+Expected<std::string> read_config_file(const std::filesystem::path& file);
+// Parses TOML text read from a file called `name` (errors start with it). The
+// text must be UTF-8, as TOML requires: the first byte that is not is refused
+// with its line and column before toml11 sees the text (toml11 3.7 reads past
+// the end of its buffer when it reports invalid UTF-8 in a multi-line string,
+// which fuzz_config found).
+Expected<toml::value> parse_toml(const std::string& text, const std::string& name);
 
 // Parses the resolver's sections of an already loaded file. Relative paths in
 // it (trust anchor files) are resolved against `base_dir`. Errors name the

@@ -28,7 +28,14 @@ Expected<bool> check_sections(const toml::value& root) {
 }  // namespace
 
 Expected<std::shared_ptr<const Config>> load_config(const std::filesystem::path& file) {
-  auto root = config::load_toml(file);
+  auto text = config::read_config_file(file);
+  if (!text) return fail(text.error());
+  return load_config_text(*text, file);
+}
+
+Expected<std::shared_ptr<const Config>> load_config_text(const std::string& text,
+                                                         const std::filesystem::path& file) {
+  auto root = config::parse_toml(text, file.string());
   if (!root) return fail(root.error());
   const auto base = file.parent_path();
   auto named = [&](const std::string& e) { return fail(config::in_file(file, e)); };

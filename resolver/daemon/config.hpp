@@ -27,5 +27,9 @@ struct Config {
 // section and key (and line, where the parser knows it). Relative paths in
 // [tls] and [log] are resolved against the file's folder.
 Expected<std::shared_ptr<const Config>> load_config(const std::filesystem::path& file);
+// The same for `text` as if read from `file` (its folder resolves relative
+// paths; nothing is read): the fuzz target's entry.
+Expected<std::shared_ptr<const Config>> load_config_text(const std::string& text,
+                                                         const std::filesystem::path& file);
 
 }  // namespace speerd::daemon
