@@ -311,6 +311,38 @@ const std::vector<Setting>& settings() {
        {},
        false},
       {"dns_front",
+       "tls_listen",
+       S::ListField{
+           [](ServerConfig& c) -> std::vector<std::string>& { return c.dns_front.tls_listen; }},
+       "DNS over TLS listeners (RFC 7858), host:port ([v6]:port); empty: no DoT. TLS 1.3 only, "
+       "ALPN \"dot\"; the server certificate, key, client CA and CRLs of [tls]. A client "
+       "certificate is required and names the client as in the API; source prefixes are not "
+       "used. Framing and limits as over TCP (the tcp_* rows).",
+       0,
+       0,
+       {},
+       false},
+      {"dns_front",
+       "tls_max_connections",
+       S::IntField{
+           [](ServerConfig& c) -> std::int64_t& { return c.dns_front.tls_max_connections; }},
+       "Open DNS-over-TLS connections, all clients together (handshakes included); beyond it "
+       "new ones are closed at accept.",
+       1,
+       kMaxConnectionsCeiling,
+       {},
+       false},
+      {"dns_front",
+       "tls_handshake_timeout_ms",
+       S::IntField{
+           [](ServerConfig& c) -> std::int64_t& { return c.dns_front.tls_handshake_timeout_ms; }},
+       "A DoT connection without a complete TLS handshake after this is closed (a half-open "
+       "client holds no slot for long, RFC 6404 2.1.3).",
+       100,
+       60000,
+       {},
+       false},
+      {"dns_front",
        "negative_ttl_s",
        S::IntField{[](ServerConfig& c) -> std::int64_t& { return c.dns_front.negative_ttl_s; }},
        "TTL and MINIMUM of the SOA sent with NXDOMAIN and NODATA (RFC 2308), never longer than "
@@ -437,6 +469,11 @@ Expected<bool> check(const ServerConfig& c) {
     if (c.dns_front.listen.empty()) return fail("[dns_front] listen: empty");
     for (const auto& l : c.dns_front.listen) {
       if (auto hp = parse_host_port(l); !hp) return fail("[dns_front] listen: " + hp.error());
+    }
+    for (const auto& l : c.dns_front.tls_listen) {
+      if (auto hp = parse_host_port(l); !hp) {
+        return fail("[dns_front] tls_listen: " + hp.error());
+      }
     }
   }
   for (auto [key, value] : {std::pair{"soa_mname", &c.dns_front.soa_mname},
