@@ -28,8 +28,8 @@
 #include "resolver/daemon/config.hpp"
 #include "resolver/daemon/logging.hpp"
 #include "resolver/daemon/runtime.hpp"
-#include "resolver/server/tls.hpp"
 #include "resolver/service/log.hpp"
+#include "resolver/service/tls.hpp"
 #include "sed-store/store.hpp"
 
 namespace {
@@ -45,7 +45,7 @@ int check_config(const std::string& file) {
     std::cerr << "speerd: " << cfg.error() << "\n";
     return kExitConfig;
   }
-  if (auto tls = speerd::server::make_server_context((*cfg)->server.tls); !tls) {
+  if (auto tls = speerd::service::make_server_contexts((*cfg)->server); !tls) {
     std::cerr << "speerd: " << file << ": " << tls.error() << "\n";
     return kExitConfig;
   }

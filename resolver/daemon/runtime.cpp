@@ -126,14 +126,16 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
   };
   hooks.metrics.push_back(&rt->store_metrics_);
   if (cfg->server.dns_front.enabled) {
-    auto listeners = dnsfront::Listeners::open(cfg->server.dns_front.listen);
+    auto listeners =
+        dnsfront::Listeners::open(cfg->server.dns_front.listen, cfg->server.dns_front.tls_listen);
     if (!listeners) return fail(listeners.error());
     std::vector<dnsfront::Tree> trees;
     for (const auto& t : rt->current_->resolver.trees) trees.push_back({t.name, t.suffix});
     const auto handler = dnsfront::handler_config(cfg->server, trees);
     const auto limits = dnsfront::stream_limits(cfg->server.dns_front);
-    // Source prefixes from the client snapshot (matched in memory); the
-    // lookups go through the shard's pipeline and so the store threads.
+    // Source prefixes from the client snapshot (matched in memory); DoT
+    // clients by certificate from the shard's client directory (the API's);
+    // the lookups go through the shard's pipeline and so the store threads.
     hooks.front_ends.push_back(
         [listeners = *listeners, handler, limits,
          snapshot](service::Shard& shard) -> Expected<std::unique_ptr<service::FrontEnd>> {

@@ -16,8 +16,12 @@ namespace log = service::log;
 }  // namespace
 
 StreamLimits stream_limits(const service::DnsFrontSection& s) {
-  return StreamLimits{std::chrono::milliseconds(s.tcp_idle_timeout_ms), s.tcp_max_connections,
-                      s.tcp_max_queries_per_connection, s.tcp_max_inflight};
+  return StreamLimits{std::chrono::milliseconds(s.tcp_idle_timeout_ms),
+                      s.tcp_max_connections,
+                      s.tcp_max_queries_per_connection,
+                      s.tcp_max_inflight,
+                      s.tls_max_connections,
+                      std::chrono::milliseconds(s.tls_handshake_timeout_ms)};
 }
 
 HandlerConfig handler_config(const service::ServerConfig& c, std::vector<Tree> trees) {
@@ -69,7 +73,7 @@ void DnsFrontEnd::open_sockets() {
         continue;
       }
       acceptors_.push_back(std::move(a));
-      accept(*acceptors_.back());
+      accept(*acceptors_.back(), s.transport == Transport::tls);
     }
   }
 }
@@ -102,31 +106,48 @@ void DnsFrontEnd::receive(const std::shared_ptr<UdpPort>& port) {
       });
 }
 
-void DnsFrontEnd::accept(tcp::acceptor& a) {
-  a.async_accept(shard_.io(), [this, &a](const boost::system::error_code& ec, tcp::socket s) {
+void DnsFrontEnd::accept(tcp::acceptor& a, bool tls) {
+  a.async_accept(shard_.io(), [this, &a, tls](const boost::system::error_code& ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted || draining_) return;
-    if (!ec) {
-      if (listeners_->tcp_open.load(std::memory_order_relaxed) >= limits_.max_connections) {
-        boost::system::error_code ignored;
-        s.close(ignored);
-      } else {
-        std::make_shared<StreamSession>(*this, std::move(s))->start();
-      }
-    }
-    accept(a);
+    if (!ec) open_stream(std::move(s), tls);
+    accept(a, tls);
   });
 }
 
-void DnsFrontEnd::attach(StreamSession* s) {
-  sessions_.insert(s);
-  listeners_->tcp_open.fetch_add(1, std::memory_order_relaxed);
+void DnsFrontEnd::open_stream(tcp::socket s, bool tls) {
+  const auto& open = tls ? listeners_->tls_open : listeners_->tcp_open;
+  const auto cap = tls ? limits_.max_tls_connections : limits_.max_connections;
+  const auto& ctx = shard_.generation().dot_tls;
+  if (open.load(std::memory_order_relaxed) >= cap || (tls && !ctx)) {
+    boost::system::error_code ignored;
+    s.close(ignored);
+    return;
+  }
+  boost::system::error_code ignored;
+  s.set_option(tcp::no_delay(true), ignored);
+  if (tls) {
+    std::make_shared<StreamSession<TlsSocket>>(*this, TlsSocket(std::move(s), *ctx))->start();
+  } else {
+    std::make_shared<StreamSession<TcpSocket>>(*this, std::move(s))->start();
+  }
+}
+
+void DnsFrontEnd::attach(Session* s) {
+  if (!sessions_.insert(s).second) return;
+  (s->tls() ? listeners_->tls_open : listeners_->tcp_open).fetch_add(1, std::memory_order_relaxed);
   shard_.session_opened();
 }
 
-void DnsFrontEnd::detach(StreamSession* s) {
+void DnsFrontEnd::detach(Session* s) {
   if (sessions_.erase(s) == 0) return;
-  listeners_->tcp_open.fetch_sub(1, std::memory_order_relaxed);
+  (s->tls() ? listeners_->tls_open : listeners_->tcp_open).fetch_sub(1, std::memory_order_relaxed);
   shard_.session_closed();
+}
+
+void DnsFrontEnd::generation_changed(const service::Generation& g) {
+  if (!g.dot_tls) return;
+  const std::vector<Session*> open(sessions_.begin(), sessions_.end());
+  for (auto* s : open) s->check_revoked(g.dot_tls->native_handle());
 }
 
 void DnsFrontEnd::drain() {
@@ -134,12 +155,12 @@ void DnsFrontEnd::drain() {
   boost::system::error_code ignored;
   for (auto& u : udp_) u->socket.cancel(ignored);
   for (auto& a : acceptors_) a->close(ignored);
-  const std::vector<StreamSession*> open(sessions_.begin(), sessions_.end());
+  const std::vector<Session*> open(sessions_.begin(), sessions_.end());
   for (auto* s : open) s->finish();
 }
 
 void DnsFrontEnd::abort() {
-  const std::vector<StreamSession*> open(sessions_.begin(), sessions_.end());
+  const std::vector<Session*> open(sessions_.begin(), sessions_.end());
   for (auto* s : open) s->close();
 }
 

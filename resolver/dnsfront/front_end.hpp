@@ -1,8 +1,9 @@
 // ENUM over DNS as one of a shard's front ends (service::FrontEnd), beside
 // the HTTP API (server::HttpFrontEnd). Per shard: a duplicate of each
 // listening socket (listeners.hpp), the Handler with this shard's source
-// directory, and the open TCP sessions (stream.hpp). Everything here runs on
-// the shard's thread.
+// directory, and the open TCP and DoT sessions (stream.hpp). Everything here
+// runs on the shard's thread. DoT sessions take the shard's generation's DoT
+// context (service::Generation::dot_tls) when they are accepted.
 #pragma once
 
 #include <array>
@@ -23,14 +24,16 @@
 
 namespace speerd::dnsfront {
 
-class StreamSession;
+class Session;
 
-// The [dns_front] limits a TCP session needs.
+// The [dns_front] limits a TCP or DoT session needs.
 struct StreamLimits {
   std::chrono::milliseconds idle{10000};
   std::int64_t max_connections = 1000;
   std::int64_t max_queries = 10000;
   std::int64_t max_inflight = 32;
+  std::int64_t max_tls_connections = 1000;
+  std::chrono::milliseconds handshake{5000};
 };
 StreamLimits stream_limits(const service::DnsFrontSection& s);
 
@@ -46,9 +49,9 @@ class DnsFrontEnd final : public service::FrontEnd {
 
   std::string_view name() const override { return "dns"; }
   void start(std::shared_ptr<pipeline::LookupService> service) override;
-  // No client certificates over UDP/TCP (DoT is not built yet): nothing to
-  // close. Source prefixes come from the store, re-read on its changes.
-  void generation_changed(const service::Generation&) override {}
+  // DoT sessions whose client certificate g's CRLs revoke close now.
+  // Source prefixes and client records come from the store's snapshot.
+  void generation_changed(const service::Generation& g) override;
   void drain() override;
   void abort() override;
   void stop() override;
@@ -58,8 +61,8 @@ class DnsFrontEnd final : public service::FrontEnd {
   bool draining() const { return draining_; }
   Listeners& listeners() { return *listeners_; }
   service::Shard& shard() { return shard_; }
-  void attach(StreamSession* s);
-  void detach(StreamSession* s);
+  void attach(Session* s);
+  void detach(Session* s);
 
  private:
   struct UdpPort {
@@ -70,7 +73,8 @@ class DnsFrontEnd final : public service::FrontEnd {
   };
   void open_sockets();
   void receive(const std::shared_ptr<UdpPort>& port);
-  void accept(boost::asio::ip::tcp::acceptor& a);
+  void accept(boost::asio::ip::tcp::acceptor& a, bool tls);
+  void open_stream(boost::asio::ip::tcp::socket s, bool tls);
 
   service::Shard& shard_;
   std::shared_ptr<Listeners> listeners_;
@@ -78,7 +82,7 @@ class DnsFrontEnd final : public service::FrontEnd {
   StreamLimits limits_;
   std::vector<std::shared_ptr<UdpPort>> udp_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
-  std::unordered_set<StreamSession*> sessions_;
+  std::unordered_set<Session*> sessions_;
   bool opened_ = false;
   bool draining_ = false;
 };

@@ -82,7 +82,7 @@ std::vector<std::uint8_t> servfail_wire(const Query& q, const AnswerSettings& s)
 }  // namespace
 
 std::string_view to_string(Transport t) {
-  return t == Transport::udp ? "udp" : "tcp";
+  return enum_name(t);
 }
 
 std::optional<std::string> number_of(std::string_view qname, std::string_view suffix) {
@@ -125,37 +125,63 @@ void Handler::refuse(const boost::asio::ip::address& source, service::DnsRefused
   refusals_unlogged_ = 0;
 }
 
-void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::address& source,
-                     Transport transport, Reply reply) {
+std::optional<Query> Handler::checked(std::span<const std::uint8_t> wire, Transport transport,
+                                      const Reply& reply) {
   Checked checked = check_query(wire);
   if (auto* rej = std::get_if<Rejected>(&checked)) {
     metrics_.inc2(service::Metric::dns_queries, service::L(transport),
                   service::L(rejected_label(rej->refusal)));
-    return reply(encode_rejected(*rej));
+    reply(encode_rejected(*rej));
+    return std::nullopt;
   }
-  const Query q = std::get<Query>(std::move(checked));
-  const auto& s = config_.answer;
-  std::size_t max_size = kMaxMessageBytes;
-  if (transport == Transport::udp) {
-    max_size = q.edns ? std::min<std::size_t>(q.udp_size, config_.max_udp_size) : kClassicUdpSize;
-  }
-  auto send = [&](const dnsfront::Reply& r) {
-    auto bytes = encode(q, r, s, max_size);
-    count(metrics_, transport, r, !bytes.empty());
-    reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
-  };
+  return std::get<Query>(std::move(checked));
+}
 
+void Handler::send(const Query& q, Transport transport, const dnsfront::Reply& r,
+                   const Reply& reply) {
+  const auto& s = config_.answer;
+  auto bytes = encode(q, r, s, max_size(q, transport));
+  count(metrics_, transport, r, !bytes.empty());
+  reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
+}
+
+std::size_t Handler::max_size(const Query& q, Transport transport) const {
+  if (transport != Transport::udp) return kMaxMessageBytes;
+  return q.edns ? std::min<std::size_t>(q.udp_size, config_.max_udp_size) : kClassicUdpSize;
+}
+
+void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::address& source,
+                     Transport transport, Reply reply) {
+  const auto q = checked(wire, transport, reply);
+  if (!q) return;
   auto table = sources_->table();
   if (!table) {
     refuse(source, service::DnsRefused::directory_error,
            "client table unavailable: " + table.error());
-    return send(refused(std::nullopt));
+    return send(*q, transport, refused(std::nullopt), reply);
   }
   const service::ClientRecord* client = (*table)->find(source);
   if (client == nullptr) {
     refuse(source, service::DnsRefused::unknown_source, "no client has this source prefix");
-    return send(refused(std::nullopt));
+    return send(*q, transport, refused(std::nullopt), reply);
   }
+  serve(*q, source, transport, *client, std::move(reply));
+}
+
+void Handler::handle_client(std::span<const std::uint8_t> wire,
+                            const boost::asio::ip::address& source, Transport transport,
+                            const service::ClientRecord& client, Reply reply) {
+  const auto q = checked(wire, transport, reply);
+  if (!q) return;
+  serve(*q, source, transport, client, std::move(reply));
+}
+
+void Handler::serve(const Query& q, const boost::asio::ip::address& source, Transport transport,
+                    const service::ClientRecord& c, Reply reply) {
+  const service::ClientRecord* client = &c;
+  const auto& s = config_.answer;
+  const std::size_t size_cap = max_size(q, transport);
+  auto send = [&](const dnsfront::Reply& r) { this->send(q, transport, r, reply); };
   const Tree* tree = nullptr;
   for (const auto& t : config_.trees) {
     if (under(q.question.qname, t.suffix) &&
@@ -200,13 +226,14 @@ void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::
   lr.number = *number;
   lr.scope = client->scope;
   lr.scope.trees = {tree->name};
-  service_->lookup(lr, [q, apex = tree->suffix, s, max_size, transport, &metrics = metrics_,
-                        reply = std::move(reply)](const pipeline::ResultPtr& r) {
-    const auto answer = reply_for(q, apex, *r, s);
-    auto bytes = encode(q, answer, s, max_size);
-    count(metrics, transport, answer, !bytes.empty());
-    reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
-  });
+  service_->lookup(lr,
+                   [q, apex = tree->suffix, s, max_size = size_cap, transport, &metrics = metrics_,
+                    reply = std::move(reply)](const pipeline::ResultPtr& r) {
+                     const auto answer = reply_for(q, apex, *r, s);
+                     auto bytes = encode(q, answer, s, max_size);
+                     count(metrics, transport, answer, !bytes.empty());
+                     reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
+                   });
 }
 
 }  // namespace speerd::dnsfront

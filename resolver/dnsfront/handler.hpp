@@ -75,10 +75,25 @@ class Handler {
   // before this returns, with the answer (empty: send nothing).
   void handle(std::span<const std::uint8_t> wire, const boost::asio::ip::address& source,
               Transport transport, Reply reply);
+  // The same for a query of `client`, already known (DNS over TLS: the
+  // client its certificate maps to, looked up again for every query): no
+  // source prefix, the rest alike.
+  void handle_client(std::span<const std::uint8_t> wire, const boost::asio::ip::address& source,
+                     Transport transport, const service::ClientRecord& client, Reply reply);
 
- private:
+  // Counts a refusal and logs it (throttled); also for a DoT connection
+  // closed unanswered.
   void refuse(const boost::asio::ip::address& source, service::DnsRefused reason,
               std::string_view why);
+
+ private:
+  // The query, or nothing when check_query() rejected it (answered here).
+  std::optional<Query> checked(std::span<const std::uint8_t> wire, Transport transport,
+                               const Reply& reply);
+  void serve(const Query& q, const boost::asio::ip::address& source, Transport transport,
+             const service::ClientRecord& client, Reply reply);
+  void send(const Query& q, Transport transport, const dnsfront::Reply& r, const Reply& reply);
+  std::size_t max_size(const Query& q, Transport transport) const;
 
   HandlerConfig config_;
   std::unique_ptr<SourceDirectory> sources_;

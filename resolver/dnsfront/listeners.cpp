@@ -20,6 +20,18 @@ using asio::ip::udp;
 // one; another process may hold it on UDP, so a few picks are tried.
 constexpr int kPortTries = 20;
 
+Expected<tcp::acceptor> listen_tcp(asio::io_context& io, const tcp::endpoint& ep) {
+  tcp::acceptor a(io);
+  boost::system::error_code ec;
+  a.open(ep.protocol(), ec);
+  if (!ec && ep.address().is_v6()) a.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail(ec.message());
+  return a;
+}
+
 }  // namespace
 
 Listeners::~Listeners() {
@@ -28,7 +40,8 @@ Listeners::~Listeners() {
   }
 }
 
-Expected<std::shared_ptr<Listeners>> Listeners::open(const std::vector<std::string>& listen) {
+Expected<std::shared_ptr<Listeners>> Listeners::open(const std::vector<std::string>& listen,
+                                                     const std::vector<std::string>& tls_listen) {
   std::shared_ptr<Listeners> out(new Listeners());
   asio::io_context io;
   for (const auto& text : listen) {
@@ -40,14 +53,9 @@ Expected<std::shared_ptr<Listeners>> Listeners::open(const std::vector<std::stri
     std::string last_error;
     bool bound = false;
     for (int attempt = 0; attempt < kPortTries && !bound; ++attempt) {
-      tcp::acceptor a(io);
-      const tcp::endpoint tep(addr, hp->port);
-      a.open(tep.protocol(), ec);
-      if (!ec && addr.is_v6()) a.set_option(asio::ip::v6_only(true), ec);
-      if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
-      if (!ec) a.bind(tep, ec);
-      if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-      if (ec) return fail("[dns_front] listen: TCP " + text + ": " + ec.message());
+      auto listening = listen_tcp(io, tcp::endpoint(addr, hp->port));
+      if (!listening) return fail("[dns_front] listen: TCP " + text + ": " + listening.error());
+      tcp::acceptor& a = *listening;
       const std::uint16_t port = a.local_endpoint().port();
       udp::socket u(io);
       const udp::endpoint uep(addr, port);
@@ -71,6 +79,20 @@ Expected<std::shared_ptr<Listeners>> Listeners::open(const std::vector<std::stri
     if (!bound)
       return fail(
           std::string("[dns_front] listen: UDP ").append(text).append(": ").append(last_error));
+  }
+  for (const auto& text : tls_listen) {
+    auto hp = service::parse_host_port(text);
+    if (!hp) return fail("[dns_front] tls_listen: " + hp.error());
+    boost::system::error_code ec;
+    const auto addr = asio::ip::make_address(hp->host, ec);
+    if (ec) return fail("[dns_front] tls_listen: \"" + text + "\": not an IP address");
+    auto a = listen_tcp(io, tcp::endpoint(addr, hp->port));
+    if (!a) return fail("[dns_front] tls_listen: " + text + ": " + a.error());
+    const std::uint16_t port = a->local_endpoint().port();
+    const std::string where = addr.to_string();
+    out->sockets_.push_back({Transport::tls, addr.is_v6(), a->release(), where, port});
+    service::log::event(spdlog::level::info, "dns-listening",
+                        {{"transport", "tls"}, {"address", where}, {"port", port}});
   }
   return out;
 }

@@ -26,15 +26,19 @@ class Listeners {
     std::uint16_t port = 0;
   };
 
-  // One UDP and one TCP socket per "host:port" (both on the same port, also
-  // when it is 0). Logs `dns-listening` for each.
-  static Expected<std::shared_ptr<Listeners>> open(const std::vector<std::string>& listen);
+  // One UDP and one TCP socket per `listen` "host:port" (both on the same
+  // port, also when it is 0), one TCP socket (transport tls) per
+  // `tls_listen` entry. Logs `dns-listening` for each.
+  static Expected<std::shared_ptr<Listeners>> open(const std::vector<std::string>& listen,
+                                                   const std::vector<std::string>& tls_listen = {});
   ~Listeners();
 
   const std::vector<Socket>& sockets() const { return sockets_; }
 
   // Open TCP connections over every shard (for tcp_max_connections).
   std::atomic<std::int64_t> tcp_open{0};
+  // Open DoT connections, handshakes included (for tls_max_connections).
+  std::atomic<std::int64_t> tls_open{0};
 
  private:
   Listeners() = default;

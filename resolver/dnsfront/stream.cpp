@@ -8,61 +8,152 @@
 #include <boost/asio/write.hpp>
 
 #include "resolver/dnsfront/front_end.hpp"
+#include "resolver/service/log.hpp"
+#include "resolver/service/tls.hpp"
 
 namespace speerd::dnsfront {
 namespace {
 
 namespace asio = boost::asio;
+namespace log = service::log;
+using service::DnsTlsHandshake;
+using service::L;
+using service::Metric;
+
+// How long a closing TLS session waits for its close_notify to go out.
+constexpr std::chrono::milliseconds kCloseNotifyWait{1000};
 
 }  // namespace
 
-StreamSession::StreamSession(DnsFrontEnd& fe, asio::ip::tcp::socket socket)
+template <typename Socket>
+StreamSession<Socket>::StreamSession(DnsFrontEnd& fe, Socket socket)
     : fe_(fe), socket_(std::move(socket)), timer_(socket_.get_executor()) {
   boost::system::error_code ec;
-  const auto ep = socket_.remote_endpoint(ec);
+  const auto ep = tcp().remote_endpoint(ec);
   if (!ec) peer_ = ep.address();
+  if constexpr (kTls) state_ = State::handshake;
 }
 
-StreamSession::~StreamSession() {
+template <typename Socket>
+StreamSession<Socket>::~StreamSession() {
   fe_.detach(this);
 }
 
-void StreamSession::start() {
+template <typename Socket>
+void StreamSession<Socket>::start() {
   fe_.attach(this);
   if (fe_.draining()) return close();
-  read_length();
+  if constexpr (kTls) {
+    arm_timer();
+    socket_.async_handshake(asio::ssl::stream_base::server,
+                            [self = this->shared_from_this()](const boost::system::error_code& ec) {
+                              self->on_handshake(ec);
+                            });
+  } else {
+    read_length();
+  }
 }
 
-void StreamSession::arm_timer() {
+template <typename Socket>
+void StreamSession<Socket>::on_handshake(const boost::system::error_code& ec) {
+  if constexpr (kTls) {
+    // Closed first: the deadline passed (counted by the timer), or a drain.
+    if (state_ == State::closed) return;
+    timer_.cancel();
+    if (ec) {
+      fe_.shard().metrics().inc(Metric::dns_tls_handshakes, L(DnsTlsHandshake::failed));
+      log::throttled(spdlog::level::warn, log::kRefused, "dns_tls_handshake",
+                     {{"peer", peer_.to_string()},
+                      {"transport", "tls"},
+                      {"reason", "tls_handshake"},
+                      {"detail", service::handshake_failure(socket_.native_handle(), ec)}});
+      return close();
+    }
+    fe_.shard().metrics().inc(Metric::dns_tls_handshakes, L(DnsTlsHandshake::ok));
+    identity_ = service::peer_identity(socket_.native_handle());
+    if (fe_.draining()) return close_gracefully();
+    const auto c = client();
+    if (!c) return close_gracefully();
+    if (log::enabled(spdlog::level::debug)) {
+      log::event(spdlog::level::debug, log::kAccepted,
+                 {{"peer", peer_.to_string()},
+                  {"transport", "tls"},
+                  {"client", c->id},
+                  {"identity", c->matched_identity},
+                  {"shard", fe_.shard().index()}});
+    }
+    state_ = State::reading;
+    read_length();
+  } else {
+    (void)ec;
+  }
+}
+
+template <typename Socket>
+void StreamSession<Socket>::handshake_timed_out() {
+  fe_.shard().metrics().inc(Metric::dns_tls_handshakes, L(DnsTlsHandshake::timeout));
+  log::throttled(spdlog::level::warn, log::kRefused, "dns_tls_handshake_timeout",
+                 {{"peer", peer_.to_string()},
+                  {"transport", "tls"},
+                  {"reason", "handshake_timeout"},
+                  {"detail", "no complete TLS handshake in time"}});
+}
+
+template <typename Socket>
+std::optional<service::ClientRecord> StreamSession<Socket>::client() {
+  auto found = fe_.shard().directory().find(identity_);
+  std::string why;
+  if (!found) {
+    why = "client directory: " + found.error();
+  } else if (!found->record) {
+    why = "valid certificate, " + found->refusal + " [" + identity_.subject + "]";
+  } else {
+    return std::move(*found->record);
+  }
+  fe_.handler().refuse(peer_, service::DnsRefused::unknown_client, "DoT: " + why);
+  return std::nullopt;
+}
+
+template <typename Socket>
+void StreamSession<Socket>::arm_timer() {
   if (state_ == State::closed) return;
-  // Only while idle (no query in progress) or while an answer is being
-  // written; a lookup in progress has its own timeouts in the pipeline.
-  if (!(idle() || writing_)) {
+  std::chrono::milliseconds after = fe_.limits().idle;
+  if (state_ == State::handshake) {
+    after = fe_.limits().handshake;
+  } else if (!(idle() || writing_)) {
+    // Only while idle (no query in progress) or while an answer is being
+    // written; a lookup in progress has its own timeouts in the pipeline.
     timer_.cancel();
     return;
   }
-  timer_.expires_after(fe_.limits().idle);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec) self->close();
+  timer_.expires_after(after);
+  timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (self->state_ == State::handshake) self->handshake_timed_out();
+    self->close();
   });
 }
 
-void StreamSession::read_length() {
+template <typename Socket>
+void StreamSession<Socket>::read_length() {
   if (state_ != State::reading || reading_) return;
   reading_ = true;
   arm_timer();
-  asio::async_read(socket_, asio::buffer(length_),
-                   [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                     if (self->read_done(ec)) return;
-                     const std::size_t size = ldns_read_uint16(self->length_.data());
-                     self->read_message(size);
-                   });
+  asio::async_read(
+      socket_, asio::buffer(length_),
+      [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+        if (self->read_done(ec)) return;
+        const std::size_t size = ldns_read_uint16(self->length_.data());
+        self->read_message(size);
+      });
 }
 
 // After a read: true when it failed (EOF or reset) and the session stops
 // reading. Answers still due are dropped only when the write fails too.
-bool StreamSession::read_done(const boost::system::error_code& ec) {
+template <typename Socket>
+bool StreamSession<Socket>::read_done(const boost::system::error_code& ec) {
   reading_ = false;
+  if (state_ == State::closed) return true;
   if (!ec) return false;
   if (idle()) {
     close();
@@ -72,30 +163,49 @@ bool StreamSession::read_done(const boost::system::error_code& ec) {
   return true;
 }
 
-void StreamSession::read_message(std::size_t size) {
+template <typename Socket>
+void StreamSession<Socket>::read_message(std::size_t size) {
   message_.resize(size);
   reading_ = true;
-  asio::async_read(socket_, asio::buffer(message_),
-                   [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                     if (self->read_done(ec)) return;
-                     self->on_query();
-                   });
+  asio::async_read(
+      socket_, asio::buffer(message_),
+      [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+        if (self->read_done(ec)) return;
+        self->on_query();
+      });
 }
 
-void StreamSession::on_query() {
+template <typename Socket>
+void StreamSession<Socket>::on_query() {
+  std::optional<service::ClientRecord> c;
+  if constexpr (kTls) {
+    // The record as the directory has it now (scope, rate); gone or
+    // disabled: close, the answers due still go out.
+    c = client();
+    if (!c) {
+      state_ = State::finishing;
+      if (idle()) close_gracefully();
+      return;
+    }
+  }
   ++inflight_;
   ++queries_;
   timer_.cancel();
   if (queries_ >= fe_.limits().max_queries) state_ = State::finishing;
-  fe_.handler().handle(message_, peer_, Transport::tcp,
-                       [self = shared_from_this()](std::vector<std::uint8_t> bytes) {
-                         self->answered(std::move(bytes));
-                       });
+  auto reply = [self = this->shared_from_this()](std::vector<std::uint8_t> bytes) {
+    self->answered(std::move(bytes));
+  };
+  if constexpr (kTls) {
+    fe_.handler().handle_client(message_, peer_, Transport::tls, *c, std::move(reply));
+  } else {
+    fe_.handler().handle(message_, peer_, Transport::tcp, std::move(reply));
+  }
   if (state_ == State::reading && inflight_ >= fe_.limits().max_inflight) state_ = State::full;
   read_length();
 }
 
-void StreamSession::answered(std::vector<std::uint8_t> bytes) {
+template <typename Socket>
+void StreamSession<Socket>::answered(std::vector<std::uint8_t> bytes) {
   --inflight_;
   if (state_ == State::closed) return;
   if (!bytes.empty()) {
@@ -111,45 +221,92 @@ void StreamSession::answered(std::vector<std::uint8_t> bytes) {
   write_next();
 }
 
-void StreamSession::write_next() {
+template <typename Socket>
+void StreamSession<Socket>::write_next() {
   if (state_ == State::closed || writing_) return;
   if (out_.empty()) {
-    if (state_ == State::finishing && inflight_ == 0) return close();
+    if (state_ == State::finishing && inflight_ == 0) return close_gracefully();
     arm_timer();
     return;
   }
   writing_ = true;
   arm_timer();
-  asio::async_write(socket_, asio::buffer(out_.front()),
-                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                      self->writing_ = false;
-                      if (ec) return self->close();
-                      self->out_.pop_front();
-                      self->write_next();
-                    });
+  asio::async_write(
+      socket_, asio::buffer(out_.front()),
+      [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+        self->writing_ = false;
+        if (ec) return self->close();
+        if (self->state_ == State::closed) return;
+        self->out_.pop_front();
+        self->write_next();
+      });
 }
 
-void StreamSession::finish() {
+template <typename Socket>
+void StreamSession<Socket>::finish() {
   if (state_ == State::closed) return;
+  if (state_ == State::handshake) return close();
   state_ = State::finishing;
-  if (idle()) return close();
+  if (idle()) return close_gracefully();
   if (reading_) {
     // The outstanding read would start a new query: stop it by closing the
     // read side; answers due still go out.
     boost::system::error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
+    tcp().shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
   }
 }
 
-void StreamSession::close() {
+template <typename Socket>
+void StreamSession<Socket>::check_revoked(SSL_CTX* ctx) {
+  if constexpr (kTls) {
+    if (state_ == State::closed || state_ == State::handshake) return;
+    if (!service::peer_revoked(socket_.native_handle(), ctx)) return;
+    log::event(spdlog::level::warn, log::kClosed,
+               {{"peer", peer_.to_string()}, {"transport", "tls"}, {"reason", "revoked"}});
+    close();
+  } else {
+    (void)ctx;
+  }
+}
+
+template <typename Socket>
+void StreamSession<Socket>::close_gracefully() {
+  if constexpr (kTls) {
+    // close_notify only when no read or write is outstanding on the TLS
+    // stream (it would interleave with them); else as close().
+    if (state_ == State::closed || reading_ || writing_) return close();
+    state_ = State::closed;
+    out_.clear();
+    fe_.detach(this);
+    timer_.expires_after(kCloseNotifyWait);
+    timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+      if (ec) return;
+      boost::system::error_code ignored;
+      self->tcp().close(ignored);
+    });
+    socket_.async_shutdown([self = this->shared_from_this()](const boost::system::error_code&) {
+      boost::system::error_code ignored;
+      self->timer_.cancel();
+      self->tcp().close(ignored);
+    });
+  } else {
+    close();
+  }
+}
+
+template <typename Socket>
+void StreamSession<Socket>::close() {
   if (state_ == State::closed) return;
   state_ = State::closed;
   boost::system::error_code ignored;
   timer_.cancel();
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  tcp().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  tcp().close(ignored);
   out_.clear();
   fe_.detach(this);
 }
+
+template class StreamSession<TcpSocket>;
+template class StreamSession<TlsSocket>;
 
 }  // namespace speerd::dnsfront

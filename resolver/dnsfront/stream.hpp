@@ -1,42 +1,86 @@
-// One DNS TCP connection (RFC 7766): 2-byte length framing, pipelined
-// queries answered as soon as each is ready (out of order), at most
-// tcp_max_inflight in progress (the next one is read when one is answered),
-// tcp_max_queries_per_connection in all, closed after tcp_idle_timeout_ms
-// with nothing in progress or when the client stops reading its answers.
+// One DNS stream connection (RFC 7766), over TCP or over TLS (RFC 7858):
+// 2-byte length framing, pipelined queries answered as soon as each is ready
+// (out of order), at most tcp_max_inflight in progress (the next one is read
+// when one is answered), tcp_max_queries_per_connection in all, closed after
+// tcp_idle_timeout_ms with nothing in progress or when the client stops
+// reading its answers.
 //
-// States: reading (waiting for a length or a message), full (inflight at
-// the bound: nothing read), finishing (no more reads: answers still due,
-// then close), closed. One timer, re-armed lazily: it runs only while the
-// session is idle or writing.
+// One implementation for both: StreamSession<Socket> with Socket a TCP
+// socket or a TLS stream on one. What TLS adds is at the start and in who
+// asks: the handshake under tls_handshake_timeout_ms (a half-open client
+// holds its slot no longer, RFC 6404 2.1.3), then the client certificate's
+// identity mapped to a client by the shard's client directory (the API's);
+// no enabled client: the connection closes (close_notify) with no answer
+// data. Each query looks the client up again (a client disabled since is
+// closed on, like the API's 403 + close), and is answered for that client
+// with no source-prefix table.
+//
+// States: handshake (TLS only), reading (waiting for a length or a
+// message), full (inflight at the bound: nothing read), finishing (no more
+// reads: answers still due, then close), closed. One timer, re-armed lazily:
+// it runs only during the handshake and while the session is idle or writing.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include "resolver/service/client_directory.hpp"
 
 namespace speerd::dnsfront {
 
 class DnsFrontEnd;
 
-class StreamSession : public std::enable_shared_from_this<StreamSession> {
+using TcpSocket = boost::asio::ip::tcp::socket;
+using TlsSocket = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+
+// What the front end holds of a session, whatever its transport.
+class Session {
  public:
-  StreamSession(DnsFrontEnd& fe, boost::asio::ip::tcp::socket socket);
-  ~StreamSession();
+  virtual ~Session() = default;
+  // Drain: stop reading; close once the answers due are sent.
+  virtual void finish() = 0;
+  // Close now.
+  virtual void close() = 0;
+  // A reload loaded CRLs (`ctx`'s store): close when they revoke the
+  // client's certificate. TCP sessions have none.
+  virtual void check_revoked(SSL_CTX* ctx) = 0;
+  virtual bool tls() const = 0;
+};
+
+template <typename Socket>
+class StreamSession final : public Session,
+                            public std::enable_shared_from_this<StreamSession<Socket>> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Socket, TlsSocket>;
+
+  // TCP: `socket` is the accepted socket. TLS: a stream over it, with the
+  // generation's DoT context.
+  StreamSession(DnsFrontEnd& fe, Socket socket);
+  ~StreamSession() override;
 
   void start();
-  // Drain: stop reading; close once the answers due are sent.
-  void finish();
-  // Close now.
-  void close();
+  void finish() override;
+  void close() override;
+  void check_revoked(SSL_CTX* ctx) override;
+  bool tls() const override { return kTls; }
 
  private:
-  enum class State { reading, full, finishing, closed };
+  enum class State { handshake, reading, full, finishing, closed };
 
+  void on_handshake(const boost::system::error_code& ec);
+  void handshake_timed_out();
+  // TLS: the client of the certificate now, or nothing (then the
+  // connection is closed unanswered).
+  std::optional<service::ClientRecord> client();
   void read_length();
   void read_message(std::size_t size);
   bool read_done(const boost::system::error_code& ec);
@@ -44,10 +88,13 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
   void answered(std::vector<std::uint8_t> bytes);
   void write_next();
   void arm_timer();
+  // TLS: close_notify, bounded by the timer, then close.
+  void close_gracefully();
   bool idle() const { return inflight_ == 0 && out_.empty(); }
+  TcpSocket::lowest_layer_type& tcp() { return socket_.lowest_layer(); }
 
   DnsFrontEnd& fe_;
-  boost::asio::ip::tcp::socket socket_;
+  Socket socket_;
   boost::asio::ip::address peer_;
   boost::asio::steady_timer timer_;
   State state_ = State::reading;
@@ -58,6 +105,10 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
   std::deque<std::vector<std::uint8_t>> out_;  // framed answers not yet written
   std::int64_t inflight_ = 0;
   std::int64_t queries_ = 0;
+  service::CertIdentity identity_;  // TLS: the verified client certificate's
 };
+
+extern template class StreamSession<TcpSocket>;
+extern template class StreamSession<TlsSocket>;
 
 }  // namespace speerd::dnsfront

@@ -9,9 +9,9 @@
 #include <boost/beast/http/read.hpp>
 
 #include "resolver/server/http_front_end.hpp"
-#include "resolver/server/tls.hpp"
 #include "resolver/service/log.hpp"
 #include "resolver/service/shard.hpp"
+#include "resolver/service/tls.hpp"
 
 namespace speerd::server {
 using service::Admission;
@@ -19,12 +19,17 @@ using service::CertIdentity;
 using service::Closed;
 using service::ErrorCode;
 using service::Handshake;
+using service::handshake_failure;
 using service::info;
 using service::L;
 using service::Metric;
 using service::metric_table;
+using service::peer_identity;
+using service::peer_revoked;
 using service::Refused;
+using service::session_resumed;
 using service::Shard;
+using service::take_renegotiation_attempts;
 namespace log = service::log;
 namespace {
 

@@ -7,8 +7,8 @@
 #include <boost/asio/ip/network_v6.hpp>
 #include <boost/asio/post.hpp>
 
-#include "resolver/server/tls.hpp"
 #include "resolver/service/log.hpp"
+#include "resolver/service/tls.hpp"
 
 namespace speerd::server {
 using service::Admission;
@@ -83,11 +83,11 @@ Expected<std::unique_ptr<Server>> Server::start(std::shared_ptr<const ServerConf
   if (!hooks.make_service || !hooks.make_directory) {
     return fail("server: make_service and make_directory are required");
   }
-  auto tls = make_server_context(config->tls);
+  auto tls = service::make_server_contexts(*config);
   if (!tls) return fail(tls.error());
   std::unique_ptr<Server> s(new Server());
   s->hooks_ = std::move(hooks);
-  auto gen = std::make_shared<Generation>(Generation{1, config, *tls});
+  auto gen = std::make_shared<Generation>(Generation{1, config, tls->api, tls->dot});
   s->current_.with([&](auto& g) { g = gen; });
 
   std::size_t n = static_cast<std::size_t>(config->server.threads);
@@ -271,8 +271,9 @@ Expected<std::vector<std::string>> Server::reload(std::shared_ptr<const ServerCo
   };
   if (stopped_ || draining_) return failed("server is shutting down");
   const auto old = generation();
-  auto tls = reload_tls ? make_server_context(config->tls)
-                        : Expected<std::shared_ptr<asio::ssl::context>>(old->tls);
+  auto tls = reload_tls
+                 ? service::make_server_contexts(*config)
+                 : Expected<service::TlsContexts>(service::TlsContexts{old->tls, old->dot_tls});
   if (!tls) return failed(tls.error());
   auto warnings = service::restart_only_changes(*old->config, *config);
 
@@ -292,7 +293,7 @@ Expected<std::vector<std::string>> Server::reload(std::shared_ptr<const ServerCo
       services[i] = std::move(*r);
     }
   }
-  auto gen = std::make_shared<Generation>(Generation{old->number + 1, config, *tls});
+  auto gen = std::make_shared<Generation>(Generation{old->number + 1, config, tls->api, tls->dot});
   current_.with([&](auto& g) { g = gen; });
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     shards_[i]->call([&] {

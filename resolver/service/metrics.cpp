@@ -269,9 +269,18 @@ const std::vector<MetricDef>& metric_table() {
       {Metric::dns_refused,
        "speerd_dns_refused_total",
        T::counter,
-       "DNS front end: queries refused before any lookup, by reason.",
+       "DNS front end: queries refused before any lookup, by reason (unknown_client: DoT "
+       "connections of a valid certificate of no enabled client, closed unanswered).",
        {"reason"},
        {enum_name_list<DnsRefused>()}},
+      {Metric::dns_tls_handshakes,
+       "speerd_dns_tls_handshakes_total",
+       T::counter,
+       "DNS front end: DNS-over-TLS handshakes, by result (failed: no, untrusted, revoked or "
+       "unfit client certificate, or no common protocol; timeout: not complete in "
+       "tls_handshake_timeout_ms).",
+       {"result"},
+       {enum_name_list<DnsTlsHandshake>()}},
   };
   return table;
 }

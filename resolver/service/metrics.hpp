@@ -62,6 +62,7 @@ enum class Metric : std::uint8_t {
   dns_queries,         // {transport, rcode}: the DNS front end's answers
   dns_ede,             // {code}: Extended DNS Errors it sent
   dns_refused,         // {reason}
+  dns_tls_handshakes,  // {result}: DNS over TLS handshakes
   kCount
 };
 
@@ -133,8 +134,8 @@ SPEERD_ENUM_NAMES(RegexpCacheLabel, miss, "hit", "miss");
 enum class ProbeLabel : std::uint8_t { ok, failed };
 SPEERD_ENUM_NAMES(ProbeLabel, failed, "ok", "failed");
 // The DNS front end (resolver/dnsfront/): how a query came, what it got.
-enum class DnsTransport : std::uint8_t { udp, tcp };
-SPEERD_ENUM_NAMES(DnsTransport, tcp, "udp", "tcp");
+enum class DnsTransport : std::uint8_t { udp, tcp, tls };
+SPEERD_ENUM_NAMES(DnsTransport, tls, "udp", "tcp", "tls");
 enum class DnsRcode : std::uint8_t {
   noerror,
   formerr,
@@ -152,10 +153,15 @@ enum class DnsRefused : std::uint8_t {
   not_a_tree,
   out_of_scope,
   rate_limited,
-  directory_error
+  directory_error,
+  unknown_client  // DoT: a valid certificate of no enabled client (connection closed, no answer)
 };
-SPEERD_ENUM_NAMES(DnsRefused, directory_error, "unknown_source", "not_a_tree", "out_of_scope",
-                  "rate_limited", "directory_error");
+SPEERD_ENUM_NAMES(DnsRefused, unknown_client, "unknown_source", "not_a_tree", "out_of_scope",
+                  "rate_limited", "directory_error", "unknown_client");
+// DoT handshakes: completed, failed (no, untrusted, revoked or unfit client
+// certificate; no common protocol), or not done within tls_handshake_timeout_ms.
+enum class DnsTlsHandshake : std::uint8_t { ok, failed, timeout };
+SPEERD_ENUM_NAMES(DnsTlsHandshake, timeout, "ok", "failed", "timeout");
 // EDE info codes are counted as label values "0".."kDnsEdeCodes - 1".
 inline constexpr std::size_t kDnsEdeCodes = 30;
 

@@ -47,6 +47,9 @@ Expected<bool> check(const ServerConfig& c, const toml::value& root) {
     for (const auto& l : c.dns_front.listen) {
       if (auto hp = parse_host_port(l); !hp) return error("dns_front", "listen", hp.error());
     }
+    for (const auto& l : c.dns_front.tls_listen) {
+      if (auto hp = parse_host_port(l); !hp) return error("dns_front", "tls_listen", hp.error());
+    }
   }
   for (auto [key, value] : {std::pair{"soa_mname", &c.dns_front.soa_mname},
                             std::pair{"soa_rname", &c.dns_front.soa_rname}}) {
@@ -291,6 +294,25 @@ config::Table<ServerConfig> make_table() {
                      "Pipelined queries of one TCP connection in progress at once (RFC 7766 "
                      "6.2.1.1); more wait unread until an answer is sent. Answers go out as they "
                      "are ready, in any order.",
+                     {.reloadable = false}),
+          R::strings("tls_listen", [](auto& c) -> auto& { return c.dns_front.tls_listen; }, {},
+                     "DNS over TLS listeners (RFC 7858), host:port ([v6]:port); empty: no DoT. "
+                     "TLS 1.3 only, ALPN \"dot\"; the server certificate, key, client CA and CRLs "
+                     "of [tls]. A client certificate is required and names the client as in the "
+                     "API; source prefixes are not used. Framing and limits as over TCP (the tcp_* "
+                     "rows).",
+                     {.reloadable = false}),
+          R::integer("tls_max_connections",
+                     [](auto& c) -> auto& { return c.dns_front.tls_max_connections; }, 1000, 1,
+                     kMaxConnectionsCeiling,
+                     "Open DNS-over-TLS connections, all clients together (handshakes included); "
+                     "beyond it new ones are closed at accept.",
+                     {.reloadable = false}),
+          R::integer("tls_handshake_timeout_ms",
+                     [](auto& c) -> auto& { return c.dns_front.tls_handshake_timeout_ms; }, 5000,
+                     100, 60000,
+                     "A DoT connection without a complete TLS handshake after this is closed (a "
+                     "half-open client holds no slot for long, RFC 6404 2.1.3).",
                      {.reloadable = false}),
           R::integer("negative_ttl_s", [](auto& c) -> auto& { return c.dns_front.negative_ttl_s; },
                      60, 0, 86400,

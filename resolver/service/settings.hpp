@@ -91,6 +91,10 @@ struct DnsFrontSection {
   std::int64_t tcp_max_connections = 1000;
   std::int64_t tcp_max_queries_per_connection = 10000;
   std::int64_t tcp_max_inflight = 32;
+  // DNS over TLS (RFC 7858): off when empty; [tls]'s certificate, key, CA, CRLs.
+  std::vector<std::string> tls_listen;
+  std::int64_t tls_max_connections = 1000;
+  std::int64_t tls_handshake_timeout_ms = 5000;
   std::int64_t negative_ttl_s = 60;
   std::string soa_mname = "speerd.invalid.";
   std::string soa_rname = "hostmaster.speerd.invalid.";

@@ -35,7 +35,8 @@ namespace speerd::service {
 struct Generation {
   std::uint64_t number = 0;
   std::shared_ptr<const ServerConfig> config;
-  std::shared_ptr<boost::asio::ssl::context> tls;
+  std::shared_ptr<boost::asio::ssl::context> tls;      // the HTTP API's
+  std::shared_ptr<boost::asio::ssl::context> dot_tls;  // DNS over TLS's; null when not served
 };
 
 class Shard {

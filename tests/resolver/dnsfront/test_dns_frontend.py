@@ -15,12 +15,21 @@ read, so they share it. Clients, by source address:
                              e164.unsigned.example (require-secure here)
     127.0.0.3        narrow  tree e164.tree-b.example only
     127.0.0.2        (no client: unknown source)
+
+Over DNS over TLS (127.0.0.1, its own port) by client certificate, from the
+lab's PKI (tools/pki/mkpki and sbelab's extra certificates):
+
+    kamailio.crt         sbe (SAN DNS sbe-kamailio.example)
+    client-b.crt         narrow (SAN DNS sbc-b.example)
+    client-unknown.crt   valid, no client record
+    client-otherca.crt   from a CA speerd does not trust
 """
 
 import json
 import os
 import re
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -58,7 +67,9 @@ class DnsLab(sbelab.Lab):
                             "[lookup]\n", 1)
         toml += ('\n[dns_front]\nenabled = true\nlisten = ["127.0.0.1:%d", "[::1]:%d"]\n'
                  "max_udp_size = 1232\nnegative_ttl_s = 60\ntcp_idle_timeout_ms = 2000\n"
-                 "tcp_max_inflight = 8\n" % (s["dns_port"], s["dns_port6"]))
+                 "tcp_max_inflight = 8\ntls_listen = [\"127.0.0.1:%d\"]\n"
+                 "tls_handshake_timeout_ms = 1000\n" % (s["dns_port"], s["dns_port6"],
+                                                       s["dot_port"]))
         with open(self.path("speerd.toml"), "w") as f:
             f.write(toml)
 
@@ -84,7 +95,7 @@ class Answer:
         self.text = text
         m = re.search(r"status: (\w+)", text)
         self.status = m.group(1) if m else None
-        m = re.search(r";; flags: ([a-z ]*);", text)
+        m = re.search(r";; [Ff]lags: ([a-z ]*);", text)  # dig, kdig
         self.flags = set(m.group(1).split()) if m else set()
         self.ede = [(int(c), t) for c, t in re.findall(r"EDE: (\d+)[^:\n]*(?::\s*\((.*)\))?", text)]
         self.answer = self._section("ANSWER")
@@ -112,23 +123,46 @@ class Case:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60, text=True)
         return Answer(out.stdout)
 
-    def kdig(self, name, qtype="NAPTR", extra=()):
+    def kdig(self, name, qtype="NAPTR", extra=(), port="dns_port"):
         out = subprocess.run(
-            ["kdig", "@127.0.0.1", "-p", str(self.lab.state["dns_port"]), name, qtype,
+            ["kdig", "@127.0.0.1", "-p", str(self.lab.state[port]), name, qtype,
              "+retry=0", "+timeout=10"] + list(extra),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60, text=True)
+        return Answer(out.stdout)
+
+    def tls_flags(self, cert, dig=False):
+        """The flags of an authenticated DoT query: speerd's CA and name, and
+        the client certificate `cert` (None: none)."""
+        pki = self.lab.pki
+        out = ["+tls-ca=" + pki("ca.crt"), "+tls-hostname=localhost"]
+        if dig:
+            out.insert(0, "+tls")
+        if cert:
+            out += ["+tls-certfile=" + pki(cert + ".crt"), "+tls-keyfile=" + pki(cert + ".key")]
+        return out
+
+    def kdig_tls(self, name, cert, qtype="NAPTR", extra=()):
+        return self.kdig(name, qtype, self.tls_flags(cert) + list(extra), port="dot_port")
+
+    def dig_tls(self, name, cert, qtype="NAPTR", extra=()):
+        out = subprocess.run(
+            ["dig", "@127.0.0.1", "-p", str(self.lab.state["dot_port"]), name, qtype,
+             "+tries=1", "+time=10"] + self.tls_flags(cert, dig=True) + list(extra),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60, text=True)
         return Answer(out.stdout)
 
 
 def start(lab):
-    lab.create("client,narrow,narrow.example,,1000,1000,true,e164.tree-b.example,DNS only\n")
+    # narrow's certificate name is client-b.crt's SAN: the same client over
+    # UDP/TCP (by source) and over DoT (by certificate).
+    lab.create("client,narrow,sbc-b.example,,1000,1000,true,e164.tree-b.example,DNS only\n")
     for args in (["client", "update", "sbe", "--source", "127.0.0.1", "--source", "::1",
                   "--tree", "e164.example", "--tree", "e164.tree-b.example",
                   "--tree", "e164.unsigned.example"],
                  ["client", "update", "narrow", "--source", "127.0.0.3/32"]):
         sbelab.sh([lab.speerctl] + args + ["--store", lab.state["store"], "--actor", "test"])
-    port, port6 = sbelab.free_ports(2)
-    lab.state.update(dns_port=port, dns_port6=port6)
+    port, port6, dot = sbelab.free_ports(3)
+    lab.state.update(dns_port=port, dns_port6=port6, dot_port=dot)
     lab.save()
     lab.start_speerd()
 
@@ -422,6 +456,139 @@ def case_metrics(c):
     for s, b, a in zip(series, before, after):
         check(a >= b + 1, "%s: %s before, %s after" % (s, b, a))
 
+
+# --- DNS over TLS (RFC 7858) -----------------------------------------------
+
+def case_dot_kdig(c):
+    before = metric_sample(c.lab, 'speerd_dns_queries_total{transport="tls",rcode="noerror"}')
+    a = c.kdig_tls(enum_name("+12155551234"), "kamailio", extra=["+dnssec"])
+    check(a.status == "NOERROR", "kdig over DoT\n%s" % a)
+    check([r[8] for r in naptrs(a)] == ['"!^.*$!sip:alice@good.peers.example!"',
+                                        '"!^.*$!sip:alice-backup@good.peers.example!"'],
+          "the validated rules over DoT\n%s" % a)
+    check("ad" in a.flags, "secure, DO set, no AD over DoT\n%s" % a)
+    check("TLS1.3" in a.text, "kdig's TLS session is not TLS 1.3\n%s" % a)
+    after = metric_sample(c.lab, 'speerd_dns_queries_total{transport="tls",rcode="noerror"}')
+    check(after >= before + 1, "transport tls not counted: %s before, %s after" % (before, after))
+
+
+def case_dot_dig(c):
+    a = c.dig_tls(enum_name("+12155551234"), "kamailio")
+    check(a.status == "NOERROR" and len(naptrs(a)) == 2, "dig +tls\n%s" % a)
+    check("(TLS)" in a.text, "dig did not say it used TLS\n%s" % a)
+
+
+def case_dot_pipelined(c):
+    """Queries sent at once on one DoT connection (the client certificate's
+    client, sbe) are all answered, each with its own id (RFC 7766 framing
+    and pipelining over TLS, RFC 7858 3.3)."""
+    queries = [(200, enum_name("+12155551234")), (201, enum_name("+12155550000")),
+               (202, enum_name("+12155551299")),
+               (203, enum_name("+12155559999", "e164.tree-b.example."))]
+    raw = socket.create_connection(("127.0.0.1", c.lab.state["dot_port"]), timeout=20)
+    s = dot_context(c.lab).wrap_socket(raw, server_hostname="localhost")
+    msgs = b""
+    for qid, name in queries:
+        q = query_wire(qid, name)
+        msgs += struct.pack(">H", len(q)) + q
+    s.sendall(msgs)
+    got = {}
+    for _ in queries:
+        size = struct.unpack(">H", read_exact(s, 2))[0]
+        reply = read_exact(s, size)
+        got[struct.unpack(">H", reply[:2])[0]] = rcode_of(reply)
+    s.close()
+    check(got == {200: 0, 201: 3, 202: 2, 203: 0}, "ids and rcodes over DoT: %s" % got)
+
+
+def refused_connection(a):
+    return a.status is None and a.answer == []
+
+
+def handshakes(c, result):
+    return metric_sample(c.lab, 'speerd_dns_tls_handshakes_total{result="%s"}' % result)
+
+
+def case_dot_no_certificate(c):
+    before = handshakes(c, "failed")
+    a = c.kdig_tls(enum_name("+12155551234"), None)
+    check(refused_connection(a), "kdig without a client certificate got an answer\n%s" % a)
+    a = c.dig_tls(enum_name("+12155551234"), None)
+    check(refused_connection(a), "dig without a client certificate got an answer\n%s" % a)
+    check(handshakes(c, "failed") >= before + 2, "handshake failures not counted")
+
+
+def case_dot_other_ca(c):
+    before = handshakes(c, "failed")
+    a = c.kdig_tls(enum_name("+12155551234"), "client-otherca")
+    check(refused_connection(a), "a certificate from another CA got an answer\n%s" % a)
+    check(handshakes(c, "failed") >= before + 1, "handshake failure not counted")
+
+
+def case_dot_unknown_client(c):
+    """A valid certificate of no client: the handshake completes, the
+    connection closes with no answer data."""
+    series = 'speerd_dns_refused_total{reason="unknown_client"}'
+    before = metric_sample(c.lab, series)
+    a = c.kdig_tls(enum_name("+12155551234"), "client-unknown")
+    check(refused_connection(a), "a certificate of no client got an answer\n%s" % a)
+    check(metric_sample(c.lab, series) >= before + 1, "%s not counted" % series)
+
+
+def case_dot_out_of_scope(c):
+    """client-b.crt is narrow's: its scope applies over DoT as over UDP."""
+    a = c.kdig_tls(enum_name("+12155551234"), "client-b")
+    expect(a, "REFUSED", 18)
+    a = c.kdig_tls(enum_name("+12155559999", "e164.tree-b.example."), "client-b")
+    check(a.status == "NOERROR" and len(naptrs(a)) == 1, "narrow's own tree over DoT\n%s" % a)
+
+
+def dot_context(lab, cert="kamailio", alpn=("dot",), max_version=None):
+    ctx = ssl.create_default_context(cafile=lab.pki("ca.crt"))
+    ctx.load_cert_chain(lab.pki(cert + ".crt"), lab.pki(cert + ".key"))
+    if alpn:
+        ctx.set_alpn_protocols(list(alpn))
+    if max_version:
+        ctx.maximum_version = max_version
+    return ctx
+
+
+def dot_handshake(c, ctx):
+    """The TLS session speerd's DoT port agrees to, or the error."""
+    raw = socket.create_connection(("127.0.0.1", c.lab.state["dot_port"]), timeout=10)
+    try:
+        s = ctx.wrap_socket(raw, server_hostname="localhost")
+        out = (s.version(), s.selected_alpn_protocol())
+        s.close()
+        return out
+    except (ssl.SSLError, OSError) as e:
+        raw.close()
+        return e
+
+
+def case_dot_tls13_alpn(c):
+    got = dot_handshake(c, dot_context(c.lab))
+    check(got == ("TLSv1.3", "dot"), "TLS 1.3 with ALPN dot expected, got %r" % (got,))
+    got = dot_handshake(c, dot_context(c.lab, alpn=None))
+    check(got == ("TLSv1.3", None), "a client without ALPN is served, got %r" % (got,))
+    got = dot_handshake(c, dot_context(c.lab, max_version=ssl.TLSVersion.TLSv1_2))
+    check(isinstance(got, Exception), "a TLS 1.2 handshake was accepted: %r" % (got,))
+    got = dot_handshake(c, dot_context(c.lab, alpn=("h2",)))
+    check(isinstance(got, Exception), "ALPN h2 without dot was accepted: %r" % (got,))
+
+
+def case_dot_half_open(c):
+    """A client that connects and never completes its handshake is closed
+    (tls_handshake_timeout_ms), and counted."""
+    before = handshakes(c, "timeout")
+    s = socket.create_connection(("127.0.0.1", c.lab.state["dot_port"]), timeout=20)
+    try:
+        data = s.recv(1)
+    except socket.timeout:
+        data = None
+    s.close()
+    check(data == b"", "a half-open TLS client was not closed (recv gave %r)" % (data,))
+    check(handshakes(c, "timeout") >= before + 1, "handshake timeout not counted")
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 

@@ -374,3 +374,52 @@ TEST_CASE("source prefixes from the client snapshot: enabled clients, their scop
   CHECK((*t2)->find(boost::asio::ip::make_address("192.0.2.9")) == nullptr);
   REQUIRE((*t2)->find(boost::asio::ip::make_address("10.1.2.3")));
 }
+
+TEST_CASE("a DoT query is answered for its certificate's client, not by source", "[dnsfront]") {
+  // No source prefix at all: over UDP/TCP this source is unknown; over DoT
+  // the session hands the client its certificate maps to.
+  speerd::service::RateLimiter limiter;
+  speerd::service::Metrics metrics;
+  HandlerConfig config;
+  config.trees = {{"private-a", "e164.example."}, {"private-b", "e164.tree-b.example."}};
+  config.default_rate = {100, 100};
+  Handler handler(config, std::make_unique<MemorySources>(SourceTable{}), limiter, metrics);
+  const auto source = boost::asio::ip::make_address("192.0.2.1");
+  speerd::service::ClientRecord narrow;
+  narrow.id = "narrow";
+  narrow.scope.client_id = "narrow";
+  narrow.scope.trees = {"private-b"};
+
+  std::vector<std::uint8_t> got;
+  const auto keep = [&](std::vector<std::uint8_t> b) { got = std::move(b); };
+  const auto query = make_query(kEnum, LDNS_RR_TYPE_NAPTR);
+
+  handler.handle(query, source, Transport::tcp, keep);
+  {
+    Parsed p(got);
+    CHECK(ldns_pkt_get_rcode(p.p) == LDNS_RCODE_REFUSED);
+    CHECK(p.ede().empty());  // unknown source: no EDE, no data
+  }
+  handler.handle_client(query, source, Transport::tls, narrow, keep);
+  {
+    Parsed p(got);
+    CHECK(ldns_pkt_get_rcode(p.p) == LDNS_RCODE_REFUSED);
+    CHECK(p.ede() == std::vector<std::uint16_t>{18});  // the client's scope: not this tree
+  }
+  // Its own tree: past the scope check (a non-NAPTR type: NODATA, no lookup).
+  handler.handle_client(make_query("1.e164.tree-b.example.", LDNS_RR_TYPE_A), source,
+                        Transport::tls, narrow, keep);
+  {
+    Parsed p(got);
+    CHECK(ldns_pkt_get_rcode(p.p) == LDNS_RCODE_NOERROR);
+    CHECK(ldns_pkt_nscount(p.p) == 1);
+  }
+  using speerd::service::L;
+  using speerd::service::Metric;
+  const auto at = [&](Transport t, speerd::service::DnsRcode r) {
+    return metrics.value2(Metric::dns_queries, L(t), L(r));
+  };
+  CHECK(at(Transport::tls, speerd::service::DnsRcode::refused) == 1);
+  CHECK(at(Transport::tls, speerd::service::DnsRcode::noerror) == 1);
+  CHECK(at(Transport::tcp, speerd::service::DnsRcode::refused) == 1);
+}

@@ -1,4 +1,4 @@
-#include "resolver/server/tls.hpp"
+#include "resolver/service/tls.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -10,9 +10,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-namespace speerd::server {
-using service::CertIdentity;
-using service::TlsSection;
+namespace speerd::service {
 namespace {
 
 namespace ssl = boost::asio::ssl;
@@ -70,14 +68,17 @@ int verify_plain(int ok, X509_STORE_CTX* store) {
   return note_failure(ok, store);
 }
 
-// Selects http/1.1 if offered; a client that offers ALPN without it (h2
-// only) is refused with no_application_protocol.
+// Selects the profile's protocol if offered; a client that offers ALPN
+// without it (h2 only to the API, not "dot" to DoT) is refused with
+// no_application_protocol. A client that offers no ALPN is not asked.
 int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                unsigned int inlen, void*) {
-  static const unsigned char ours[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+                unsigned int inlen, void* arg) {
+  const auto* profile = static_cast<const TlsProfile*>(arg);
+  const auto* ours = reinterpret_cast<const unsigned char*>(profile->alpn_wire.data());
   unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, outlen, ours, sizeof ours, in, inlen) !=
-      OPENSSL_NPN_NEGOTIATED) {
+  if (SSL_select_next_proto(&selected, outlen, ours,
+                            static_cast<unsigned int>(profile->alpn_wire.size()), in,
+                            inlen) != OPENSSL_NPN_NEGOTIATED) {
     return SSL_TLSEXT_ERR_ALERT_FATAL;
   }
   *out = selected;
@@ -183,11 +184,12 @@ bool peer_revoked(SSL* ssl, SSL_CTX* ctx) {
   return revoked;
 }
 
-Expected<std::shared_ptr<ssl::context>> make_server_context(const TlsSection& tls) {
+Expected<std::shared_ptr<ssl::context>> make_server_context(const TlsSection& tls,
+                                                            const TlsProfile& profile) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* c = ctx->native_handle();
   ERR_clear_error();
-  const int min = tls.min_version == "1.2" ? TLS1_2_VERSION : TLS1_3_VERSION;
+  const int min = tls.min_version == "1.2" && !profile.tls13_only ? TLS1_2_VERSION : TLS1_3_VERSION;
   SSL_CTX_set_min_proto_version(c, min);
   SSL_CTX_set_options(
       c, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
@@ -218,11 +220,13 @@ Expected<std::shared_ptr<ssl::context>> make_server_context(const TlsSection& tl
   SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE,
                      tls.require_client_auth_eku ? verify_with_eku : verify_plain);
   SSL_CTX_set_verify_depth(c, kMaxClientChainDepth);
-  SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+  // The profiles are constants: the pointer outlives every context.
+  SSL_CTX_set_alpn_select_cb(c, select_alpn, const_cast<TlsProfile*>(&profile));
   SSL_CTX_set_info_callback(c, info_callback);
 
-  static const unsigned char sid_ctx[] = "speerd-api";
-  SSL_CTX_set_session_id_context(c, sid_ctx, sizeof sid_ctx - 1);
+  SSL_CTX_set_session_id_context(
+      c, reinterpret_cast<const unsigned char*>(profile.session_context.data()),
+      static_cast<unsigned int>(profile.session_context.size()));
   SSL_CTX_set_timeout(c, static_cast<long>(tls.session_lifetime_s));
   if (tls.session_tickets) {
     // Stateless tickets: no server-side cache shared (and locked) by shards.
@@ -234,6 +238,19 @@ Expected<std::shared_ptr<ssl::context>> make_server_context(const TlsSection& tl
     SSL_CTX_set_num_tickets(c, 0);
   }
   return ctx;
+}
+
+Expected<TlsContexts> make_server_contexts(const ServerConfig& config) {
+  TlsContexts out;
+  auto api = make_server_context(config.tls, kApiProfile);
+  if (!api) return fail(api.error());
+  out.api = std::move(*api);
+  if (config.dns_front.enabled && !config.dns_front.tls_listen.empty()) {
+    auto dot = make_server_context(config.tls, kDotProfile);
+    if (!dot) return fail("[dns_front] tls_listen: " + dot.error());
+    out.dot = std::move(*dot);
+  }
+  return out;
 }
 
 CertIdentity peer_identity(SSL* ssl) {
@@ -294,4 +311,4 @@ bool session_resumed(SSL* ssl) {
   return SSL_session_reused(ssl) == 1;
 }
 
-}  // namespace speerd::server
+}  // namespace speerd::service
