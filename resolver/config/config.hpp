@@ -21,6 +21,7 @@
 #include "enum/names.hpp"
 #include "resolver/config/settings_table.hpp"
 #include "resolver/dns/unbound_client.hpp"
+#include "sed-store/crosscheck.hpp"
 
 namespace speerd::config {
 
@@ -30,13 +31,11 @@ enum class TreePolicy {
 };
 SPEERD_ENUM_NAMES(TreePolicy, allow_insecure, "require-secure", "allow-insecure");
 
-// How a DNS answer is checked against the SED store (ARCHITECTURE.md, "The store check").
-enum class StorePolicy {
-  strict,               // a mismatch rejects
-  advisory,             // a mismatch is flagged and routed
-  store_authoritative,  // provisioned SED answers without DNS
-};
-SPEERD_ENUM_NAMES(StorePolicy, store_authoritative, "strict", "advisory", "store-authoritative");
+// How a DNS answer is checked against the SED store (ARCHITECTURE.md, "The
+// store check"): the cross-check's own policy (strict: a mismatch rejects;
+// advisory: it is flagged and routed; store_authoritative: provisioned SED
+// answers without DNS), one enum with one name table.
+using StorePolicy = store::crosscheck::Policy;
 
 struct TreeConfig {
   std::string name;    // short name, used in client scopes and responses

@@ -76,7 +76,6 @@ TEST_CASE("every name table names each value once and parses back to it", "[hous
   check_table<store::crosscheck::Disposition>("store::crosscheck::Disposition");
   check_table<luf::RuleKind>("luf::RuleKind");
   check_table<config::TreePolicy>("config::TreePolicy");
-  check_table<config::StorePolicy>("config::StorePolicy");
 }
 
 TEST_CASE("the names are the text speerd already printed", "[house]") {
