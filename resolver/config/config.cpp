@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
-#include <iterator>
 #include <optional>
 #include <sstream>
 
@@ -383,9 +382,11 @@ Expected<std::string> read_config_file(const std::filesystem::path& file) {
     return fail(file.string() + ": no such configuration file");
   }
   std::ifstream in(file, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.eof() || in.bad()) return fail(file.string() + ": cannot be read");
-  return text;
+  if (!in.is_open()) return fail(file.string() + ": cannot be opened");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad() || text.bad()) return fail(file.string() + ": cannot be read");
+  return std::move(text).str();
 }
 
 Expected<toml::value> parse_toml(const std::string& text, const std::string& name) {
