@@ -40,20 +40,35 @@ Listeners::~Listeners() {
   }
 }
 
+namespace {
+
+// A [dns_front] listen or tls_listen entry ("host:port", "[v6]:port") as an
+// endpoint; the error names the key and the entry.
+Expected<tcp::endpoint> listen_endpoint(const char* key, const std::string& text) {
+  auto hp = service::parse_host_port(text);
+  if (!hp) return fail(std::string("[dns_front] ") + key + ": " + hp.error());
+  boost::system::error_code ec;
+  const auto addr = asio::ip::make_address(hp->host, ec);
+  if (ec) return fail(std::string("[dns_front] ") + key + ": \"" + text + "\": not an IP address");
+  return tcp::endpoint(addr, hp->port);
+}
+
+}  // namespace
+
 Expected<std::shared_ptr<Listeners>> Listeners::open(const std::vector<std::string>& listen,
                                                      const std::vector<std::string>& tls_listen) {
   std::shared_ptr<Listeners> out(new Listeners());
   asio::io_context io;
   for (const auto& text : listen) {
-    auto hp = service::parse_host_port(text);
-    if (!hp) return fail("[dns_front] listen: " + hp.error());
+    auto ep = listen_endpoint("listen", text);
+    if (!ep) return fail(ep.error());
+    const auto addr = ep->address();
+    const std::uint16_t wanted = ep->port();
     boost::system::error_code ec;
-    const auto addr = asio::ip::make_address(hp->host, ec);
-    if (ec) return fail("[dns_front] listen: \"" + text + "\": not an IP address");
     std::string last_error;
     bool bound = false;
     for (int attempt = 0; attempt < kPortTries && !bound; ++attempt) {
-      auto listening = listen_tcp(io, tcp::endpoint(addr, hp->port));
+      auto listening = listen_tcp(io, tcp::endpoint(addr, wanted));
       if (!listening) return fail("[dns_front] listen: TCP " + text + ": " + listening.error());
       tcp::acceptor& a = *listening;
       const std::uint16_t port = a.local_endpoint().port();
@@ -64,7 +79,7 @@ Expected<std::shared_ptr<Listeners>> Listeners::open(const std::vector<std::stri
       if (!ec) u.bind(uep, ec);
       if (ec) {
         last_error = ec.message();
-        if (hp->port != 0) break;
+        if (wanted != 0) break;
         continue;  // port 0: try another pick
       }
       const std::string where = addr.to_string();
@@ -81,12 +96,10 @@ Expected<std::shared_ptr<Listeners>> Listeners::open(const std::vector<std::stri
           std::string("[dns_front] listen: UDP ").append(text).append(": ").append(last_error));
   }
   for (const auto& text : tls_listen) {
-    auto hp = service::parse_host_port(text);
-    if (!hp) return fail("[dns_front] tls_listen: " + hp.error());
-    boost::system::error_code ec;
-    const auto addr = asio::ip::make_address(hp->host, ec);
-    if (ec) return fail("[dns_front] tls_listen: \"" + text + "\": not an IP address");
-    auto a = listen_tcp(io, tcp::endpoint(addr, hp->port));
+    auto ep = listen_endpoint("tls_listen", text);
+    if (!ep) return fail(ep.error());
+    const auto addr = ep->address();
+    auto a = listen_tcp(io, *ep);
     if (!a) return fail("[dns_front] tls_listen: " + text + ": " + a.error());
     const std::uint16_t port = a->local_endpoint().port();
     const std::string where = addr.to_string();
