@@ -68,7 +68,10 @@ int run(const std::string& command_line) {
 }
 
 DaemonProcess::DaemonProcess(const std::string& name, const std::string& extra_server_toml) {
-  dir = env("SPEERD_BINARY_DIR") + "/tests/server/daemon-" + name;
+  // The PostgreSQL registration of a test (ALSO_POSTGRES) may run beside the
+  // SQLite one: each gets its own folder (and PKI), never the other's.
+  dir = env("SPEERD_BINARY_DIR") + "/tests/server/daemon-" + name +
+        (store_backend() == "postgres" ? "-pg" : "");
   fs::remove_all(dir);
   fs::create_directories(dir);
   // Its own PKI (tools/pki/mkpki), for the pki() paths of this process.
