@@ -33,6 +33,32 @@ bool known_scheme(const std::string& uri) {
          uri.rfind("postgres://", 0) == 0;
 }
 
+// One row per configured authoritative server (stub zone and address, as
+// configured): the health prober's last verdict, its failures in a row and
+// the last probe's round trip. speerd_upstream_servers counts them.
+std::string upstream_server_rows(const std::vector<dns::ServerHealth>& servers) {
+  using service::MetricType;
+  using service::RuntimeRow;
+  std::vector<RuntimeRow> up, failing, rtt;
+  for (const auto& s : servers) {
+    const std::vector<std::pair<std::string_view, std::string>> labels{{"zone", s.zone},
+                                                                       {"server", s.server}};
+    up.push_back({labels, s.up ? 1.0 : 0.0});
+    failing.push_back({labels, static_cast<double>(s.consecutive_failures)});
+    rtt.push_back({labels, s.last_rtt_ms / 1000.0});
+  }
+  return service::render_family("speerd_upstream_server_up", MetricType::gauge,
+                                "1 when the configured authoritative server answered its last "
+                                "health probe, else 0 (also 0 before the first probe).",
+                                up) +
+         service::render_family("speerd_upstream_server_consecutive_failures", MetricType::gauge,
+                                "Health probes of this server that failed in a row (0 after an "
+                                "answer).",
+                                failing) +
+         service::render_family("speerd_upstream_server_rtt_seconds", MetricType::gauge,
+                                "Round trip of this server's last answered health probe.", rtt);
+}
+
 }  // namespace
 
 std::size_t anchor_count(const config::ResolverConfig& r) {
@@ -125,6 +151,9 @@ Expected<std::unique_ptr<Runtime>> Runtime::start(boost::asio::io_context& io,
         std::make_unique<service::SnapshotDirectory>(snapshot));
   };
   hooks.metrics.push_back(&rt->store_metrics_);
+  hooks.more_metrics = [servers = rt->servers_] {
+    return upstream_server_rows(servers->with([](const auto& v) { return v; }));
+  };
   if (cfg->server.dns_front.enabled) {
     auto listeners =
         dnsfront::Listeners::open(cfg->server.dns_front.listen, cfg->server.dns_front.tls_listen);
@@ -375,6 +404,7 @@ void Runtime::publish_health() {
     why = "a stub zone has no server answering: " + why;
   }
   upstream_->with([&](auto& s) { s = why; });
+  servers_->with([&](auto& v) { v = prober_->servers(); });
   publish_store_health();
   if (anchors_pending_ && std::chrono::steady_clock::now() >= anchor_retry_at_) {
     apply_store_anchors();

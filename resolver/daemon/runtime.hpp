@@ -109,6 +109,10 @@ class Runtime {
   // Shared with the admin thread's readiness checks: the prober's verdict,
   // published by the main thread ("" = reachable, else why not).
   std::shared_ptr<Guarded<std::string>> upstream_;
+  // The prober's per-server view as last published, for /metrics' per-server
+  // rows (the admin thread renders them).
+  std::shared_ptr<Guarded<std::vector<dns::ServerHealth>>> servers_ =
+      std::make_shared<Guarded<std::vector<dns::ServerHealth>>>();
   std::shared_ptr<Guarded<std::shared_ptr<const Config>>> ready_cfg_;
   // Each shard's pipeline, to drop its cache when the store changes.
   std::shared_ptr<Guarded<std::vector<std::weak_ptr<ShardPipeline>>>> pipelines_;

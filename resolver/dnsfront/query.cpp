@@ -51,20 +51,6 @@ std::optional<Question> question_of(const ldns_pkt* p) {
 
 }  // namespace
 
-std::string_view to_string(Refusal r) {
-  switch (r) {
-    case Refusal::drop:
-      return "drop";
-    case Refusal::formerr:
-      return "formerr";
-    case Refusal::notimp:
-      return "notimp";
-    case Refusal::badvers:
-      return "badvers";
-  }
-  return "drop";
-}
-
 Checked check_query(std::span<const std::uint8_t> wire) {
   if (wire.size() < LDNS_HEADER_SIZE) return reject(Refusal::drop, wire, "shorter than a header");
   if (LDNS_QR_WIRE(wire.data()) != 0) return reject(Refusal::drop, wire, "a response (QR=1)");

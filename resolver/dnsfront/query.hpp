@@ -16,6 +16,8 @@
 #include <string>
 #include <variant>
 
+#include "enum/names.hpp"
+
 namespace speerd::dnsfront {
 
 struct Question {
@@ -41,6 +43,7 @@ enum class Refusal {
   notimp,   // NOTIMP
   badvers,  // BADVERS (extended rcode 16)
 };
+SPEERD_ENUM_NAMES(Refusal, badvers, "drop", "formerr", "notimp", "badvers");
 
 struct Rejected {
   Refusal refusal = Refusal::drop;
@@ -56,6 +59,8 @@ using Checked = std::variant<Query, Rejected>;
 
 Checked check_query(std::span<const std::uint8_t> wire);
 
-std::string_view to_string(Refusal r);
+inline std::string_view to_string(Refusal r) {
+  return enum_name(r);
+}
 
 }  // namespace speerd::dnsfront

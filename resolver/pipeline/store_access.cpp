@@ -4,20 +4,6 @@
 
 namespace speerd::pipeline {
 
-std::string_view to_string(StoreFailure f) {
-  switch (f) {
-    case StoreFailure::timeout:
-      return "timeout";
-    case StoreFailure::unavailable:
-      return "unavailable";
-    case StoreFailure::overload:
-      return "overload";
-    case StoreFailure::error:
-      return "error";
-  }
-  return "error";
-}
-
 namespace {
 
 template <typename T>

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "enum/expected.hpp"
+#include "enum/names.hpp"
 #include "sed-store/model.hpp"
 
 namespace speerd::store {
@@ -28,8 +29,11 @@ namespace speerd::pipeline {
 // reconnecting), the store threads' queue is full, or the store answered
 // with an error.
 enum class StoreFailure : std::uint8_t { timeout, unavailable, overload, error };
+SPEERD_ENUM_NAMES(StoreFailure, error, "timeout", "unavailable", "overload", "error");
 
-std::string_view to_string(StoreFailure f);
+inline std::string_view to_string(StoreFailure f) {
+  return enum_name(f);
+}
 
 struct StoreError {
   StoreFailure kind = StoreFailure::error;

@@ -246,6 +246,8 @@ void Api::count_pipeline() {
   put(Metric::pipeline, L(P::routed), c.pipeline.routed);
   put(Metric::pipeline, L(P::rejected), c.pipeline.rejected);
   put(Metric::pipeline, L(P::store_error), c.pipeline.store_errors);
+  put(Metric::pipeline, L(P::degraded), c.pipeline.degraded);
+  put(Metric::pipeline, L(P::invalidated), c.pipeline.invalidated);
   using R = service::ResultCacheLabel;
   put(Metric::result_cache_entries, 0, c.cache_entries);
   put(Metric::result_cache, L(R::hit), c.cache.hits);
@@ -254,6 +256,7 @@ void Api::count_pipeline() {
   put(Metric::result_cache, L(R::insert), c.cache.inserts);
   put(Metric::result_cache, L(R::eviction), c.cache.evictions);
   put(Metric::result_cache, L(R::refused), c.cache.refused);
+  put(Metric::result_cache, L(R::invalidated), c.cache.invalidated);
   put(Metric::regexp_cache_entries, 0, c.regexps.entries);
   put(Metric::regexp_cache, L(service::RegexpCacheLabel::hit), c.regexps.hits);
   put(Metric::regexp_cache, L(service::RegexpCacheLabel::miss), c.regexps.misses);

@@ -371,7 +371,9 @@ std::string Server::metrics_text() const {
   all.push_back(&control_metrics_);
   for (const auto& s : shards_) all.push_back(&s->metrics());
   all.insert(all.end(), hooks_.metrics.begin(), hooks_.metrics.end());
-  return render_metrics(all);
+  auto text = render_metrics(all);
+  if (hooks_.more_metrics) text += hooks_.more_metrics();
+  return text;
 }
 
 std::pair<bool, nlohmann::json> Server::readiness() {

@@ -75,6 +75,10 @@ struct ServerHooks {
   // More figures for /metrics (written from any thread; they must outlive
   // the server): the daemon's store threads and store watcher.
   std::vector<const service::Metrics*> metrics;
+  // More families in exposition text, rendered at each scrape on the admin
+  // thread (service::render_family): those whose label values are known only
+  // at run time, e.g. one row per configured upstream server.
+  std::function<std::string()> more_metrics;
 };
 
 class Server {

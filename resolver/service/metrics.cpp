@@ -141,7 +141,10 @@ const std::vector<MetricDef>& metric_table() {
        T::counter,
        "Pipeline: lookups taken (lookup), sent to DNS (resolution), joined to an identical one in "
        "flight (joined), answered stale (stale_served), routed, rejected, store queries failed "
-       "(store_error). Counts of the pipelines serving now (a reload's new pipeline starts at 0).",
+       "(store_error), answered without the store's word (degraded: store-unavailable errors, "
+       "not-checked DNS answers, cached answers served stale because the store failed), cached "
+       "answers and failures a store change dropped (invalidated). Counts of the pipelines "
+       "serving now (a reload's new pipeline starts at 0).",
        {"event"},
        {enum_name_list<PipelineLabel>()}},
       {Metric::result_cache_entries,
@@ -153,7 +156,8 @@ const std::vector<MetricDef>& metric_table() {
        "speerd_result_cache_events_total",
        T::counter,
        "Result cache: hits, misses, stale hits, inserts, evictions (LRU bound), results refused "
-       "(never cached: bogus, indeterminate). Counts of the pipelines serving now.",
+       "(never cached: bogus, indeterminate), results a store change dropped (invalidated). "
+       "Counts of the pipelines serving now.",
        {"event"},
        {enum_name_list<ResultCacheLabel>()}},
       {Metric::regexp_cache_entries,
@@ -344,6 +348,22 @@ std::string format_double(double v) {
   return buf;
 }
 
+std::string escape_label_value(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (const char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string labels_text(const MetricDef& d, std::size_t combo, const std::string& extra = {}) {
   std::string out;
   std::size_t rest = combo;
@@ -374,11 +394,8 @@ std::string render_metrics(const std::vector<const Metrics*>& all) {
   const Metrics& layout = *all.front();
   for (std::size_t f = 0; f < table.size(); ++f) {
     const auto& d = table[f];
-    const char* type = d.type == MetricType::counter ? "counter"
-                       : d.type == MetricType::gauge ? "gauge"
-                                                     : "histogram";
     out << "# HELP " << d.name << ' ' << d.help << '\n';
-    out << "# TYPE " << d.name << ' ' << type << '\n';
+    out << "# TYPE " << d.name << ' ' << enum_name(d.type) << '\n';
     const std::size_t combos = label_combinations(d);
     if (d.type != MetricType::histogram) {
       for (std::size_t c = 0; c < combos; ++c) {
@@ -401,6 +418,22 @@ std::string render_metrics(const std::vector<const Metrics*>& all) {
           << format_double(static_cast<double>(sum(base + b.size() + 1)) / 1e9) << '\n';
       out << d.name << "_count" << labels_text(d, c) << ' ' << sum(base + b.size() + 2) << '\n';
     }
+  }
+  return out.str();
+}
+
+std::string render_family(std::string_view name, MetricType type, std::string_view help,
+                          const std::vector<RuntimeRow>& rows) {
+  std::ostringstream out;
+  out << "# HELP " << name << ' ' << help << '\n';
+  out << "# TYPE " << name << ' ' << enum_name(type) << '\n';
+  for (const auto& r : rows) {
+    out << name;
+    for (std::size_t i = 0; i < r.labels.size(); ++i) {
+      out << (i == 0 ? "{" : ",") << r.labels[i].first << "=\""
+          << escape_label_value(r.labels[i].second) << '"';
+    }
+    out << (r.labels.empty() ? "" : "}") << ' ' << format_double(r.value) << '\n';
   }
   return out.str();
 }

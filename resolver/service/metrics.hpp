@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "enum/names.hpp"
@@ -19,6 +20,7 @@
 namespace speerd::service {
 
 enum class MetricType { counter, gauge, histogram };
+SPEERD_ENUM_NAMES(MetricType, histogram, "counter", "gauge", "histogram");
 
 // Families, in table order.
 enum class Metric : std::uint8_t {
@@ -122,13 +124,23 @@ enum class PipelineLabel : std::uint8_t {
   stale_served,
   routed,
   rejected,
-  store_error
+  store_error,
+  degraded,
+  invalidated
 };
-SPEERD_ENUM_NAMES(PipelineLabel, store_error, "lookup", "resolution", "joined", "stale_served",
-                  "routed", "rejected", "store_error");
-enum class ResultCacheLabel : std::uint8_t { hit, miss, stale_hit, insert, eviction, refused };
-SPEERD_ENUM_NAMES(ResultCacheLabel, refused, "hit", "miss", "stale_hit", "insert", "eviction",
-                  "refused");
+SPEERD_ENUM_NAMES(PipelineLabel, invalidated, "lookup", "resolution", "joined", "stale_served",
+                  "routed", "rejected", "store_error", "degraded", "invalidated");
+enum class ResultCacheLabel : std::uint8_t {
+  hit,
+  miss,
+  stale_hit,
+  insert,
+  eviction,
+  refused,
+  invalidated
+};
+SPEERD_ENUM_NAMES(ResultCacheLabel, invalidated, "hit", "miss", "stale_hit", "insert", "eviction",
+                  "refused", "invalidated");
 enum class RegexpCacheLabel : std::uint8_t { hit, miss };
 SPEERD_ENUM_NAMES(RegexpCacheLabel, miss, "hit", "miss");
 enum class ProbeLabel : std::uint8_t { ok, failed };
@@ -202,6 +214,16 @@ class Metrics {
 
 // Prometheus text exposition (version 0.0.4) of the sum of `all`.
 std::string render_metrics(const std::vector<const Metrics*>& all);
+
+// A family whose label values are known only at run time (one row per
+// configured upstream server), rendered beside the table's families. Label
+// values are escaped as the exposition format wants (\\, \", \n).
+struct RuntimeRow {
+  std::vector<std::pair<std::string_view, std::string>> labels;
+  double value = 0;
+};
+std::string render_family(std::string_view name, MetricType type, std::string_view help,
+                          const std::vector<RuntimeRow>& rows);
 
 template <typename E>
 constexpr std::size_t L(E e) {

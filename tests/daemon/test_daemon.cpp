@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -173,6 +174,26 @@ TEST_CASE("daemon: a lookup over mTLS gives what the pipeline gives in-process")
   auto [ms, metrics] = http_get(d.admin_port, "/metrics");
   CHECK(metrics.find("speerd_dnssec_outcomes_total{state=\"bogus\"} 1") != std::string::npos);
   CHECK(metrics.find("speerd_upstream_servers{state=\"up\"}") != std::string::npos);
+  // One row per configured server: every server of the testbed is up, with
+  // no failure in a row and a measured round trip.
+  std::istringstream rows(metrics);
+  std::string line;
+  int up_rows = 0, rtt_rows = 0;
+  while (std::getline(rows, line)) {
+    INFO(line);
+    if (line.rfind("speerd_upstream_server_up{zone=\"", 0) == 0) {
+      ++up_rows;
+      CHECK(line.find("server=\"") != std::string::npos);
+      CHECK(line.substr(line.size() - 2) == " 1");
+    } else if (line.rfind("speerd_upstream_server_consecutive_failures{", 0) == 0) {
+      CHECK(line.substr(line.size() - 2) == " 0");
+    } else if (line.rfind("speerd_upstream_server_rtt_seconds{", 0) == 0) {
+      ++rtt_rows;
+      CHECK(std::stod(line.substr(line.rfind(' ') + 1)) > 0);
+    }
+  }
+  CHECK(up_rows >= 1);
+  CHECK(rtt_rows == up_rows);
 }
 
 TEST_CASE("daemon: every API answer carries the store's cross-check for its client") {

@@ -47,6 +47,8 @@ TEST_CASE("store outage: cached answers, known clients' new connections, advisor
     CHECK(r->json()["store"]["check"] == "not-checked");
     CHECK(r->json()["store"]["detail"].get<std::string>().find("SED store") != std::string::npos);
   }
+  // That answer was given without the store's word: counted as degraded.
+  CHECK(n.metric("speerd_pipeline_events_total{event=\"degraded\"}") >= 1);
   // A client added on the primary meanwhile is not known yet: refused.
   REQUIRE(ctl(n.d, n.primary, "client add sbc-new --cert-name stranger.example --tree e164.example")
               .first == 0);
@@ -230,4 +232,8 @@ TEST_CASE("a one-row provisioning change leaves unrelated cached answers in plac
   INFO(changed->body);
   CHECK(changed->json()["cached"] == false);
   CHECK(changed->json()["store"]["check"] != "no-record");
+  // The pipeline's own count of it (exported with the shard's next answer).
+  CHECK(metric("speerd_result_cache_events_total{event=\"invalidated\"}") == 1);
+  CHECK(metric("speerd_pipeline_events_total{event=\"invalidated\"}") == 1);
+  CHECK(metric("speerd_pipeline_events_total{event=\"degraded\"}") == 0);
 }
