@@ -20,7 +20,7 @@ bool all_secure(const LookupResult& r) {
 }
 
 Ede ede_of(std::uint16_t code, const LookupResult& r) {
-  std::string text = r.code;
+  std::string text(model::to_string(r.code));
   if (!r.reason.empty()) text += ": " + r.reason;
   if (text.size() > kMaxExtraText) text.resize(kMaxExtraText);
   // EXTRA-TEXT is UTF-8 (RFC 8914 2): anything outside printable ASCII goes.
@@ -76,7 +76,7 @@ Reply reply_for(const Query& q, const std::string& apex, const LookupResult& r,
     if (r.stale) out.ede = ede_of(ede::kStaleAnswer, r);
     return out;
   }
-  const std::string& code = r.code;
+  const model::Reason code = r.code;
   if (code == reason::kNotFound || code == reason::kNoUsableRecord) {
     Reply out;
     out.ra = true;

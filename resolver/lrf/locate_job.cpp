@@ -205,7 +205,7 @@ void LocateJob::on_answer(const Key& key, dns::Answer a) {
   maybe_finish();
 }
 
-void LocateJob::fatal(std::string code, std::string why) {
+void LocateJob::fatal(model::Reason code, std::string why) {
   if (!fatal_) fatal_.emplace(std::move(code), std::move(why));
 }
 

@@ -76,7 +76,7 @@ class LocateJob : public std::enable_shared_from_this<LocateJob> {
   void take_additional(const dns::Answer& a, const std::string& srv_name,
                        const std::vector<SrvRecord>& records);
   void request_host(const std::string& host);
-  void fatal(std::string code, std::string why);
+  void fatal(model::Reason code, std::string why);
   void fatal_from(const dns::Answer& a, const std::string& what);
   void note(std::string n) { notes_.push_back(std::move(n)); }
   bool supported(Transport t) const {
@@ -112,7 +112,7 @@ class LocateJob : public std::enable_shared_from_this<LocateJob> {
   std::size_t outstanding_ = 0;
   std::size_t srv_outstanding_ = 0;
   bool finished_ = false;
-  std::optional<std::pair<std::string, std::string>> fatal_;  // (code, reason)
+  std::optional<std::pair<model::Reason, std::string>> fatal_;  // (code, reason)
   std::vector<model::Target> direct_targets_;                 // numeric host
 };
 

@@ -76,7 +76,7 @@ struct LocateResult {
   // validation result); kNoUsableRecord (records exist but none is usable for this
   // URI: sips: without TLS, unsupported transports, SRV target "."); kNoTargets (no
   // address found); kInsecureNotAllowed (apply_insecure_policy).
-  std::string code = model::reason::kNoTargets;
+  model::Reason code = model::reason::kNoTargets;
   std::string reason;                  // human-readable; for a reject, the first cause
   std::string uri;                     // the URI as given
   std::vector<model::Target> targets;  // in the order to try them

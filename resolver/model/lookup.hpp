@@ -41,22 +41,46 @@ struct Target {
   dns::Outcome outcome;  // weakest outcome of the steps that produced this target
 };
 
-// Stable machine-readable reason codes (also the API's error codes).
+// Stable machine-readable reason codes (also the API's error codes): the
+// enum, its text (the JSON "code", unchanged), and the k* names the code
+// has always used for them.
+enum class Reason : std::uint8_t {
+  routed,
+  not_found,  // also used for "not allowed" (same answer)
+  dnssec_bogus,
+  insecure_not_allowed,
+  indeterminate,
+  no_usable_record,
+  no_targets,
+  store_mismatch,
+  upstream_failure,
+  bad_input,
+  bad_number,  // not readable as E.164
+  // The store policy needs the SED store, which failed (issue 12): the API
+  // answers 503 with Retry-After.
+  store_unavailable,
+};
+SPEERD_ENUM_NAMES(Reason, store_unavailable, "routed", "not-found", "dnssec-bogus",
+                  "insecure-not-allowed", "dnssec-indeterminate", "no-usable-record", "no-targets",
+                  "store-mismatch", "upstream-failure", "bad-input", "bad-number",
+                  "store-unavailable");
+inline std::string_view to_string(Reason r) {
+  return enum_name(r);
+}
+
 namespace reason {
-inline constexpr const char* kRouted = "routed";
-inline constexpr const char* kNotFound = "not-found";  // also used for "not allowed" (same answer)
-inline constexpr const char* kDnssecBogus = "dnssec-bogus";
-inline constexpr const char* kInsecureNotAllowed = "insecure-not-allowed";
-inline constexpr const char* kIndeterminate = "dnssec-indeterminate";
-inline constexpr const char* kNoUsableRecord = "no-usable-record";
-inline constexpr const char* kNoTargets = "no-targets";
-inline constexpr const char* kStoreMismatch = "store-mismatch";
-inline constexpr const char* kUpstreamFailure = "upstream-failure";
-inline constexpr const char* kBadInput = "bad-input";
-inline constexpr const char* kBadNumber = "bad-number";  // not readable as E.164
-// The store policy needs the SED store, which failed (issue 12): the API
-// answers 503 with Retry-After.
-inline constexpr const char* kStoreUnavailable = "store-unavailable";
+inline constexpr Reason kRouted = Reason::routed;
+inline constexpr Reason kNotFound = Reason::not_found;
+inline constexpr Reason kDnssecBogus = Reason::dnssec_bogus;
+inline constexpr Reason kInsecureNotAllowed = Reason::insecure_not_allowed;
+inline constexpr Reason kIndeterminate = Reason::indeterminate;
+inline constexpr Reason kNoUsableRecord = Reason::no_usable_record;
+inline constexpr Reason kNoTargets = Reason::no_targets;
+inline constexpr Reason kStoreMismatch = Reason::store_mismatch;
+inline constexpr Reason kUpstreamFailure = Reason::upstream_failure;
+inline constexpr Reason kBadInput = Reason::bad_input;
+inline constexpr Reason kBadNumber = Reason::bad_number;
+inline constexpr Reason kStoreUnavailable = Reason::store_unavailable;
 }  // namespace reason
 
 }  // namespace speerd::model

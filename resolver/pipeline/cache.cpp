@@ -31,7 +31,7 @@ ResultCache::ResultCache(config::CacheSettings settings, Clock clock)
 
 std::size_t ResultCache::footprint(const std::string& key, const LookupResult& r) {
   std::size_t n = kEntryOverhead + sizeof(LookupResult) + 2 * str_bytes(key);
-  n += r.code.capacity() + r.reason.capacity() + r.number.capacity() + r.tree.capacity() +
+  n += r.reason.capacity() + r.number.capacity() + r.tree.capacity() +
        r.uri.capacity() + outcome_bytes(r.outcome) + r.store.record_id.capacity() +
        r.store.detail.capacity();
   for (const auto& u : r.uris) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,7 @@ struct Pipeline::Flight {
   std::string matched_identifier;
   LookupResult result;
   luf::LufResult luf;
-  std::string first_failure_code;
+  std::optional<model::Reason> first_failure_code;
   std::string first_failure_reason;
   dns::Outcome first_failure_outcome;
   bool from_store = false;  // store-authoritative: the URIs came from the SED store

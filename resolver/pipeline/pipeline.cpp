@@ -27,7 +27,7 @@ constexpr const char* kNumberForm =
     "number must be E.164: '+', the country code and the number, 1 to 15 digits in all "
     "(e.g. +12155551234)";
 
-ResultPtr bad_input(std::string what, const char* code = reason::kBadInput) {
+ResultPtr bad_input(std::string what, model::Reason code = reason::kBadInput) {
   auto r = std::make_shared<LookupResult>();
   r->verdict = Verdict::reject;
   r->code = code;
@@ -50,7 +50,7 @@ ResultPtr no_access(const ClientScope& scope, std::string number) {
   return r;
 }
 
-const char* luf_code(luf::LufStatus s) {
+model::Reason luf_code(luf::LufStatus s) {
   switch (s) {
     case luf::LufStatus::found:
       return reason::kRouted;
@@ -235,7 +235,7 @@ void Pipeline::locate_uris(const std::shared_ptr<Flight>& f, std::size_t i) {
   if (i >= r.uris.size()) {
     // No URI has usable targets: reject with the first URI's reason.
     r.verdict = Verdict::reject;
-    r.code = f->first_failure_code.empty() ? reason::kNoTargets : f->first_failure_code;
+    r.code = f->first_failure_code.value_or(reason::kNoTargets);
     r.reason =
         f->first_failure_reason.empty() ? "no URI has usable targets" : f->first_failure_reason;
     r.outcome = dns::weakest(f->luf.outcome, f->first_failure_outcome);
@@ -283,8 +283,8 @@ void Pipeline::locate_uri(const std::shared_ptr<Flight>& f, std::size_t i) {
       cross_check(*f);
       return finish(f->key, std::move(r), false);
     }
-    u.status = lr.code + ": " + lr.reason;
-    if (f->first_failure_code.empty()) {
+    u.status = std::string(to_string(lr.code)) + ": " + lr.reason;
+    if (!f->first_failure_code) {
       // A URI from ENUM (or the SED) that the LRF cannot use (a tel: URI,
       // say) is not the client's bad input: no targets.
       f->first_failure_code = lr.code == reason::kBadInput ? reason::kNoTargets : lr.code;
@@ -349,7 +349,7 @@ void Pipeline::locate_route(const std::shared_ptr<Flight>& f, const std::string&
     UriResult u;
     u.uri = lr.uri;
     u.targets = r.targets;
-    u.status = lr.routable() ? "used" : lr.code + ": " + lr.reason;
+    u.status = lr.routable() ? "used" : std::string(to_string(lr.code)) + ": " + lr.reason;
     r.uris.push_back(std::move(u));
     const bool negative = r.code == reason::kNotFound;
     f->result = std::move(r);

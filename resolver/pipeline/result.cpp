@@ -43,7 +43,7 @@ nlohmann::json to_json(const Step& s, JsonForm form) {
 nlohmann::json to_json(const LookupResult& r, JsonForm form) {
   nlohmann::json j;
   j["verdict"] = to_string(r.verdict);
-  j["code"] = r.code;
+  j["code"] = to_string(r.code);
   j["reason"] = r.reason;
   if (!r.number.empty()) j["number"] = r.number;
   if (!r.tree.empty()) j["tree"] = r.tree;

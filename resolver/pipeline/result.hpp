@@ -41,7 +41,7 @@ struct StoreResult {
 
 struct LookupResult {
   model::Verdict verdict = model::Verdict::reject;
-  std::string code = model::reason::kNotFound;  // one of model::reason::*
+  model::Reason code = model::reason::kNotFound;
   std::string reason;                           // human-readable explanation
   std::string number;                           // AUS (+digits) for lookups; empty for route()
   std::string tree;                             // the ENUM tree that answered

@@ -130,7 +130,7 @@ bool Pipeline::route_by_rn(const std::shared_ptr<Flight>& f, std::size_t i) {
           return locate_uri(f, i);
         }
         f->ported = rn;
-        f->first_failure_code.clear();
+        f->first_failure_code.reset();
         f->first_failure_reason.clear();
         f->store_asked = true;
         f->store_error.clear();

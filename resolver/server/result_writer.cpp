@@ -297,7 +297,7 @@ void write_result(const LookupResult& r, Sink& out,
   Obj o(out);
   o.num("age", r.age);
   o.boolean("cached", r.cached);
-  o.str("code", r.code);
+  o.str("code", model::to_string(r.code));
   if (!dialed.empty()) o.str("dialed", dialed);
   o.key("dnssec");
   out.ch('[');
@@ -364,12 +364,12 @@ void write_address(const model::Target& t, Sink& out) {
 }
 
 void write_compact(const LookupResult& r, const std::vector<const model::Target*>& kept,
-                   std::string_view code, std::string_view reason, bool route,
+                   model::Reason code, std::string_view reason, bool route,
                    std::string_view dialed, Sink& out) {
   Obj o(out);
   o.num("age", r.age);
   o.boolean("cached", r.cached);
-  o.str("code", code);
+  o.str("code", model::to_string(code));
   if (!dialed.empty()) o.str("dialed", dialed);
   o.boolean("failure_cache", r.failure_cached);
   if (!r.number.empty()) o.str("number", r.number);

@@ -80,7 +80,7 @@ struct Parsed {
   }
 };
 
-LookupResult result(const char* code, Security s = Security::secure) {
+LookupResult result(speerd::model::Reason code, Security s = Security::secure) {
   LookupResult r;
   r.code = code;
   r.reason = "why";
@@ -185,7 +185,7 @@ TEST_CASE("failures map to rcode and EDE", "[dnsfront]") {
   const auto q = parsed(make_query(kEnum, LDNS_RR_TYPE_NAPTR));
   const AnswerSettings s;
   struct Row {
-    const char* code;
+    speerd::model::Reason code;
     Security state;
     std::uint16_t rcode;
     std::optional<std::uint16_t> ede;
@@ -202,14 +202,14 @@ TEST_CASE("failures map to rcode and EDE", "[dnsfront]") {
       {reason::kNotFound, Security::secure, rcode::kNoError, std::nullopt},
   };
   for (const auto& row : rows) {
-    INFO(row.code);
+    INFO(speerd::model::to_string(row.code));
     const auto reply = reply_for(q, "e164.example.", result(row.code, row.state), s);
     CHECK(reply.rcode == row.rcode);
     CHECK(reply.naptrs.empty());
     CHECK(reply.ede.has_value() == row.ede.has_value());
     if (row.ede && reply.ede) {
       CHECK(reply.ede->code == *row.ede);
-      CHECK(reply.ede->text.find(row.code) == 0);
+      CHECK(reply.ede->text.find(speerd::model::to_string(row.code)) == 0);
     }
     Parsed p(encode(q, reply, s, 512));
     CHECK(ldns_pkt_get_rcode(p.p) == row.rcode);

@@ -78,7 +78,7 @@ bool notes_contain(const LocateResult& r, const std::string& what) {
 }
 
 std::string describe(const LocateResult& r) {
-  std::string s = r.code + ": " + r.reason + "\n";
+  std::string s = std::string(speerd::model::to_string(r.code)) + ": " + r.reason + "\n";
   for (const auto& st : r.steps) {
     s += "  step " + st.name + " " + st.type + " " + st.result + " ttl " + std::to_string(st.ttl) +
          " " + std::string(speerd::dns::to_string(st.outcome.state)) + " " + st.outcome.reason +
