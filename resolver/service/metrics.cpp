@@ -285,6 +285,14 @@ const std::vector<MetricDef>& metric_table() {
        "tls_handshake_timeout_ms).",
        {"result"},
        {enum_name_list<DnsTlsHandshake>()}},
+      {Metric::dns_rrl,
+       "speerd_dns_rrl_total",
+       T::counter,
+       "DNS front end, UDP answers under response-rate limiting ([dns_front] "
+       "rrl_responses_per_second; not counted when it is 0): sent within the rate (send), sent "
+       "empty with TC=1 (slip), not sent (drop).",
+       {"action"},
+       {enum_name_list<DnsRrlAction>()}},
   };
   return table;
 }

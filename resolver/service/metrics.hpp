@@ -65,6 +65,7 @@ enum class Metric : std::uint8_t {
   dns_ede,             // {code}: Extended DNS Errors it sent
   dns_refused,         // {reason}
   dns_tls_handshakes,  // {result}: DNS over TLS handshakes
+  dns_rrl,             // {action}: UDP answers over the response rate
   kCount
 };
 
@@ -174,6 +175,9 @@ SPEERD_ENUM_NAMES(DnsRefused, unknown_client, "unknown_source", "not_a_tree", "o
 // certificate; no common protocol), or not done within tls_handshake_timeout_ms.
 enum class DnsTlsHandshake : std::uint8_t { ok, failed, timeout };
 SPEERD_ENUM_NAMES(DnsTlsHandshake, timeout, "ok", "failed", "timeout");
+// What the UDP response-rate limiter did with an answer (resolver/dnsfront/rrl.hpp).
+enum class DnsRrlAction : std::uint8_t { send, slip, drop };
+SPEERD_ENUM_NAMES(DnsRrlAction, drop, "send", "slip", "drop");
 // EDE info codes are counted as label values "0".."kDnsEdeCodes - 1".
 inline constexpr std::size_t kDnsEdeCodes = 30;
 

@@ -295,6 +295,27 @@ config::Table<ServerConfig> make_table() {
                      "6.2.1.1); more wait unread until an answer is sent. Answers go out as they "
                      "are ready, in any order.",
                      {.reloadable = false}),
+          R::integer("rrl_responses_per_second",
+                     [](auto& c) -> auto& { return c.dns_front.rrl_responses_per_second; }, 1000, 0,
+                     10000000,
+                     "UDP response-rate limiting (RFC 6404 2.1.3: forged sources must not turn "
+                     "speerd into an amplifier): answers per second to one source prefix, "
+                     "refusals included; beyond it answers are dropped, and every rrl_slip-th goes "
+                     "out empty with TC=1 so a real client retries over TCP (not limited). 0: "
+                     "off. Counted in speerd_dns_rrl_total.",
+                     {.reloadable = false}),
+          R::integer("rrl_slip", [](auto& c) -> auto& { return c.dns_front.rrl_slip; }, 2, 0, 10,
+                     "Of the answers over the rate, every this-th is sent truncated (TC=1, no "
+                     "records) instead of dropped; 0: none, 1: all.",
+                     {.reloadable = false}),
+          R::integer("rrl_ipv4_prefix",
+                     [](auto& c) -> auto& { return c.dns_front.rrl_ipv4_prefix; }, 24, 8, 32,
+                     "IPv4 sources in one prefix of this length share one rate.",
+                     {.reloadable = false}),
+          R::integer("rrl_ipv6_prefix",
+                     [](auto& c) -> auto& { return c.dns_front.rrl_ipv6_prefix; }, 56, 16, 128,
+                     "IPv6 sources in one prefix of this length share one rate.",
+                     {.reloadable = false}),
           R::strings("tls_listen", [](auto& c) -> auto& { return c.dns_front.tls_listen; }, {},
                      "DNS over TLS listeners (RFC 7858), host:port ([v6]:port); empty: no DoT. "
                      "TLS 1.3 only, ALPN \"dot\"; the server certificate, key, client CA and CRLs "

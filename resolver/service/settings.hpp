@@ -91,6 +91,11 @@ struct DnsFrontSection {
   std::int64_t tcp_max_connections = 1000;
   std::int64_t tcp_max_queries_per_connection = 10000;
   std::int64_t tcp_max_inflight = 32;
+  // Response-rate limiting on UDP (resolver/dnsfront/rrl.hpp).
+  std::int64_t rrl_responses_per_second = 1000;
+  std::int64_t rrl_slip = 2;
+  std::int64_t rrl_ipv4_prefix = 24;
+  std::int64_t rrl_ipv6_prefix = 56;
   // DNS over TLS (RFC 7858): off when empty; [tls]'s certificate, key, CA, CRLs.
   std::vector<std::string> tls_listen;
   std::int64_t tls_max_connections = 1000;
