@@ -119,7 +119,7 @@ TEST_CASE("every row's default is what the parser uses when the key is absent", 
   const auto server = service::parse_server_config(toml::parse(daemon_text, "speerd.toml"));
   REQUIRE(server.has_value());
   CHECK(check_defaults(service::server_table(), *server, service::ServerConfig{}) ==
-        47);  // the daemon rows but the three required [tls] ones
+        48);  // the daemon rows but the three required [tls] ones
 
   std::istringstream resolver_text(
       "[[dns.stub]]\nzone = \"e164.example\"\nservers = [\"192.0.2.53\"]\n"
