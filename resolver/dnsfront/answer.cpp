@@ -63,6 +63,15 @@ Reply reply_for(const Query& q, const std::string& apex, const LookupResult& r,
     out.ra = true;
     out.ttl = r.ttl;
     out.ad = wants_ad && all_secure(r);
+    // As received: the RRset of the very name asked, whose rules gave every
+    // URI (else, e.g. routed through a non-terminal rule or by the SED
+    // store, speerd's own rules below).
+    if (s.as_received && !r.received_naptrs.empty() &&
+        service::fold_tree(r.received_owner) == q.question.qname) {
+      out.received_naptrs = r.received_naptrs;
+      if (r.stale) out.ede = ede_of(ede::kStaleAnswer, r);
+      return out;
+    }
     bool seen_used = false;
     for (const auto& u : r.uris) {
       if (u.status == "used") seen_used = true;

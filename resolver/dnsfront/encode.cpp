@@ -71,6 +71,22 @@ ldns_rr* naptr_rr(const ldns_rdf* owner, const Naptr& n, std::uint32_t ttl) {
   return rr;
 }
 
+// A NAPTR from its wire rdata as received; null when ldns cannot read it.
+ldns_rr* received_rr(const ldns_rdf* owner, const std::string& rdata, std::uint32_t ttl) {
+  if (rdata.size() > 0xFFFF) return nullptr;
+  // ldns_wire2rdf reads RDLENGTH, then the fields the type's descriptor names.
+  std::vector<std::uint8_t> wire(2 + rdata.size());
+  ldns_write_uint16(wire.data(), static_cast<std::uint16_t>(rdata.size()));
+  std::copy(rdata.begin(), rdata.end(), wire.begin() + 2);
+  ldns_rr* rr = new_rr(owner, LDNS_RR_TYPE_NAPTR, ttl);
+  std::size_t pos = 0;
+  if (ldns_wire2rdf(rr, wire.data(), wire.size(), &pos) != LDNS_STATUS_OK || pos != wire.size()) {
+    ldns_rr_free(rr);
+    return nullptr;
+  }
+  return rr;
+}
+
 ldns_rr* soa_rr(const std::string& apex, std::uint32_t ttl, const AnswerSettings& s) {
   const std::string text = apex + " " + std::to_string(ttl) + " IN SOA " + s.soa_mname + " " +
                            s.soa_rname + " 1 3600 600 86400 " + std::to_string(ttl);
@@ -152,6 +168,11 @@ Pkt build(const Query& q, const Reply& r, const AnswerSettings& s, bool truncate
   if (!owner) return nullptr;
   for (const auto& n : r.naptrs) {
     if (ldns_rr* rr = naptr_rr(owner.get(), n, r.ttl)) {
+      ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_ANSWER, rr);
+    }
+  }
+  for (const auto& w : r.received_naptrs) {
+    if (ldns_rr* rr = received_rr(owner.get(), w, r.ttl)) {
       ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_ANSWER, rr);
     }
   }

@@ -38,6 +38,9 @@ struct Reply {
   bool ra = false;  // set for names under a tree (speerd resolved them)
   std::uint32_t ttl = 0;
   std::vector<Naptr> naptrs;
+  // NAPTR rdata as the zone served it (wire format, one per record), sent
+  // instead of `naptrs` ([dns_front] naptr_answer = "as-received").
+  std::vector<std::string> received_naptrs;
   std::string soa_zone;  // non-empty: a synthesized SOA of this apex in authority
   bool rfc8482 = false;  // the HINFO "RFC8482" answer to ANY
 };
@@ -48,6 +51,7 @@ struct AnswerSettings {
   std::string soa_mname = "speerd.invalid.";
   std::string soa_rname = "hostmaster.speerd.invalid.";
   std::uint16_t udp_size = 1232;  // the EDNS payload size speerd advertises
+  bool as_received = false;       // routed: the number's NAPTR RRset as received
 };
 
 // Wire format of `reply` to `q`, at most `max_size` bytes: when the full

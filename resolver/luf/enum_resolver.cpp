@@ -63,6 +63,8 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
       if (auto own = parse_enumservice(t.service)) service = *own;  // checked at load
     }
     result.uris.clear();
+    result.received_owner.clear();
+    result.received.clear();
     result.tree = t.name;
     result.policy = t.policy;
     auto self = shared_from_this();
@@ -118,6 +120,8 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
       return next_tree();
     }
     any_records = true;
+    result.received_owner = a.qname;
+    result.received = a.rdata;
     result.ttl = result.ttl == 0 ? a.ttl : std::min(result.ttl, a.ttl);
     auto rules = select_rules_wire(a.rdata, aus, service, select);
     std::set<std::string> visited{a.qname};
@@ -192,6 +196,16 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
   void tree_done() {
     if (stopped) return;
     if (!result.uris.empty()) {
+      // As received only when the RRset itself holds every URI: a client
+      // rewriting itself could not follow a non-terminal rule to a name
+      // that is no number (the DNS front end answers those NODATA).
+      const bool own =
+          std::all_of(result.uris.begin(), result.uris.end(),
+                      [&](const UriCandidate& u) { return u.owner == result.received_owner; });
+      if (!own) {
+        result.received_owner.clear();
+        result.received.clear();
+      }
       result.status = LufStatus::found;
       result.reason =
           "tree " + tree().name + " gave " + std::to_string(result.uris.size()) + " usable URI(s)";
@@ -208,10 +222,14 @@ struct Lookup : std::enable_shared_from_this<Lookup> {
     result.status = s;
     result.reason = std::move(why);
     result.uris.clear();
+    result.received_owner.clear();
+    result.received.clear();
     finish();
   }
 
   void finish_exhausted() {
+    result.received_owner.clear();
+    result.received.clear();
     if (any_records) {
       result.status = LufStatus::no_usable;
       result.reason = "no ENUM record usable for " + to_string(service) + " for " + aus;

@@ -61,6 +61,12 @@ struct LufResult {
   dns::Outcome outcome = dns::Outcome::secure();  // weakest step that counted
   std::uint32_t ttl = 0;                          // smallest TTL on the path
   bool negative = false;                          // not_found: cache with negative TTL
+  // found: the NAPTR RRset of the number's own name in the tree that
+  // answered, as received (wire rdata, validated as its step says), when
+  // every URI came from it (none through a non-terminal rule); else empty.
+  // The DNS front end's as-received answers ([dns_front] naptr_answer).
+  std::string received_owner;
+  std::vector<std::string> received;
 };
 
 class EnumResolver {

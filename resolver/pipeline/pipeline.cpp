@@ -225,6 +225,8 @@ void Pipeline::ask_enum(const std::shared_ptr<Flight>& f, const luf::E164Number&
       ur.status = "unresolved";
       r.uris.push_back(std::move(ur));
     }
+    r.received_owner = luf.received_owner;
+    r.received_naptrs = luf.received;
     f->luf = std::move(luf);
     locate_uris(f, 0);
   });

@@ -62,6 +62,11 @@ struct LookupResult {
   // (failure_cache.hpp): it never routes, and says how old it is.
   bool failure_cached = false;
   std::uint32_t age = 0;  // seconds since this result was resolved (cached answers)
+  // The number's NAPTR RRset as received (wire rdata) and its owner, when the
+  // URIs are all its own (luf::LufResult::received); empty when the SED store
+  // routed. Not in the JSON: the DNS front end's as-received answers only.
+  std::string received_owner;
+  std::vector<std::string> received_naptrs;
 };
 
 // The two JSON forms of a result. `api` is what API clients get: every field

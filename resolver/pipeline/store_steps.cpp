@@ -56,6 +56,8 @@ void Pipeline::store_answers(const std::shared_ptr<Flight>& f) {
 void Pipeline::route_provisioned(const std::shared_ptr<Flight>& f, const std::string& reason) {
   LookupResult& r = f->result;
   r.uris.clear();
+  r.received_owner.clear();  // the store routes, not the DNS rules
+  r.received_naptrs.clear();
   std::vector<Target> direct;
   for (const auto& p : f->provisioned) {
     UriResult u;

@@ -347,6 +347,14 @@ config::Table<ServerConfig> make_table() {
                     "hostmaster.speerd.invalid.",
                     "RNAME of that SOA (the operator's mailbox as a name).", {},
                     {.reloadable = false}),
+          R::choice("naptr_answer", [](auto& c) -> auto& { return c.dns_front.naptr_answer; },
+                    NaptrAnswer::synthesized,
+                    "What a routed answer carries: \"synthesized\", one terminal rule per usable "
+                    "URI in speerd's order (regexp !^.*$!<uri>!); \"as-received\", the number's "
+                    "NAPTR RRset as its zone served it (validated), for clients that apply the "
+                    "rules themselves. A route whose URIs came through a non-terminal rule, or "
+                    "from the SED store, is answered synthesized either way.",
+                    {.reloadable = false}),
       }));
   t.check = check;
   return t;

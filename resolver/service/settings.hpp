@@ -19,6 +19,7 @@
 #include <toml.hpp>
 
 #include "enum/expected.hpp"
+#include "enum/names.hpp"
 #include "resolver/config/settings_table.hpp"
 
 namespace speerd::service {
@@ -82,6 +83,11 @@ struct LogSection {
   std::string file;  // empty: stderr (the journal under systemd)
 };
 
+// What a routed DNS answer carries (issue #14): speerd's terminal rules, one
+// per usable URI, or the number's NAPTR RRset as its zone served it.
+enum class NaptrAnswer { synthesized, as_received };
+SPEERD_ENUM_NAMES(NaptrAnswer, as_received, "synthesized", "as-received");
+
 // The DNS front end (resolver/dnsfront/, issue #14): ENUM over UDP and TCP.
 struct DnsFrontSection {
   bool enabled = false;
@@ -103,6 +109,7 @@ struct DnsFrontSection {
   std::int64_t negative_ttl_s = 60;
   std::string soa_mname = "speerd.invalid.";
   std::string soa_rname = "hostmaster.speerd.invalid.";
+  NaptrAnswer naptr_answer = NaptrAnswer::synthesized;
 };
 
 struct ServerConfig {

@@ -8,6 +8,9 @@
     test_sbe.py LAB BUILD CASE      one case (see CASES); exit 0 iff it passes
     test_sbe.py --list              the cases (tests/sbe/CMakeLists.txt adds one ctest each)
 
+The enum_* cases (enum_cases.py) call a second Kamailio, conf/kamailio-enum.cfg
+with the stock enum module, whose name server is speerd's DNS front end.
+
 Every case checks the SIP final answer sipp's UAC got and which UAS got the
 INVITE (or that none did). Cases share one lab and change speerd, so ctest
 runs them one at a time (RESOURCE_LOCK).
@@ -23,6 +26,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tools/sbe"))
 import sbelab  # noqa: E402
+import enum_cases  # noqa: E402
 
 SCEN = os.path.join(sbelab.SOURCE, "tools/sbe")
 
@@ -43,15 +47,17 @@ class Case:
     def invites(self):
         return {n: self.lab.invites_at(n) for n in sorted(self.lab.state["uas"])}
 
-    def expect_call(self, number, code, went_to, calls=1, rate=10):
+    def expect_call(self, number, code, went_to, calls=1, rate=10, sip_port=None,
+                    kamailio_log="kamailio.log"):
         """`calls` calls to `number` get final answer `code`; `went_to` maps
-        each UAS to the INVITEs it must have received for them (others: 0)."""
+        each UAS to the INVITEs it must have received for them (others: 0).
+        `sip_port`: another Kamailio of the lab (its log `kamailio_log`)."""
         before = self.invites()
-        rc, out, log = self.lab.call(number, code, calls=calls, rate=rate)
+        rc, out, log = self.lab.call(number, code, calls=calls, rate=rate, sip_port=sip_port)
         if rc != 0:
             raise Failed("calls to %s did not all get %d (sipp exit %d):\n%s\n%s\nKamailio:\n%s" % (
                 number, code, rc, self.lab.tail(os.path.basename(log) + ".err"),
-                self.lab.tail(os.path.basename(log), 1500), self.lab.tail("kamailio.log", 1500)))
+                self.lab.tail(os.path.basename(log), 1500), self.lab.tail(kamailio_log, 1500)))
         want = {n: went_to.get(n, 0) for n in before}
 
         def got():
@@ -109,23 +115,26 @@ def dns_records(port):
 
 def start(lab):
     # UAS ports first: the store and the testbed's zones name them.
-    d_port, e_port = sbelab.free_ports(2)
+    b, c, d, e = sbelab.free_ports(4)
+    zone_ports = {"b": b, "c": c, "d": d}
     lab.create("", idle_timeout_ms=1000, speerd_threads=1, kamailio_children=2, speerd_workers=2,
-               extra_records=dns_records(d_port))
+               extra_records=dns_records(d) + enum_cases.dns_records(zone_ports))
     answer = os.path.join(SCEN, "uas-answer.xml")
     ports = {
         "a": lab.start_uas("a", answer),
-        "b": lab.start_uas("b", os.path.join(SCEN, "uas-busy.xml")),
-        "c": lab.start_uas("c", answer),
-        "d": lab.start_uas("d", answer, port=d_port),
-        "e": lab.start_uas("e", answer, port=e_port),
+        "b": lab.start_uas("b", os.path.join(SCEN, "uas-busy.xml"), port=b),
+        "c": lab.start_uas("c", answer, port=c),
+        "d": lab.start_uas("d", answer, port=d),
+        "e": lab.start_uas("e", answer, port=e),
     }
     with open(lab.path("routes.csv"), "w") as f:
         f.write(provision(ports))
     sbelab.sh([lab.speerctl, "import", lab.path("routes.csv"), "--store", lab.state["store"],
                "--actor", "test_sbe"])
+    enum_cases.setup(lab)
     lab.start_speerd()
     lab.start_kamailio()
+    enum_cases.start_kamailio(lab)
 
 
 # --- cases ------------------------------------------------------------------
@@ -488,11 +497,12 @@ def case_client_cert_revoked(c):
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+CASES.update(enum_cases.CASES)
 
 
 def main(argv):
     return sbelab.fixture_main(argv, __doc__, sbelab.Lab, start, CASES, Case,
-                               ["speerd_pid", "kamailio_pid"], (Failed,))
+                               ["speerd_pid", "kamailio_pid"], (Failed, enum_cases.Failed))
 
 
 if __name__ == "__main__":

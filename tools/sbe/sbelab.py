@@ -254,6 +254,8 @@ class Lab:
                 s["api_port"], s["speerd_threads"], self.pki(cert + ".crt"),
                 self.pki(cert + ".key"), self.pki("ca.crt"), self.pki("crl-active.pem"),
                 s["idle_timeout_ms"], s["admin_port"], s["store"], self.path("speerd.log")))
+        if s.get("dns_front"):  # tests/sbe/enum_cases.py: the enum module's name server
+            toml += '\n[dns_front]\nenabled = true\nlisten = ["%s"]\n' % s["dns_front"]
         with open(self.path("speerd.toml.new"), "w") as f:
             f.write(toml)
         os.rename(self.path("speerd.toml.new"), self.path("speerd.toml"))
@@ -411,10 +413,11 @@ class Lab:
 
     # --- calls -------------------------------------------------------------
     def call(self, number, expect, calls=1, rate=10, limit=None, timeout=20, extra=(),
-             trace=True):
+             trace=True, sip_port=None):
         """Runs a sipp UAC: `calls` INVITEs to `number` (a '%d' in it is
         replaced by the call number), each expected to get final answer
         `expect` (200: the call is set up, ACKed and ended with BYE).
+        `sip_port`: another Kamailio than the lab's first.
         Returns (exit status, sipp's output, path of its message log)."""
         scen = self.path("uac-%d.xml" % expect)
         if not os.path.exists(scen):
@@ -430,7 +433,7 @@ class Lab:
         self.save()
         log = self.path("uac-%d.msg" % n)
         port = free_ports(1)[0]
-        args = ["sipp", "127.0.0.1:%d" % self.state["sip_port"], "-sf", scen, "-s", number,
+        args = ["sipp", "127.0.0.1:%d" % (sip_port or self.state["sip_port"]), "-sf", scen, "-s", number,
                 "-i", "127.0.0.1", "-p", str(port), "-m", str(calls), "-r", str(rate),
                 "-nostdin", "-timeout", "%ds" % timeout, "-timeout_error", "-trace_err",
                 "-error_file", log + ".err"] + (["-l", str(limit)] if limit else []) + list(extra)
@@ -451,6 +454,7 @@ class Lab:
     def destroy(self):
         s = self.state
         stop_pid(s.get("kamailio_pid"))
+        stop_pid(s.get("kamailio_enum_pid"))
         for u in s.get("uas", {}).values():
             stop_pid(u.get("pid"))
         pid = s.get("speerd_pid")

@@ -36,6 +36,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tools/sbe"))
 import sbelab  # noqa: E402
+import as_received_cases  # noqa: E402  (naptr_answer = "as-received", a second speerd)
 
 
 class Failed(Exception):
@@ -591,11 +592,13 @@ def case_dot_half_open(c):
     check(handshakes(c, "timeout") >= before + 1, "handshake timeout not counted")
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+CASES.update(as_received_cases.CASES)
 
 
 def main(argv):
     return sbelab.fixture_main(argv, __doc__, DnsLab, start, CASES, Case,
-                               ["speerd_pid"], (Failed, subprocess.TimeoutExpired, OSError))
+                               ["speerd_pid"], (Failed, as_received_cases.Failed, subprocess.TimeoutExpired,
+                                                OSError))
 
 
 if __name__ == "__main__":

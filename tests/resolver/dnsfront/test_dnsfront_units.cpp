@@ -423,3 +423,86 @@ TEST_CASE("a DoT query is answered for its certificate's client, not by source",
   CHECK(at(Transport::tls, speerd::service::DnsRcode::noerror) == 1);
   CHECK(at(Transport::tcp, speerd::service::DnsRcode::refused) == 1);
 }
+
+namespace {
+
+// The wire rdata of one NAPTR in presentation form (as a zone serves it).
+std::string naptr_rdata(const std::string& text) {
+  ldns_rr* rr = nullptr;
+  REQUIRE(ldns_rr_new_frm_str(&rr, text.c_str(), 0, nullptr, nullptr) == LDNS_STATUS_OK);
+  ldns_buffer* b = ldns_buffer_new(512);
+  REQUIRE(ldns_rr_rdata2buffer_wire(b, rr) == LDNS_STATUS_OK);
+  std::string out(reinterpret_cast<const char*>(ldns_buffer_begin(b)), ldns_buffer_position(b));
+  ldns_buffer_free(b);
+  ldns_rr_free(rr);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("naptr_answer as-received: the number's RRset as its zone served it", "[dnsfront]") {
+  const std::string owner = std::string(kEnum) + " 3600 IN NAPTR ";
+  const auto backref =
+      naptr_rdata(owner + R"(100 10 "u" "E2U+sip" "!^\\+1(.*)$!sip:\\1@x.example!" .)");
+  const auto mailto =
+      naptr_rdata(owner + R"(100 5 "u" "E2U+email:mailto" "!^.*$!mailto:a@x.example!" .)");
+  auto r = result(reason::kRouted);
+  r.verdict = speerd::model::Verdict::route;
+  r.uris = {{"sip:2155551234@x.example", 100, 10, "E2U+sip", {}, "used"}};
+  r.received_owner = "4.3.2.1.5.5.5.5.1.2.1.E164.example";  // folded before it is compared
+  r.received_naptrs = {backref, mailto};
+  const auto q = parsed(make_query(kEnum, LDNS_RR_TYPE_NAPTR));
+  AnswerSettings s;
+  s.as_received = true;
+
+  const auto reply = reply_for(q, "e164.example.", r, s);
+  CHECK(reply.naptrs.empty());
+  REQUIRE(reply.received_naptrs.size() == 2);
+  Parsed p(encode(q, reply, s, 1232));
+  REQUIRE(ldns_pkt_ancount(p.p) == 2);
+  // Every record back as it came: the rule with its back-reference, and the
+  // other service's rule too (the client selects).
+  for (std::size_t i = 0; i < 2; ++i) {
+    const ldns_rr* rr = ldns_rr_list_rr(ldns_pkt_answer(p.p), i);
+    CHECK(ldns_rr_get_type(rr) == LDNS_RR_TYPE_NAPTR);
+    CHECK(ldns_rr_ttl(rr) == 300);  // the result's TTL, as synthesized answers
+    ldns_buffer* b = ldns_buffer_new(512);
+    REQUIRE(ldns_rr_rdata2buffer_wire(b, rr) == LDNS_STATUS_OK);
+    CHECK(std::string(reinterpret_cast<const char*>(ldns_buffer_begin(b)),
+                      ldns_buffer_position(b)) == r.received_naptrs[i]);
+    ldns_buffer_free(b);
+  }
+
+  SECTION("synthesized when the setting is off") {
+    const auto syn = reply_for(q, "e164.example.", r, {});
+    CHECK(syn.received_naptrs.empty());
+    REQUIRE(syn.naptrs.size() == 1);
+    CHECK(syn.naptrs[0].uri == "sip:2155551234@x.example");
+  }
+  SECTION("synthesized when the RRset is another name's (a non-terminal chain)") {
+    auto chained = r;
+    chained.received_owner = "chain.e164.example.";
+    const auto syn = reply_for(q, "e164.example.", chained, s);
+    CHECK(syn.received_naptrs.empty());
+    CHECK(syn.naptrs.size() == 1);
+  }
+  SECTION("synthesized when there is no RRset (the SED store routed)") {
+    auto store = r;
+    store.received_naptrs.clear();
+    CHECK(reply_for(q, "e164.example.", store, s).naptrs.size() == 1);
+  }
+  SECTION("a failure stays a failure") {
+    auto bogus = result(reason::kDnssecBogus, Security::bogus);
+    bogus.received_owner = kEnum;
+    bogus.received_naptrs = {backref};
+    const auto fail = reply_for(q, "e164.example.", bogus, s);
+    CHECK(fail.rcode == rcode::kServFail);
+    CHECK(fail.received_naptrs.empty());
+  }
+  SECTION("rdata ldns cannot read is left out") {
+    auto broken = r;
+    broken.received_naptrs = {backref.substr(0, 5)};
+    Parsed b(encode(q, reply_for(q, "e164.example.", broken, s), s, 1232));
+    CHECK(ldns_pkt_ancount(b.p) == 0);
+  }
+}
