@@ -34,6 +34,14 @@ HandlerConfig handler_config(const service::ServerConfig& c, std::vector<Tree> t
   h.answer.udp_size = static_cast<std::uint16_t>(c.dns_front.max_udp_size);
   h.answer.as_received = c.dns_front.naptr_answer == service::NaptrAnswer::as_received;
   h.default_rate = service::RateLimit{c.limits.rate_per_second, c.limits.rate_burst};
+  if (c.dns_front.rrl_responses_per_second > 0) {
+    RrlSettings r;
+    r.rate = static_cast<std::uint32_t>(c.dns_front.rrl_responses_per_second);
+    r.slip = static_cast<std::uint32_t>(c.dns_front.rrl_slip);
+    r.ipv4_prefix = static_cast<unsigned>(c.dns_front.rrl_ipv4_prefix);
+    r.ipv6_prefix = static_cast<unsigned>(c.dns_front.rrl_ipv6_prefix);
+    h.rrl = std::make_shared<ResponseRateLimiter>(r);
+  }
   return h;
 }
 

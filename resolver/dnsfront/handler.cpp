@@ -154,6 +154,14 @@ void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::
                      Transport transport, Reply reply) {
   const auto q = checked(wire, transport, reply);
   if (!q) return;
+  // Response-rate limiting before any work: a source prefix over its rate
+  // gets no lookup, and no answer or an empty truncated one (rrl.hpp).
+  if (transport == Transport::udp && config_.rrl) {
+    const RrlAction action = config_.rrl->decide(source, std::chrono::steady_clock::now());
+    metrics_.inc(service::Metric::dns_rrl, service::L(action));
+    if (action == RrlAction::drop) return reply({});
+    if (action == RrlAction::slip) return reply(encode(*q, dnsfront::Reply{}, config_.answer, 0));
+  }
   auto table = sources_->table();
   if (!table) {
     refuse(source, service::DnsRefused::directory_error,

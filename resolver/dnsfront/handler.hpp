@@ -27,6 +27,7 @@
 
 #include "resolver/dnsfront/access.hpp"
 #include "resolver/dnsfront/answer.hpp"
+#include "resolver/dnsfront/rrl.hpp"
 #include "resolver/pipeline/result.hpp"
 #include "resolver/service/metrics.hpp"
 #include "resolver/service/rate_limiter.hpp"
@@ -48,6 +49,9 @@ struct HandlerConfig {
   AnswerSettings answer;
   std::size_t max_udp_size = 1232;  // cap on the client's EDNS buffer size
   service::RateLimit default_rate;  // [limits] rate_per_second / rate_burst
+  // UDP response-rate limiting, one limiter shared by every shard's handler;
+  // null when rrl_responses_per_second is 0.
+  std::shared_ptr<ResponseRateLimiter> rrl;
 };
 
 // The number a name under `suffix` stands for ("+12155551234"), or nothing

@@ -37,6 +37,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tools/sbe"))
 import sbelab  # noqa: E402
 import as_received_cases  # noqa: E402  (naptr_answer = "as-received", a second speerd)
+import rrl_cases  # noqa: E402  (UDP response-rate limiting)
 
 
 class Failed(Exception):
@@ -69,7 +70,8 @@ class DnsLab(sbelab.Lab):
         toml += ('\n[dns_front]\nenabled = true\nlisten = ["127.0.0.1:%d", "[::1]:%d"]\n'
                  "max_udp_size = 1232\nnegative_ttl_s = 60\ntcp_idle_timeout_ms = 2000\n"
                  "tcp_max_inflight = 8\ntls_listen = [\"127.0.0.1:%d\"]\n"
-                 "tls_handshake_timeout_ms = 1000\n" % (s["dns_port"], s["dns_port6"],
+                 "tls_handshake_timeout_ms = 1000\n"
+                 "rrl_responses_per_second = 100\nrrl_slip = 2\n" % (s["dns_port"], s["dns_port6"],
                                                        s["dot_port"]))
         with open(self.path("speerd.toml"), "w") as f:
             f.write(toml)
@@ -593,12 +595,13 @@ def case_dot_half_open(c):
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 CASES.update(as_received_cases.CASES)
+CASES.update(rrl_cases.CASES)
 
 
 def main(argv):
     return sbelab.fixture_main(argv, __doc__, DnsLab, start, CASES, Case,
-                               ["speerd_pid"], (Failed, as_received_cases.Failed, subprocess.TimeoutExpired,
-                                                OSError))
+                               ["speerd_pid"], (Failed, as_received_cases.Failed, rrl_cases.Failed,
+                                                subprocess.TimeoutExpired, OSError))
 
 
 if __name__ == "__main__":
