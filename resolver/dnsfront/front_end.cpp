@@ -66,14 +66,19 @@ void DnsFrontEnd::open_sockets() {
     boost::system::error_code ec;
     if (s.transport == Transport::udp) {
       auto port = std::make_shared<UdpPort>(shard_.io());
-      port->socket.assign(s.v6 ? udp::v6() : udp::v4(), fd, ec);
-      if (!ec) port->socket.non_blocking(true, ec);
+      port->socket().assign(s.v6 ? udp::v6() : udp::v4(), fd, ec);
+      if (!ec) port->socket().non_blocking(true, ec);
       if (ec) {
         ::close(fd);
         continue;
       }
       udp_.push_back(port);
-      receive(port);
+      port->start(
+          [this](std::span<const std::uint8_t> wire, const UdpPort::Endpoint& from,
+                 UdpPort::Send send) {
+            handler_.handle(wire, from.address(), Transport::udp, std::move(send));
+          },
+          [this] { return draining_; });
     } else {
       auto a = std::make_unique<tcp::acceptor>(shard_.io());
       a->assign(s.v6 ? tcp::v6() : tcp::v4(), fd, ec);
@@ -93,26 +98,6 @@ void DnsFrontEnd::start(std::shared_ptr<pipeline::LookupService> service) {
     opened_ = true;
     open_sockets();
   }
-}
-
-void DnsFrontEnd::receive(const std::shared_ptr<UdpPort>& port) {
-  port->socket.async_receive_from(
-      asio::buffer(port->buffer), port->from,
-      [this, port](const boost::system::error_code& ec, std::size_t n) {
-        if (ec == asio::error::operation_aborted || draining_) return;
-        if (!ec) {
-          const auto from = port->from;
-          handler_.handle(std::span<const std::uint8_t>(port->buffer.data(), n), from.address(),
-                          Transport::udp, [port, from](std::vector<std::uint8_t> bytes) {
-                            if (bytes.empty()) return;
-                            boost::system::error_code send_ec;
-                            // Non-blocking: a full socket buffer drops the
-                            // answer, as the network could have.
-                            port->socket.send_to(asio::buffer(bytes), from, 0, send_ec);
-                          });
-        }
-        receive(port);
-      });
 }
 
 void DnsFrontEnd::accept(tcp::acceptor& a, bool tls) {
@@ -162,7 +147,7 @@ void DnsFrontEnd::generation_changed(const service::Generation& g) {
 void DnsFrontEnd::drain() {
   draining_ = true;
   boost::system::error_code ignored;
-  for (auto& u : udp_) u->socket.cancel(ignored);
+  for (auto& u : udp_) u->cancel();
   for (auto& a : acceptors_) a->close(ignored);
   const std::vector<Session*> open(sessions_.begin(), sessions_.end());
   for (auto* s : open) s->finish();
@@ -177,6 +162,7 @@ void DnsFrontEnd::stop() {
   draining_ = true;
   abort();
   handler_.set_service(nullptr);
+  for (auto& u : udp_) u->cancel();
   udp_.clear();
   acceptors_.clear();
 }

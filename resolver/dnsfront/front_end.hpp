@@ -1,6 +1,7 @@
 // ENUM over DNS as one of a shard's front ends (service::FrontEnd), beside
 // the HTTP API (server::HttpFrontEnd). Per shard: a duplicate of each
-// listening socket (listeners.hpp), the Handler with this shard's source
+// listening socket (listeners.hpp; UDP read and written in batches,
+// udp_port.hpp), the Handler with this shard's source
 // directory, and the open TCP and DoT sessions (stream.hpp). Everything here
 // runs on the shard's thread. DoT sessions take the shard's generation's DoT
 // context (service::Generation::dot_tls) when they are accepted.
@@ -18,6 +19,7 @@
 #include "resolver/dnsfront/handler.hpp"
 #include "resolver/dnsfront/limits.hpp"
 #include "resolver/dnsfront/listeners.hpp"
+#include "resolver/dnsfront/udp_port.hpp"
 #include "resolver/service/front_end.hpp"
 #include "resolver/service/settings.hpp"
 #include "resolver/service/shard.hpp"
@@ -65,14 +67,7 @@ class DnsFrontEnd final : public service::FrontEnd {
   void detach(Session* s);
 
  private:
-  struct UdpPort {
-    explicit UdpPort(boost::asio::io_context& io) : socket(io) {}
-    boost::asio::ip::udp::socket socket;
-    boost::asio::ip::udp::endpoint from;
-    std::array<std::uint8_t, kMaxQueryBytes + 1> buffer{};  // one more: a larger one is seen
-  };
   void open_sockets();
-  void receive(const std::shared_ptr<UdpPort>& port);
   void accept(boost::asio::ip::tcp::acceptor& a, bool tls);
   void open_stream(boost::asio::ip::tcp::socket s, bool tls);
 

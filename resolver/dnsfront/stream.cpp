@@ -50,7 +50,7 @@ void StreamSession<Socket>::start() {
                               self->on_handshake(ec);
                             });
   } else {
-    read_length();
+    pump();
   }
 }
 
@@ -83,7 +83,7 @@ void StreamSession<Socket>::on_handshake(const boost::system::error_code& ec) {
                   {"shard", fe_.shard().index()}});
     }
     state_ = State::reading;
-    read_length();
+    pump();
   } else {
     (void)ec;
   }
@@ -135,16 +135,39 @@ void StreamSession<Socket>::arm_timer() {
 }
 
 template <typename Socket>
-void StreamSession<Socket>::read_length() {
+void StreamSession<Socket>::pump() {
+  // An answer sent from inside on_query() (a refusal) lands here again:
+  // the loop below goes on with the state it leaves.
+  if (pumping_) return;
+  pumping_ = true;
+  while (state_ == State::reading && in_end_ - in_start_ >= 2) {
+    const std::size_t size = ldns_read_uint16(in_.data() + in_start_);
+    if (in_end_ - in_start_ < 2 + size) break;
+    const std::span<const std::uint8_t> message(in_.data() + in_start_ + 2, size);
+    in_start_ += 2 + size;
+    on_query(message);
+  }
+  pumping_ = false;
   if (state_ != State::reading || reading_) return;
+  // Room for the rest of a message begun, and a chunk at least.
+  const std::size_t have = in_end_ - in_start_;
+  if (in_start_ > 0) {
+    std::copy(in_.begin() + static_cast<std::ptrdiff_t>(in_start_),
+              in_.begin() + static_cast<std::ptrdiff_t>(in_end_), in_.begin());
+    in_start_ = 0;
+    in_end_ = have;
+  }
+  const std::size_t want = have >= 2 ? 2 + std::size_t{ldns_read_uint16(in_.data())} : 2;
+  const std::size_t room = std::max(want, in_end_ + kStreamReadChunk);
+  if (in_.size() < room) in_.resize(room);
   reading_ = true;
   arm_timer();
-  asio::async_read(
-      socket_, asio::buffer(length_),
-      [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+  socket_.async_read_some(
+      asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+      [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
         if (self->read_done(ec)) return;
-        const std::size_t size = ldns_read_uint16(self->length_.data());
-        self->read_message(size);
+        self->in_end_ += n;
+        self->pump();
       });
 }
 
@@ -164,19 +187,7 @@ bool StreamSession<Socket>::read_done(const boost::system::error_code& ec) {
 }
 
 template <typename Socket>
-void StreamSession<Socket>::read_message(std::size_t size) {
-  message_.resize(size);
-  reading_ = true;
-  asio::async_read(
-      socket_, asio::buffer(message_),
-      [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-        if (self->read_done(ec)) return;
-        self->on_query();
-      });
-}
-
-template <typename Socket>
-void StreamSession<Socket>::on_query() {
+void StreamSession<Socket>::on_query(std::span<const std::uint8_t> message) {
   std::optional<service::ClientRecord> c;
   if constexpr (kTls) {
     // The record as the directory has it now (scope, rate); gone or
@@ -196,12 +207,11 @@ void StreamSession<Socket>::on_query() {
     self->answered(std::move(bytes));
   };
   if constexpr (kTls) {
-    fe_.handler().handle_client(message_, peer_, Transport::tls, *c, std::move(reply));
+    fe_.handler().handle_client(message, peer_, Transport::tls, *c, std::move(reply));
   } else {
-    fe_.handler().handle(message_, peer_, Transport::tcp, std::move(reply));
+    fe_.handler().handle(message, peer_, Transport::tcp, std::move(reply));
   }
   if (state_ == State::reading && inflight_ >= fe_.limits().max_inflight) state_ = State::full;
-  read_length();
 }
 
 template <typename Socket>
@@ -209,14 +219,14 @@ void StreamSession<Socket>::answered(std::vector<std::uint8_t> bytes) {
   --inflight_;
   if (state_ == State::closed) return;
   if (!bytes.empty()) {
-    std::vector<std::uint8_t> framed(2 + bytes.size());
-    ldns_write_uint16(framed.data(), static_cast<std::uint16_t>(bytes.size()));
-    std::copy(bytes.begin(), bytes.end(), framed.begin() + 2);
-    out_.push_back(std::move(framed));
+    const std::size_t at = out_.size();
+    out_.resize(at + 2 + bytes.size());
+    ldns_write_uint16(out_.data() + at, static_cast<std::uint16_t>(bytes.size()));
+    std::copy(bytes.begin(), bytes.end(), out_.begin() + static_cast<std::ptrdiff_t>(at + 2));
   }
   if (state_ == State::full && inflight_ < fe_.limits().max_inflight) {
     state_ = State::reading;
-    read_length();
+    pump();
   }
   write_next();
 }
@@ -229,15 +239,18 @@ void StreamSession<Socket>::write_next() {
     arm_timer();
     return;
   }
+  // Every answer ready so far, in the order they became ready.
+  writing_buffer_.swap(out_);
+  out_.clear();
   writing_ = true;
   arm_timer();
   asio::async_write(
-      socket_, asio::buffer(out_.front()),
+      socket_, asio::buffer(writing_buffer_),
       [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
         self->writing_ = false;
         if (ec) return self->close();
         if (self->state_ == State::closed) return;
-        self->out_.pop_front();
+        self->writing_buffer_.clear();
         self->write_next();
       });
 }
