@@ -113,7 +113,7 @@ class LocateJob : public std::enable_shared_from_this<LocateJob> {
   std::size_t srv_outstanding_ = 0;
   bool finished_ = false;
   std::optional<std::pair<model::Reason, std::string>> fatal_;  // (code, reason)
-  std::vector<model::Target> direct_targets_;                 // numeric host
+  std::vector<model::Target> direct_targets_;                   // numeric host
 };
 
 }  // namespace speerd::lrf::detail

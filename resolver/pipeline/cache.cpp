@@ -31,9 +31,9 @@ ResultCache::ResultCache(config::CacheSettings settings, Clock clock)
 
 std::size_t ResultCache::footprint(const std::string& key, const LookupResult& r) {
   std::size_t n = kEntryOverhead + sizeof(LookupResult) + 2 * str_bytes(key);
-  n += r.reason.capacity() + r.number.capacity() + r.tree.capacity() +
-       r.uri.capacity() + outcome_bytes(r.outcome) + r.store.record_id.capacity() +
-       r.store.detail.capacity() + r.received_owner.capacity();
+  n += r.reason.capacity() + r.number.capacity() + r.tree.capacity() + r.uri.capacity() +
+       outcome_bytes(r.outcome) + r.store.record_id.capacity() + r.store.detail.capacity() +
+       r.received_owner.capacity();
   for (const auto& w : r.received_naptrs) n += str_bytes(w);
   for (const auto& u : r.uris) {
     n += sizeof(UriResult) + u.uri.capacity() + u.service.capacity() + u.status.capacity();

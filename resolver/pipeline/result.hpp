@@ -42,15 +42,15 @@ struct StoreResult {
 struct LookupResult {
   model::Verdict verdict = model::Verdict::reject;
   model::Reason code = model::reason::kNotFound;
-  std::string reason;                           // human-readable explanation
-  std::string number;                           // AUS (+digits) for lookups; empty for route()
-  std::string tree;                             // the ENUM tree that answered
-  std::string uri;                              // the URI routed to (first usable)
-  std::vector<UriResult> uris;                  // every usable URI in order, with fallbacks
-  std::vector<model::Target> targets;           // ordered targets of `uri`
-  std::uint32_t ttl = 0;                        // smallest TTL on the path
-  dns::Outcome outcome;                         // weakest step
-  std::vector<model::Step> dnssec;              // every DNS step in order
+  std::string reason;                  // human-readable explanation
+  std::string number;                  // AUS (+digits) for lookups; empty for route()
+  std::string tree;                    // the ENUM tree that answered
+  std::string uri;                     // the URI routed to (first usable)
+  std::vector<UriResult> uris;         // every usable URI in order, with fallbacks
+  std::vector<model::Target> targets;  // ordered targets of `uri`
+  std::uint32_t ttl = 0;               // smallest TTL on the path
+  dns::Outcome outcome;                // weakest step
+  std::vector<model::Step> dnssec;     // every DNS step in order
   StoreResult store;
   // Every NAPTR rule, record or target that was skipped or dropped, and why
   // (for `speerctl trace` and logs; not sent to API clients, whose scope may

@@ -364,8 +364,8 @@ void write_address(const model::Target& t, Sink& out) {
 }
 
 void write_compact(const LookupResult& r, const std::vector<const model::Target*>& kept,
-                   model::Reason code, std::string_view reason, bool route,
-                   std::string_view dialed, Sink& out) {
+                   model::Reason code, std::string_view reason, bool route, std::string_view dialed,
+                   Sink& out) {
   Obj o(out);
   o.num("age", r.age);
   o.boolean("cached", r.cached);

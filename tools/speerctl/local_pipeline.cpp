@@ -94,8 +94,8 @@ void print_result(const pl::LookupResult& r, bool verbose) {
   }
   if (!r.number.empty()) out << "number:   " << r.number << "\n";
   if (!r.tree.empty()) out << "tree:     " << r.tree << "\n";
-  out << "verdict:  " << speerd::model::to_string(r.verdict) << " (" << speerd::model::to_string(r.code) << "): " << r.reason
-      << "\n";
+  out << "verdict:  " << speerd::model::to_string(r.verdict) << " ("
+      << speerd::model::to_string(r.code) << "): " << r.reason << "\n";
   out << "dnssec:   " << outcome_text(r.outcome) << "\n";
   for (const auto& u : r.uris) {
     out << "uri:      " << u.uri << "  [" << u.status << "]";
