@@ -65,6 +65,8 @@ RrlAction ResponseRateLimiter::take(Bucket& b, Clock::time_point now) {
 }
 
 void ResponseRateLimiter::sweep(Clock::time_point now) {
+  last_sweep_ = now;
+  ++sweeps_;
   // A bucket untouched for a second has refilled: forgetting it changes no
   // decision.
   std::erase_if(buckets_,
@@ -79,7 +81,9 @@ RrlAction ResponseRateLimiter::decide(const boost::asio::ip::address& source,
   std::lock_guard lock(mu_);
   auto it = buckets_.find(k);
   if (it == buckets_.end()) {
-    if (buckets_.size() >= s_.max_prefixes) sweep(now);
+    if (buckets_.size() >= s_.max_prefixes && now - last_sweep_ >= std::chrono::seconds(1)) {
+      sweep(now);
+    }
     if (buckets_.size() >= s_.max_prefixes) {
       if (!overflow_used_) {
         overflow_ = Bucket{static_cast<double>(s_.rate), now, 0};
@@ -95,6 +99,11 @@ RrlAction ResponseRateLimiter::decide(const boost::asio::ip::address& source,
 std::size_t ResponseRateLimiter::prefixes() const {
   std::lock_guard lock(mu_);
   return buckets_.size();
+}
+
+std::uint64_t ResponseRateLimiter::sweeps() const {
+  std::lock_guard lock(mu_);
+  return sweeps_;
 }
 
 }  // namespace speerd::dnsfront

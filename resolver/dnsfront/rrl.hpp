@@ -15,7 +15,8 @@
 // hash lookup. The table holds at most `max_prefixes` prefixes; when it is full
 // of prefixes seen within the last second, new ones share one bucket (so a
 // flood of forged sources cannot flush the table to reset a victim's count:
-// the newcomers are limited together instead).
+// the newcomers are limited together instead). A full table is swept of
+// refilled prefixes at most once a second, never once per datagram.
 #pragma once
 
 #include <array>
@@ -52,6 +53,9 @@ class ResponseRateLimiter {
   // The decision for one answer to `source` at `now` (counted when sent).
   RrlAction decide(const boost::asio::ip::address& source, Clock::time_point now);
   std::size_t prefixes() const;
+  // Sweeps of a full table so far: at most one a second, so that a flood of
+  // new sources does not scan the table once per datagram.
+  std::uint64_t sweeps() const;
 
  private:
   // The source with its host bits cleared, and its family.
@@ -74,6 +78,8 @@ class ResponseRateLimiter {
   std::unordered_map<Key, Bucket, KeyHash> buckets_;
   Bucket overflow_;  // the prefixes the full table has no room for
   bool overflow_used_ = false;
+  Clock::time_point last_sweep_{};
+  std::uint64_t sweeps_ = 0;
 };
 
 }  // namespace speerd::dnsfront

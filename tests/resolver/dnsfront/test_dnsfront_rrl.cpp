@@ -105,11 +105,13 @@ TEST_CASE("rrl: a full table limits newcomers together instead of forgetting the
     sent += burst(l, src.c_str(), 1, t).send;
   }
   CHECK(l.prefixes() == 3);
-  CHECK(sent == 2 + 2);  // two prefixes fit the table; the rest shared one bucket
+  CHECK(sent == 2 + 2);    // two prefixes fit the table; the rest shared one bucket
+  CHECK(l.sweeps() == 1);  // 48 newcomers to a full table, one scan of it
   // The victim's prefix was not forgotten: still over its rate.
   CHECK(burst(l, "203.0.113.1", 1, t).send == 0);
   // A second later every bucket has refilled: the sweep makes room again.
   const auto later = t + std::chrono::seconds(1);
   CHECK(burst(l, "10.200.0.1", 1, later).send == 1);
+  CHECK(l.sweeps() == 2);
   CHECK(burst(l, "203.0.113.1", 2, later).send == 2);
 }
