@@ -225,8 +225,9 @@ void Pipeline::ask_enum(const std::shared_ptr<Flight>& f, const luf::E164Number&
       ur.status = "unresolved";
       r.uris.push_back(std::move(ur));
     }
-    r.received_owner = luf.received_owner;
-    r.received_naptrs = luf.received;
+    // Moved, not copied: the flight keeps the LUF result for its URIs only.
+    r.received_owner = std::move(luf.received_owner);
+    r.received_naptrs = std::move(luf.received);
     f->luf = std::move(luf);
     locate_uris(f, 0);
   });

@@ -30,13 +30,8 @@ SERIAL = "+12155557022"    # -> UAS d (answers), then UAS c
 BOGUS = "+12155551299"     # the testbed's ENUM NAPTR altered after signing
 
 
-class Failed(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failed(what)
+Failed = sbelab.Failed
+check = sbelab.check
 
 
 def enum_name(number):

@@ -31,13 +31,8 @@ import enum_cases  # noqa: E402
 SCEN = os.path.join(sbelab.SOURCE, "tools/sbe")
 
 
-class Failed(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failed(what)
+Failed = sbelab.Failed
+check = sbelab.check
 
 
 class Case:
@@ -502,7 +497,7 @@ CASES.update(enum_cases.CASES)
 
 def main(argv):
     return sbelab.fixture_main(argv, __doc__, sbelab.Lab, start, CASES, Case,
-                               ["speerd_pid", "kamailio_pid"], (Failed, enum_cases.Failed))
+                               ["speerd_pid", "kamailio_pid"], (Failed,))
 
 
 if __name__ == "__main__":

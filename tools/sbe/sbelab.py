@@ -37,6 +37,16 @@ class LabError(Exception):
     pass
 
 
+class Failed(Exception):
+    """A case's check failed (the case modules share it, and fixture_main
+    reports it as the case's failure)."""
+
+
+def check(cond, what):
+    if not cond:
+        raise Failed(what)
+
+
 def sh(args, **kw):
     """Runs a command; raises LabError with its output when it fails."""
     p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)

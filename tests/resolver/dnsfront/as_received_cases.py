@@ -11,13 +11,8 @@ import urllib.request
 import sbelab
 
 
-class Failed(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failed(what)
+Failed = sbelab.Failed
+check = sbelab.check
 
 
 def enum_name(number):

@@ -12,17 +12,14 @@ import struct
 import subprocess
 import time
 
+import sbelab
+
 RATE = 100
 BURST = 400
 
 
-class Failed(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failed(what)
+Failed = sbelab.Failed
+check = sbelab.check
 
 
 def query(qid, name):

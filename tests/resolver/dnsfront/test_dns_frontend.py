@@ -40,13 +40,8 @@ import as_received_cases  # noqa: E402  (naptr_answer = "as-received", a second 
 import rrl_cases  # noqa: E402  (UDP response-rate limiting)
 
 
-class Failed(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failed(what)
+Failed = sbelab.Failed
+check = sbelab.check
 
 
 def enum_name(number, tree="e164.example."):
@@ -600,8 +595,7 @@ CASES.update(rrl_cases.CASES)
 
 def main(argv):
     return sbelab.fixture_main(argv, __doc__, DnsLab, start, CASES, Case,
-                               ["speerd_pid"], (Failed, as_received_cases.Failed, rrl_cases.Failed,
-                                                subprocess.TimeoutExpired, OSError))
+                               ["speerd_pid"], (Failed, subprocess.TimeoutExpired, OSError))
 
 
 if __name__ == "__main__":
