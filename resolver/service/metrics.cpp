@@ -281,6 +281,14 @@ const std::vector<MetricDef>& metric_table() {
        "tls_handshake_timeout_ms).",
        {"result"},
        {enum_name_list<DnsTlsHandshake>()}},
+      {Metric::dns_tsig,
+       "speerd_dns_tsig_total",
+       T::counter,
+       "DNS front end: TSIG (RFC 8945) of queries, by result (ok: verified, answer signed; "
+       "badkey, badsig, badtime: NOTAUTH with that TSIG error; missing: unsigned from a client "
+       "that requires TSIG, REFUSED).",
+       {"result"},
+       {enum_name_list<DnsTsig>()}},
   };
   return table;
 }
