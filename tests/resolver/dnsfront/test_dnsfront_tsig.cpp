@@ -27,7 +27,7 @@ namespace {
 
 const char* kName = "4.3.2.1.5.5.5.5.1.2.1.e164.example.";
 const char* kKey = "sbc-a.key.";
-const char* kSecret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg==";
+const char* kSecret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnk=";
 const char* kOther = "YW5vdGhlci1zZWNyZXQtc2VjcmV0LXNlY3JldC0zMmI=";
 
 std::uint64_t now() {
