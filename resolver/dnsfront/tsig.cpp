@@ -102,24 +102,32 @@ std::vector<std::uint8_t> error_mac(const ldns_pkt* answer, const TsigRecord& t,
   Rdf key_name(ldns_dname_new_frm_str(t.key_name.c_str()), &ldns_rdf_deep_free);
   Rdf algorithm(ldns_dname_new_frm_str(t.algorithm.c_str()), &ldns_rdf_deep_free);
   const auto message = to_wire(answer);
-  std::unique_ptr<ldns_buffer, BufferFree> b(ldns_buffer_new(LDNS_MAX_PACKETLEN));
-  if (!key_name || !algorithm || message.empty() || !b) return {};
+  if (!key_name || !algorithm || message.empty()) return {};
+  // Room for all of it up front: ldns_buffer_write does not grow the buffer
+  // (and only asserts the room), so no write may go past this.
+  const std::size_t room = 2 + t.mac.size() + message.size() + ldns_rdf_size(key_name.get()) + 2 +
+                           4 + ldns_rdf_size(algorithm.get()) + 6 + 2 + 2 + 2 + other.size();
+  std::unique_ptr<ldns_buffer, BufferFree> b(ldns_buffer_new(room));
+  if (!b) return {};
   ldns_buffer* buf = b.get();
+  const auto write = [buf](std::span<const std::uint8_t> bytes) {
+    if (!bytes.empty()) ldns_buffer_write(buf, bytes.data(), bytes.size());  // memcpy: no null
+  };
   ldns_buffer_write_u16(buf, static_cast<std::uint16_t>(t.mac.size()));
-  ldns_buffer_write(buf, t.mac.data(), t.mac.size());
-  ldns_buffer_write(buf, message.data(), message.size());
+  write(t.mac);
+  write(message);
   ldns_dname2canonical(key_name.get());
   ldns_dname2buffer_wire(buf, key_name.get());
   ldns_buffer_write_u16(buf, LDNS_RR_CLASS_ANY);
   ldns_buffer_write_u32(buf, 0);
   ldns_dname2canonical(algorithm.get());
   ldns_dname2buffer_wire(buf, algorithm.get());
-  const auto time = time48(time_signed);
-  ldns_buffer_write(buf, time.data(), time.size());
+  write(time48(time_signed));
   ldns_buffer_write_u16(buf, kTsigFudge);
   ldns_buffer_write_u16(buf, error);
   ldns_buffer_write_u16(buf, static_cast<std::uint16_t>(other.size()));
-  ldns_buffer_write(buf, other.data(), other.size());
+  write(other);
+  if (ldns_buffer_position(buf) != room) return {};
   if (ldns_buffer_status(buf) != LDNS_STATUS_OK) return {};
   std::vector<std::uint8_t> mac(EVP_MAX_MD_SIZE);
   unsigned int size = 0;
@@ -171,6 +179,10 @@ std::vector<std::uint8_t> sign_answer(std::span<const std::uint8_t> wire, const 
                                       const TsigSecret* key, TsigResult result, std::uint64_t now) {
   Pkt pkt = parse(wire);
   if (!pkt) return {};
+  // ok and badtime follow a verified request, whose MAC is HMAC-SHA256's
+  // 32 bytes (what ldns's signer also assumes: it does not grow its buffer).
+  const bool signs = result == TsigResult::ok || result == TsigResult::badtime;
+  if (signs && t.mac.size() != 32) return {};
   if (result == TsigResult::ok) {
     if (key == nullptr) return {};
     Rdf request_mac(int16_data(t.mac), &ldns_rdf_deep_free);
