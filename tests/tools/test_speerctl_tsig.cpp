@@ -18,8 +18,9 @@ TEST_CASE("speerctl client tsig: add, generate, list names only, remove", "[spee
   };
   const std::string secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnk=";
   run({"store", "init"});
-  run({"client", "add", "sbc-a", "--cert-name", "CN=sbc-a", "--tree", "e164.arpa",
-       "--tsig-required"});
+  Run added = run({"client", "add", "sbc-a", "--cert-name", "CN=sbc-a", "--tree", "e164.arpa",
+                   "--tsig-required"});
+  CHECK(added.err.find("requires TSIG and has no key yet") != std::string::npos);
   run({"client", "add", "sbc-b", "--cert-name", "CN=sbc-b", "--tree", "e164.arpa"});
 
   Run r = run({"client", "tsig", "add", "sbc-a", "--key-name", "SBC-A.tsig", "--secret", secret});

@@ -117,6 +117,11 @@ void register_client(CLI::App& app) {
       apply_or_exit(*s, {o->c}, *o);
       say("client " + o->c.name + " added");
       warn_if_no_tree(o->c.name, o->c.trees);
+      if (o->c.tsig_required) {
+        std::cerr << "speerctl: warning: client " << o->c.name
+                  << " requires TSIG and has no key yet: its UDP/TCP DNS queries are refused "
+                     "until one is added (speerctl client tsig add)\n";
+      }
     });
   }
   {
