@@ -22,6 +22,8 @@ struct AddClient {
   std::string spki_pin;   // empty: none
   std::vector<std::string> trees;
   std::vector<std::string> sources;  // DNS front end source prefixes (CIDR)
+  std::vector<TsigKey> tsig_keys;    // DNS front end TSIG keys (hmac-sha256)
+  bool tsig_required = false;        // refuse its unsigned DNS queries
   // Unset: no rate of its own, [limits] applies. A burst needs a rate; a
   // rate without a burst gets a burst of twice the rate.
   std::optional<std::uint32_t> rate_per_second;
@@ -39,6 +41,11 @@ struct UpdateClient {
   std::optional<std::string> spki_pin;
   std::optional<std::vector<std::string>> trees;
   std::optional<std::vector<std::string>> sources;
+  // TSIG keys to add (a key name of any client is a conflict) and to remove
+  // (by key name; one the client does not have is not-found).
+  std::vector<TsigKey> add_tsig_keys;
+  std::vector<std::string> remove_tsig_keys;
+  std::optional<bool> tsig_required;
   std::optional<std::uint32_t> rate_per_second;
   std::optional<std::uint32_t> burst;
   bool rate_from_config = false;  // drop the client's own rate: [limits] applies

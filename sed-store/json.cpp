@@ -14,6 +14,11 @@ Json to_json(const Client& c, bool with_id) {
   j["enabled"] = c.enabled;
   j["trees"] = c.trees;
   j["sources"] = c.sources;
+  // Key names only: a secret is never listed, printed or audited.
+  Json keys = Json::array();
+  for (const auto& k : c.tsig_keys) keys.push_back(k.name);
+  j["tsig_keys"] = keys;
+  j["tsig_required"] = c.tsig_required;
   j["description"] = c.description;
   j["options"] = c.options;
   return j;

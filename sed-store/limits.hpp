@@ -43,6 +43,11 @@ inline constexpr std::size_t kMaxLabelLength = 63;
 inline constexpr std::size_t kMaxTreesPerClient = 16;
 // Source prefixes of one client (the DNS front end's UDP/TCP identity).
 inline constexpr std::size_t kMaxSourcesPerClient = 64;
+// TSIG keys of a client (migration 0006): a secret of at least 32 bytes
+// (RFC 8945 6: no shorter than the HMAC-SHA256 output) and at most 512.
+inline constexpr std::size_t kMaxTsigKeysPerClient = 8;
+inline constexpr std::size_t kMinTsigSecretBytes = 32;
+inline constexpr std::size_t kMaxTsigSecretBytes = 512;
 
 // Destination groups named in one route group add (CLI or import row).
 inline constexpr std::size_t kMaxDestGroupsPerRouteGroup = 10000;

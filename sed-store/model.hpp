@@ -35,6 +35,17 @@ struct RateLimit {
   bool from_config() const { return per_second == 0; }
 };
 
+// A TSIG key (RFC 8945) of a client, for the DNS front end: the key name
+// (a DNS name, lower case, trailing dot) names the key and the client; it
+// is unique across clients. hmac-sha256 only (migration 0006).
+struct TsigKey {
+  std::string name;
+  std::string algorithm = "hmac-sha256";
+  // Canonical base64 of at least kMinTsigSecretBytes. Never listed, printed
+  // or audited (to_json writes key names only).
+  std::string secret;
+};
+
 struct Client {
   Id id = 0;
   std::string name;                // the operator's handle for it (unique)
@@ -43,6 +54,9 @@ struct Client {
   std::vector<std::string> trees;  // ENUM trees it may query (lowercase, trailing dot)
   // Source prefixes of its DNS queries (canonical CIDR, sed-store/prefix.hpp).
   std::vector<std::string> sources;
+  std::vector<TsigKey> tsig_keys;  // by key name
+  // An unsigned query from its source prefixes is refused (DNS front end).
+  bool tsig_required = false;
   RateLimit rate;
   bool enabled = true;
   std::string description;

@@ -60,7 +60,12 @@ Client read_client(const Row& r) {
   c.enabled = r.integer(6) != 0;
   c.description = str(r.text(7));
   c.options = str(r.text(8));
+  c.tsig_required = r.integer(9) != 0;
   return c;
+}
+
+TsigKey read_tsig_key(const Row& r) {
+  return TsigKey{str(r.text(0)), str(r.text(1)), str(r.text(2))};
 }
 
 SedRecord read_sed(const Row& r) {
@@ -397,6 +402,9 @@ speerd::Expected<std::optional<Client>> SqlStore::find_client(const ClientIdenti
                                       [](const Row& r) { return str(r.text(0)); });
   if (!sources) return speerd::fail(sources.error().message);
   (*c)->sources = std::move(*sources);
+  auto keys = collect<TsigKey>(*db_, Stmt::kClientTsigKeys, tree_params, read_tsig_key);
+  if (!keys) return speerd::fail(keys.error().message);
+  (*c)->tsig_keys = std::move(*keys);
   return std::move(*c);
 }
 
@@ -455,6 +463,13 @@ Result<std::vector<Client>> SqlStore::list_clients() {
     }
   };
   if (auto n = db_->run(Stmt::kClientSourcesAll, {}, RowFn(on_source)); !n) return n.error();
+  auto on_key = [&](const Row& r) {
+    if (auto it = index.find(r.integer(0)); it != index.end()) {
+      (*clients)[it->second].tsig_keys.push_back(
+          TsigKey{str(r.text(1)), str(r.text(2)), str(r.text(3))});
+    }
+  };
+  if (auto n = db_->run(Stmt::kClientTsigKeysAll, {}, RowFn(on_key)); !n) return n.error();
   return clients;
 }
 

@@ -91,6 +91,7 @@ class SqlStore final : public Store {
 // Row readers shared by the read and write paths (column orders are those of
 // the SPEERD_*_COLS lists in statements.cpp).
 Client read_client(const Row& r);
+TsigKey read_tsig_key(const Row& r);  // key_name, algorithm, secret
 SedRecord read_sed(const Row& r);
 TrustAnchor read_trust_anchor(const Row& r);
 RouteGroup read_route_group(const Row& r);

@@ -28,6 +28,10 @@ Result<Id> Writer::operator()(const AddClient& c) {
   auto sources = normalized_sources(c.sources);
   if (!sources) return sources.error();
   n.sources = std::move(*sources);
+  auto keys = normalized_tsig_keys(c.tsig_keys);
+  if (!keys) return keys.error();
+  n.tsig_keys = std::move(*keys);
+  n.tsig_required = c.tsig_required;
   auto rate = client_rate(c.rate_per_second, c.burst);
   if (!rate) return rate.error();
   n.rate = *rate;
@@ -53,12 +57,14 @@ Result<Id> Writer::operator()(const AddClient& c) {
                           rate_param(n.rate.burst, n.rate),
                           flag(n.enabled),
                           sv(n.description),
-                          sv(n.options)};
+                          sv(n.options),
+                          flag(n.tsig_required)};
   auto id = returning_id(Stmt::kClientInsert, params);
   if (!id) return id.error();
   n.id = *id;
   if (auto ok = insert_trees(n.id, n.trees); !ok) return ok.error();
   if (auto ok = insert_sources(n.id, n.sources); !ok) return ok.error();
+  if (auto ok = insert_tsig_keys(n.id, n.tsig_keys); !ok) return ok.error();
   if (auto ok = audit("create", "client", n.name, nullptr, to_json(n, false)); !ok)
     return ok.error();
   return n.id;
@@ -105,14 +111,21 @@ Result<Id> Writer::operator()(const UpdateClient& u) {
     n.options = *options;
   }
   if (u.enabled) n.enabled = *u.enabled;
+  if (u.tsig_required) n.tsig_required = *u.tsig_required;
   if (u.description) {
     auto desc = checked(validate::description(*u.description), "description");
     if (!desc) return desc.error();
     n.description = *desc;
   }
   const Json before_json = to_json(*before, false);
+  // TSIG keys: the JSON names them only, so a key removed and added again
+  // (a new secret) looks unchanged there but is not.
+  const bool keys_change = !u.add_tsig_keys.empty() || !u.remove_tsig_keys.empty();
+  if (keys_change) {
+    if (auto ok = update_tsig_keys(u, n); !ok) return ok.error();
+  }
   const Json after_json = to_json(n, false);
-  if (before_json == after_json) return Id{0};  // nothing changes: nothing to audit
+  if (before_json == after_json && !keys_change) return Id{0};  // nothing to audit
   if (auto ok = identity_free(n, n.id); !ok) return ok.error();
   const Param params[] = {n.id,
                           opt_text(n.cert_name),
@@ -121,7 +134,8 @@ Result<Id> Writer::operator()(const UpdateClient& u) {
                           rate_param(n.rate.burst, n.rate),
                           flag(n.enabled),
                           sv(n.description),
-                          sv(n.options)};
+                          sv(n.options),
+                          flag(n.tsig_required)};
   if (auto ok = exec(Stmt::kClientUpdate, params); !ok) return ok.error();
   if (n.trees != before->trees) {
     const Param clear[] = {n.id};
@@ -424,6 +438,9 @@ Result<std::optional<Client>> Writer::client_by_name(const std::string& name) {
                                       [](const Row& r) { return str(r.text(0)); });
   if (!sources) return sources.error();
   (*c)->sources = std::move(*sources);
+  auto keys = collect<TsigKey>(db_, Stmt::kClientTsigKeys, tp, read_tsig_key);
+  if (!keys) return keys.error();
+  (*c)->tsig_keys = std::move(*keys);
   return c;
 }
 

@@ -165,6 +165,12 @@ class Writer {
   Result<std::vector<std::string>> normalized_sources(const std::vector<std::string>& sources);
   Result<Done> insert_sources(Id client, const std::vector<std::string>& sources);
   Result<std::optional<Client>> client_by_name(const std::string& name);
+  // TSIG keys (sql_store_write_tsig.cpp): adds and removes `u`'s keys to and
+  // from n.tsig_keys (validated; removals first, so a rotation can reuse a
+  // name), then in the table; `n` is the client after the update.
+  Result<std::vector<TsigKey>> normalized_tsig_keys(const std::vector<TsigKey>& keys);
+  Result<Done> insert_tsig_keys(Id client, const std::vector<TsigKey>& keys);
+  Result<Done> update_tsig_keys(const UpdateClient& u, Client& n);
   Result<Client> existing_client(const std::string& raw, const char* field = "name");
 
   // Destination groups (sql_store_write_destinations.cpp).

@@ -22,7 +22,7 @@ constexpr Def both(Stmt id, const char* name, const char* sql) {
 // depend on these orders).
 #define SPEERD_CLIENT_COLS                                                               \
   "SELECT id, name, cert_name, spki_pin, rate_per_second, burst, enabled, description, " \
-  "options FROM "                                                                        \
+  "options, tsig_required FROM "                                                         \
   "client "
 #define SPEERD_SED_COLS                                                                    \
   "SELECT s.id, rg.id, rg.name, rg.priority, s.kind, s.uri, s.host, s.port, s.transport, " \
@@ -121,10 +121,11 @@ constexpr Def kDefs[] = {
          "SELECT client_id, tree FROM client_tree ORDER BY client_id, tree"),
     both(Stmt::kClientInsert, "client_insert",
          "INSERT INTO client (name, cert_name, spki_pin, rate_per_second, burst, enabled, "
-         "description, options) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"),
+         "description, options, tsig_required) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+         "RETURNING id"),
     both(Stmt::kClientUpdate, "client_update",
          "UPDATE client SET cert_name = $2, spki_pin = $3, rate_per_second = $4, burst = $5, "
-         "enabled = $6, description = $7, options = $8 WHERE id = $1"),
+         "enabled = $6, description = $7, options = $8, tsig_required = $9 WHERE id = $1"),
     both(Stmt::kClientDelete, "client_delete", "DELETE FROM client WHERE id = $1"),
     both(Stmt::kClientTreeInsert, "client_tree_insert",
          "INSERT INTO client_tree (client_id, tree) VALUES ($1, $2)"),
@@ -141,6 +142,20 @@ constexpr Def kDefs[] = {
     both(Stmt::kClientSourceOwner, "client_source_owner",
          "SELECT c.name FROM client_source s JOIN client c ON c.id = s.client_id "
          "WHERE s.prefix = $1 AND s.client_id <> $2"),
+    both(Stmt::kClientTsigKeys, "client_tsig_keys",
+         "SELECT key_name, algorithm, secret FROM client_tsig_key WHERE client_id = $1 "
+         "ORDER BY key_name"),
+    both(Stmt::kClientTsigKeysAll, "client_tsig_keys_all",
+         "SELECT client_id, key_name, algorithm, secret FROM client_tsig_key "
+         "ORDER BY client_id, key_name"),
+    both(Stmt::kClientTsigInsert, "client_tsig_insert",
+         "INSERT INTO client_tsig_key (client_id, key_name, algorithm, secret) "
+         "VALUES ($1, $2, $3, $4)"),
+    both(Stmt::kClientTsigDelete, "client_tsig_delete",
+         "DELETE FROM client_tsig_key WHERE client_id = $1 AND key_name = $2"),
+    both(Stmt::kClientTsigOwner, "client_tsig_owner",
+         "SELECT c.name FROM client_tsig_key k JOIN client c ON c.id = k.client_id "
+         "WHERE k.key_name = $1"),
     both(Stmt::kClientOfferCount, "client_offer_count",
          "SELECT count(*) FROM peering_offer WHERE client_id = $1"),
 

@@ -45,6 +45,11 @@ enum class Stmt {
   kClientSourceInsert,
   kClientSourceClear,
   kClientSourceOwner,
+  kClientTsigKeys,
+  kClientTsigKeysAll,
+  kClientTsigInsert,
+  kClientTsigDelete,
+  kClientTsigOwner,
   kClientOfferCount,
   // destination_group
   kDgByName,

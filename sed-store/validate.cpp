@@ -1,9 +1,14 @@
 #include "sed-store/validate.hpp"
 
 #include <arpa/inet.h>
+#include <stdbool.h>  // before ldns, which otherwise defines bool, true and false
+
+#include <ldns/ldns.h>
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 
 #include "sed-store/limits.hpp"
 
@@ -235,6 +240,45 @@ speerd::Expected<std::string> domain(std::string_view s, bool allow_root) {
   const std::string lowered = to_lower(body);
   if (const std::string why = ldh_name_problem(lowered); !why.empty()) return bad(s, why);
   return lowered + ".";
+}
+
+speerd::Expected<std::string> tsig_algorithm(std::string_view s) {
+  std::string_view body = s;
+  if (!body.empty() && body.back() == '.') body.remove_suffix(1);
+  if (to_lower(body) == "hmac-sha256") return std::string("hmac-sha256");
+  return bad(s, "is not a supported TSIG algorithm: only hmac-sha256 is");
+}
+
+speerd::Expected<std::string> tsig_secret(std::string_view s) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+  if (s.empty()) return speerd::fail("the TSIG secret is empty");
+  if (s.size() > (kMaxTsigSecretBytes + 2) / 3 * 4) {
+    return speerd::fail("the TSIG secret is too long: at most " +
+                        std::to_string(kMaxTsigSecretBytes) + " bytes");
+  }
+  if (s.find_first_not_of(kAlphabet) != std::string_view::npos || s.size() % 4 != 0) {
+    return speerd::fail(
+        "the TSIG secret is not base64 (standard alphabet A-Z a-z 0-9 + /, padded with '=')");
+  }
+  const std::string text(s);
+  ldns_rdf* raw = nullptr;
+  if (ldns_str2rdf_b64(&raw, text.c_str()) != LDNS_STATUS_OK || raw == nullptr) {
+    return speerd::fail("the TSIG secret is not base64 (bad padding)");
+  }
+  std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)> rdf(raw, &ldns_rdf_deep_free);
+  const std::size_t n = ldns_rdf_size(rdf.get());
+  if (n < kMinTsigSecretBytes) {
+    return speerd::fail("the TSIG secret is " + std::to_string(n) + " bytes: at least " +
+                        std::to_string(kMinTsigSecretBytes) + " are needed for hmac-sha256");
+  }
+  std::unique_ptr<char, decltype(&free)> again(ldns_rdf2str(rdf.get()), &free);
+  if (!again) return speerd::fail("the TSIG secret cannot be encoded again");
+  const std::string canonical(again.get());
+  if (canonical != s) {
+    return speerd::fail("the TSIG secret is not canonical base64 (stray bits or padding)");
+  }
+  return canonical;
 }
 
 speerd::Expected<std::string> host(std::string_view s) {

@@ -31,6 +31,14 @@ speerd::Expected<std::string> spki_pin(std::string_view s);
 // a trailing dot. `allow_root`: "." is accepted (trust anchors for the root).
 speerd::Expected<std::string> domain(std::string_view s, bool allow_root = false);
 
+// TSIG (RFC 8945) of the DNS front end. A key name is a domain() (LDH, lower
+// case, trailing dot). The algorithm: "hmac-sha256" (any case, a trailing dot
+// allowed) -> "hmac-sha256"; any other is refused by name. The secret:
+// base64 of kMinTsigSecretBytes..kMaxTsigSecretBytes bytes -> canonical
+// base64; its messages never quote it.
+speerd::Expected<std::string> tsig_algorithm(std::string_view s);
+speerd::Expected<std::string> tsig_secret(std::string_view s);
+
 // A host: LDH name (lowercase, no trailing dot), IPv4 literal, or IPv6 literal
 // (brackets optional on input, none on output; canonical form).
 speerd::Expected<std::string> host(std::string_view s);

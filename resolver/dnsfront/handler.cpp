@@ -41,6 +41,8 @@ service::DnsRcode rcode_label(std::uint16_t rc) {
       return R::refused;
     case rcode::kBadVers:
       return R::badvers;
+    case kRcodeNotAuth:
+      return R::notauth;
     default:
       return R::servfail;
   }
@@ -70,6 +72,25 @@ void count(service::Metrics& m, Transport t, const dnsfront::Reply& r, bool enco
   } else if (r.ede && r.ede->code < service::kDnsEdeCodes) {
     m.inc(service::Metric::dns_ede, r.ede->code);
   }
+}
+
+std::uint64_t unix_now() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+// `reply` with the answer signed for the query's TSIG (tsig.hpp); an answer
+// ldns cannot sign goes out unsigned (the client then rejects it).
+Handler::Reply signing(Handler::Reply reply, TsigRecord request, std::string key_name,
+                       std::string secret, TsigResult result) {
+  return [reply = std::move(reply), request = std::move(request), key_name = std::move(key_name),
+          secret = std::move(secret), result](std::vector<std::uint8_t> bytes) {
+    if (bytes.empty()) return reply(std::move(bytes));
+    const TsigSecret key{key_name, secret};
+    auto out = sign_answer(bytes, request, secret.empty() ? nullptr : &key, result, unix_now());
+    reply(out.empty() ? std::move(bytes) : std::move(out));
+  };
 }
 
 std::vector<std::uint8_t> servfail_wire(const Query& q, const AnswerSettings& s) {
@@ -112,6 +133,10 @@ bool in_scope(const pipeline::ClientScope& scope, const Tree& t) {
 void Handler::refuse(const boost::asio::ip::address& source, service::DnsRefused reason,
                      std::string_view why) {
   metrics_.inc(service::Metric::dns_refused, service::L(reason));
+  log_refusal(source, why);
+}
+
+void Handler::log_refusal(const boost::asio::ip::address& source, std::string_view why) {
   const auto now = std::chrono::steady_clock::now();
   if (now - refusal_logged_ < kRefusalLogInterval) {
     ++refusals_unlogged_;
@@ -138,9 +163,9 @@ std::optional<Query> Handler::checked(std::span<const std::uint8_t> wire, Transp
 }
 
 void Handler::send(const Query& q, Transport transport, const dnsfront::Reply& r,
-                   const Reply& reply) {
+                   const Reply& reply, std::size_t reserve) {
   const auto& s = config_.answer;
-  auto bytes = encode(q, r, s, max_size(q, transport));
+  auto bytes = encode(q, r, s, max_size(q, transport) - reserve);
   count(metrics_, transport, r, !bytes.empty());
   reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
 }
@@ -148,6 +173,29 @@ void Handler::send(const Query& q, Transport transport, const dnsfront::Reply& r
 std::size_t Handler::max_size(const Query& q, Transport transport) const {
   if (transport != Transport::udp) return kMaxMessageBytes;
   return q.edns ? std::min<std::size_t>(q.udp_size, config_.max_udp_size) : kClassicUdpSize;
+}
+
+std::optional<Handler::Signed> Handler::verified(const Query& q, std::span<const std::uint8_t> wire,
+                                                 const SourceTable& table,
+                                                 const boost::asio::ip::address& source,
+                                                 Transport transport, const Reply& reply) {
+  const TsigRecord& t = *q.tsig;
+  const service::TsigKey* key = table.find_key(t.key_name);
+  const TsigSecret secret = key ? TsigSecret{key->name, key->secret} : TsigSecret{};
+  const TsigResult result = verify_tsig(wire, t, key ? &secret : nullptr, unix_now());
+  metrics_.inc(service::Metric::dns_tsig, service::L(result));
+  const std::size_t reserve = tsig_size(t);
+  if (result == TsigResult::ok) {
+    return Signed{key->client, signing(reply, t, key->name, key->secret, result)};
+  }
+  log_refusal(source, "TSIG " + std::string(enum_name(result)) + " for key " + t.key_name);
+  dnsfront::Reply r;
+  r.rcode = kRcodeNotAuth;
+  // BADTIME is signed with the key; BADKEY and BADSIG are not (no secret).
+  const bool sign = result == TsigResult::badtime;
+  send(q, transport, r, signing(reply, t, t.key_name, sign ? key->secret : std::string(), result),
+       reserve);
+  return std::nullopt;
 }
 
 void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::address& source,
@@ -169,9 +217,32 @@ void Handler::handle(std::span<const std::uint8_t> wire, const boost::asio::ip::
     return send(*q, transport, refused(std::nullopt), reply);
   }
   const service::ClientRecord* client = (*table)->find(source);
+  if (q->tsig) {
+    // The key names the client, from any source; from another client's
+    // prefix it is refused (fail closed: two identities that disagree).
+    auto s = verified(*q, wire, **table, source, transport, reply);
+    if (!s) return;
+    const std::size_t reserve = tsig_size(*q->tsig);
+    if (client != nullptr && client->id != s->client->id) {
+      refuse(source, service::DnsRefused::tsig_mismatch,
+             "TSIG key of client " + s->client->id + " from a prefix of client " + client->id);
+      return send(*q, transport,
+                  refused(Ede{ede::kProhibited, "the TSIG key is not this source's client's"}),
+                  s->reply, reserve);
+    }
+    // The record stays alive with the lambda's copy of the shared pointer.
+    auto record = s->client;
+    return serve(*q, source, transport, *record, std::move(s->reply), reserve);
+  }
   if (client == nullptr) {
     refuse(source, service::DnsRefused::unknown_source, "no client has this source prefix");
     return send(*q, transport, refused(std::nullopt), reply);
+  }
+  if (client->tsig_required) {
+    metrics_.inc(service::Metric::dns_tsig, service::L(TsigResult::missing));
+    refuse(source, service::DnsRefused::tsig_required,
+           "client " + client->id + " requires TSIG, the query is unsigned");
+    return send(*q, transport, refused(Ede{ede::kProhibited, "TSIG required"}), reply);
   }
   serve(*q, source, transport, *client, std::move(reply));
 }
@@ -181,15 +252,34 @@ void Handler::handle_client(std::span<const std::uint8_t> wire,
                             const service::ClientRecord& client, Reply reply) {
   const auto q = checked(wire, transport, reply);
   if (!q) return;
-  serve(*q, source, transport, client, std::move(reply));
+  if (!q->tsig) return serve(*q, source, transport, client, std::move(reply));
+  // DoT: TSIG is optional; when present it is verified and its key must be
+  // the certificate's client's.
+  auto table = sources_->table();
+  if (!table) {
+    refuse(source, service::DnsRefused::directory_error,
+           "client table unavailable: " + table.error());
+    return send(*q, transport, refused(std::nullopt), reply);
+  }
+  auto s = verified(*q, wire, **table, source, transport, reply);
+  if (!s) return;
+  const std::size_t reserve = tsig_size(*q->tsig);
+  if (s->client->id != client.id) {
+    refuse(source, service::DnsRefused::tsig_mismatch,
+           "TSIG key of client " + s->client->id + " on a connection of client " + client.id);
+    return send(*q, transport,
+                refused(Ede{ede::kProhibited, "the TSIG key is not this certificate's client's"}),
+                s->reply, reserve);
+  }
+  serve(*q, source, transport, client, std::move(s->reply), reserve);
 }
 
 void Handler::serve(const Query& q, const boost::asio::ip::address& source, Transport transport,
-                    const service::ClientRecord& c, Reply reply) {
+                    const service::ClientRecord& c, Reply reply, std::size_t reserve) {
   const service::ClientRecord* client = &c;
   const auto& s = config_.answer;
-  const std::size_t size_cap = max_size(q, transport);
-  auto send = [&](const dnsfront::Reply& r) { this->send(q, transport, r, reply); };
+  const std::size_t size_cap = max_size(q, transport) - reserve;
+  auto send = [&](const dnsfront::Reply& r) { this->send(q, transport, r, reply, reserve); };
   const Tree* tree = nullptr;
   for (const auto& t : config_.trees) {
     if (under(q.question.qname, t.suffix) &&

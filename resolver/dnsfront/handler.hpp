@@ -1,7 +1,10 @@
 // One DNS message in, one answer out, for both transports: the steps after
 // check_query() (query.hpp) and before encoding (answer.hpp):
 //
-//   source prefix -> client (unknown: REFUSED, no data)
+//   a TSIG (tsig.hpp): its key -> client (errors: NOTAUTH + TSIG error);
+//     a source prefix of another client: REFUSED, EDE 18; the answer signed
+//   else source prefix -> client (unknown: REFUSED, no data; a client that
+//     requires TSIG: REFUSED, EDE 18)
 //   class IN, name under a configured tree (else REFUSED, EDE 20)
 //   tree in the client's scope (else REFUSED, EDE 18)
 //   ANY -> RFC 8482 HINFO; a type other than NAPTR -> NODATA + SOA
@@ -28,6 +31,7 @@
 #include "resolver/dnsfront/access.hpp"
 #include "resolver/dnsfront/answer.hpp"
 #include "resolver/dnsfront/rrl.hpp"
+#include "resolver/dnsfront/tsig.hpp"
 #include "resolver/pipeline/result.hpp"
 #include "resolver/service/metrics.hpp"
 #include "resolver/service/rate_limiter.hpp"
@@ -91,12 +95,25 @@ class Handler {
               std::string_view why);
 
  private:
+  // The refusal log line alone (throttled), for answers counted elsewhere.
+  void log_refusal(const boost::asio::ip::address& source, std::string_view why);
   // The query, or nothing when check_query() rejected it (answered here).
   std::optional<Query> checked(std::span<const std::uint8_t> wire, Transport transport,
                                const Reply& reply);
+  // A signed query's key, verified: its client and `reply` wrapped to sign
+  // the answer. Nothing when it failed (answered NOTAUTH here).
+  struct Signed {
+    std::shared_ptr<const service::ClientRecord> client;
+    Reply reply;
+  };
+  std::optional<Signed> verified(const Query& q, std::span<const std::uint8_t> wire,
+                                 const SourceTable& table, const boost::asio::ip::address& source,
+                                 Transport transport, const Reply& reply);
+  // `reserve`: bytes the answer's TSIG will take (0: unsigned).
   void serve(const Query& q, const boost::asio::ip::address& source, Transport transport,
-             const service::ClientRecord& client, Reply reply);
-  void send(const Query& q, Transport transport, const dnsfront::Reply& r, const Reply& reply);
+             const service::ClientRecord& client, Reply reply, std::size_t reserve = 0);
+  void send(const Query& q, Transport transport, const dnsfront::Reply& r, const Reply& reply,
+            std::size_t reserve = 0);
   std::size_t max_size(const Query& q, Transport transport) const;
 
   HandlerConfig config_;

@@ -49,6 +49,47 @@ std::optional<Question> question_of(const ldns_pkt* p) {
   return out;
 }
 
+std::optional<std::string> dname_text(const ldns_rdf* rdf) {
+  if (rdf == nullptr || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME) return std::nullopt;
+  std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)> name(ldns_rdf_clone(rdf),
+                                                                &ldns_rdf_deep_free);
+  ldns_dname2canonical(name.get());
+  std::unique_ptr<char, CharFree> text(ldns_rdf2str(name.get()));
+  if (!text) return std::nullopt;
+  return std::string(text.get());
+}
+
+// The fields of a TSIG record ldns parsed (RFC 8945 4.2); nothing when one
+// is missing or of another type.
+std::optional<TsigRecord> tsig_of(const ldns_rr* rr) {
+  if (ldns_rr_rd_count(rr) < 7) return std::nullopt;
+  const ldns_rdf* time = ldns_rr_rdf(rr, 1);
+  const ldns_rdf* fudge = ldns_rr_rdf(rr, 2);
+  const ldns_rdf* mac = ldns_rr_rdf(rr, 3);
+  const ldns_rdf* id = ldns_rr_rdf(rr, 4);
+  if (ldns_rdf_get_type(time) != LDNS_RDF_TYPE_TSIGTIME || ldns_rdf_size(time) != 6 ||
+      ldns_rdf_get_type(fudge) != LDNS_RDF_TYPE_INT16 ||
+      ldns_rdf_get_type(mac) != LDNS_RDF_TYPE_INT16_DATA || ldns_rdf_size(mac) < 2 ||
+      ldns_rdf_get_type(id) != LDNS_RDF_TYPE_INT16) {
+    return std::nullopt;
+  }
+  auto key = dname_text(ldns_rr_owner(rr));
+  auto algorithm = dname_text(ldns_rr_rdf(rr, 0));
+  if (!key || !algorithm) return std::nullopt;
+  TsigRecord t;
+  t.key_name = std::move(*key);
+  t.algorithm = std::move(*algorithm);
+  const std::uint8_t* tb = ldns_rdf_data(time);  // 48-bit seconds, network order
+  for (int i = 0; i < 6; ++i) t.time_signed = (t.time_signed << 8) | tb[i];
+  t.fudge = ldns_rdf2native_int16(fudge);
+  const std::uint8_t* mb = ldns_rdf_data(mac);  // MAC size, then the MAC
+  const std::size_t size = ldns_read_uint16(mb);
+  if (size != ldns_rdf_size(mac) - 2) return std::nullopt;
+  t.mac.assign(mb + 2, mb + 2 + size);
+  t.original_id = ldns_rdf2native_int16(id);
+  return t;
+}
+
 }  // namespace
 
 Checked check_query(std::span<const std::uint8_t> wire) {
@@ -81,6 +122,18 @@ Checked check_query(std::span<const std::uint8_t> wire) {
     return r;
   }
   Query q;
+  if (const ldns_rr* t = ldns_pkt_tsig(pkt.get())) {
+    q.tsig = tsig_of(t);
+    if (!q.tsig) return reject(Refusal::formerr, wire, "the TSIG record cannot be read");
+  }
+  const ldns_rr_list* additional = ldns_pkt_additional(pkt.get());
+  const std::size_t records = additional == nullptr ? 0 : ldns_rr_list_rr_count(additional);
+  for (std::size_t i = 0; i < records; ++i) {
+    // RFC 8945 5.1: a TSIG anywhere but last is FORMERR (ldns takes the last).
+    if (ldns_rr_get_type(ldns_rr_list_rr(additional, i)) == LDNS_RR_TYPE_TSIG) {
+      return reject(Refusal::formerr, wire, "a TSIG record that is not the last");
+    }
+  }
   q.id = ldns_pkt_id(pkt.get());
   q.question = std::move(*question);
   q.rd = ldns_pkt_rd(pkt.get());

@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "enum/names.hpp"
 
@@ -26,6 +27,17 @@ struct Question {
   std::uint16_t qclass = 0;
 };
 
+// What a query's TSIG record (RFC 8945 4.2) says, as read; nothing is
+// verified here (tsig.hpp does).
+struct TsigRecord {
+  std::string key_name;   // lower case, absolute
+  std::string algorithm;  // lower case, absolute ("hmac-sha256.")
+  std::uint64_t time_signed = 0;
+  std::uint16_t fudge = 0;
+  std::vector<std::uint8_t> mac;
+  std::uint16_t original_id = 0;
+};
+
 struct Query {
   std::uint16_t id = 0;
   Question question;
@@ -33,8 +45,9 @@ struct Query {
   bool cd = false;  // checking disabled (RFC 4035 3.2.2: copied back)
   bool ad = false;  // the client understands AD (RFC 6840 5.7)
   bool edns = false;
-  bool do_bit = false;           // EDNS DO (RFC 3225)
-  std::uint16_t udp_size = 512;  // EDNS payload size as sent (512 without EDNS)
+  bool do_bit = false;             // EDNS DO (RFC 3225)
+  std::uint16_t udp_size = 512;    // EDNS payload size as sent (512 without EDNS)
+  std::optional<TsigRecord> tsig;  // the query was signed (the last additional record)
 };
 
 enum class Refusal {

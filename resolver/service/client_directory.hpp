@@ -42,6 +42,8 @@ struct ClientRecord {
   std::string matched_identity;   // which candidate matched
   // Default answer options and dial plan (a request's own options win).
   luf::ClientOptions defaults;
+  // The DNS front end refuses its unsigned UDP/TCP queries (TSIG, RFC 8945).
+  bool tsig_required = false;
 };
 
 // The answer for one certificate: the client, or why there is none

@@ -26,6 +26,7 @@ ClientRecord record_of(const store::Client& c, const std::map<std::string, std::
   // Checked when written (Store::apply); text that no longer parses (a
   // newer writer) leaves the defaults unset rather than guessing.
   if (auto o = luf::parse_options(c.options)) r.defaults = std::move(*o);
+  r.tsig_required = c.tsig_required;
   if (c.rate.per_second > 0) {
     r.rate = RateLimit{static_cast<std::int64_t>(c.rate.per_second),
                        static_cast<std::int64_t>(std::max(c.rate.burst, c.rate.per_second))};
@@ -51,6 +52,10 @@ ClientTable::ClientTable(std::vector<store::Client> clients,
         auto p = store::parse_source_prefix(text);
         if (!p) continue;  // the store validated it on write; an old row is skipped
         sources_.add(*p, e.record);
+      }
+      // A disabled client's keys are left out too: its signed queries get BADKEY.
+      for (const auto& k : e.client.tsig_keys) {
+        if (k.algorithm == "hmac-sha256") sources_.add_key(k.name, k.secret, e.record);
       }
     }
     clients_.push_back(std::move(e));

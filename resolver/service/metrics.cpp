@@ -293,6 +293,14 @@ const std::vector<MetricDef>& metric_table() {
        "empty with TC=1 (slip), not sent (drop).",
        {"action"},
        {enum_name_list<DnsRrlAction>()}},
+      {Metric::dns_tsig,
+       "speerd_dns_tsig_total",
+       T::counter,
+       "DNS front end: TSIG (RFC 8945) of queries, by result (ok: verified, answer signed; "
+       "badkey, badsig, badtime: NOTAUTH with that TSIG error; missing: unsigned from a client "
+       "that requires TSIG, REFUSED).",
+       {"result"},
+       {enum_name_list<DnsTsig>()}},
   };
   return table;
 }

@@ -66,6 +66,7 @@ enum class Metric : std::uint8_t {
   dns_refused,         // {reason}
   dns_tls_handshakes,  // {result}: DNS over TLS handshakes
   dns_rrl,             // {action}: UDP answers over the response rate
+  dns_tsig,            // {result}: TSIG (RFC 8945) outcomes of queries
   kCount
 };
 
@@ -157,20 +158,28 @@ enum class DnsRcode : std::uint8_t {
   notimp,
   refused,
   badvers,
-  dropped  // no answer sent (a response, a runt)
+  notauth,  // a TSIG error (RFC 8945 5.2: BADKEY, BADSIG, BADTIME)
+  dropped   // no answer sent (a response, a runt)
 };
 SPEERD_ENUM_NAMES(DnsRcode, dropped, "noerror", "formerr", "servfail", "nxdomain", "notimp",
-                  "refused", "badvers", "dropped");
+                  "refused", "badvers", "notauth", "dropped");
 enum class DnsRefused : std::uint8_t {
   unknown_source,
   not_a_tree,
   out_of_scope,
   rate_limited,
   directory_error,
-  unknown_client  // DoT: a valid certificate of no enabled client (connection closed, no answer)
+  unknown_client,  // DoT: a valid certificate of no enabled client (connection closed, no answer)
+  tsig_required,   // an unsigned query of a client whose queries must be signed
+  tsig_mismatch    // signed with one client's key, from another's prefix or certificate
 };
-SPEERD_ENUM_NAMES(DnsRefused, unknown_client, "unknown_source", "not_a_tree", "out_of_scope",
-                  "rate_limited", "directory_error", "unknown_client");
+SPEERD_ENUM_NAMES(DnsRefused, tsig_mismatch, "unknown_source", "not_a_tree", "out_of_scope",
+                  "rate_limited", "directory_error", "unknown_client", "tsig_required",
+                  "tsig_mismatch");
+// TSIG of a query (resolver/dnsfront/tsig.hpp): verified; unknown key or
+// algorithm; wrong MAC; time outside the fudge; unsigned where required.
+enum class DnsTsig : std::uint8_t { ok, badkey, badsig, badtime, missing };
+SPEERD_ENUM_NAMES(DnsTsig, missing, "ok", "badkey", "badsig", "badtime", "missing");
 // DoT handshakes: completed, failed (no, untrusted, revoked or unfit client
 // certificate; no common protocol), or not done within tls_handshake_timeout_ms.
 enum class DnsTlsHandshake : std::uint8_t { ok, failed, timeout };

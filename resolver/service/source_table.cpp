@@ -28,4 +28,16 @@ const ClientRecord* SourceTable::find(const boost::asio::ip::address& source) co
   return nullptr;
 }
 
+void SourceTable::add_key(std::string name, std::string secret, ClientRecord client) {
+  if (keys_.count(name) != 0) return;
+  auto c = std::make_shared<const ClientRecord>(std::move(client));
+  std::string key = name;
+  keys_.emplace(std::move(key), TsigKey{std::move(name), std::move(secret), std::move(c)});
+}
+
+const TsigKey* SourceTable::find_key(std::string_view name) const {
+  auto it = keys_.find(std::string(name));
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
 }  // namespace speerd::service

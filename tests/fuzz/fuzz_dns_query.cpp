@@ -3,7 +3,9 @@
 // invariants, not just "no crash": a rejected query is answered (or dropped)
 // with its own id; an accepted one round-trips through ldns, and every
 // answer built for it fits the size asked for, is a response with the
-// query's id, and parses back.
+// query's id, and parses back. A signed query (seed tsig_hmac_sha256) is
+// verified with a fixed key, and every TSIG answer to it parses back and
+// grows by at most tsig_size().
 #include <stdbool.h>  // before ldns, which otherwise defines bool, true and false
 
 #include <ldns/ldns.h>
@@ -18,6 +20,7 @@
 #include "resolver/dnsfront/encode.hpp"
 #include "resolver/dnsfront/limits.hpp"
 #include "resolver/dnsfront/query.hpp"
+#include "resolver/dnsfront/tsig.hpp"
 
 namespace {
 
@@ -75,6 +78,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   positive.ttl = 300;
   for (std::size_t max : {df::kClassicUdpSize, std::size_t{1232}, df::kMaxMessageBytes}) {
     check_answer(df::encode(q, positive, s, max), q.id, max);
+  }
+  if (q.tsig) {
+    const df::TsigSecret key{"sbc-a.key.", "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg=="};
+    const auto now = q.tsig->time_signed;
+    const auto result =
+        df::verify_tsig(std::span<const std::uint8_t>(data, size), *q.tsig, &key, now);
+    check(result != df::TsigResult::missing);
+    const std::size_t max = df::kClassicUdpSize;
+    const auto plain = df::encode(q, positive, s, max - df::tsig_size(*q.tsig));
+    for (auto r : {df::TsigResult::ok, df::TsigResult::badkey, df::TsigResult::badsig,
+                   df::TsigResult::badtime}) {
+      const auto signed_wire = df::sign_answer(plain, *q.tsig, &key, r, now);
+      if (signed_wire.empty()) continue;  // a key name ldns cannot write back
+      // The TSIG takes at most tsig_size() (what the handler reserves).
+      check_answer(signed_wire, q.id, plain.size() + df::tsig_size(*q.tsig));
+    }
   }
   return 0;
 }

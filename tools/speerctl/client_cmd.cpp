@@ -26,9 +26,9 @@ void warn_if_no_tree(const std::string& name, const std::vector<std::string>& tr
   }
 }
 
-const std::vector<std::string> kColumns{"name",        "cert_name", "spki_pin", "rate",
-                                        "burst",       "enabled",   "trees",    "sources",
-                                        "description", "options"};
+const std::vector<std::string> kColumns{"name",      "cert_name",     "spki_pin",    "rate",
+                                        "burst",     "enabled",       "trees",       "sources",
+                                        "tsig_keys", "tsig_required", "description", "options"};
 
 // What a client without a rate of its own gets: [limits] of --config FILE
 // (the node's speerd.toml), or the built-in default when the file does not
@@ -77,9 +77,12 @@ void add_options_options(CLI::App* cmd, std::string& options) {
 
 }  // namespace
 
+void register_client_tsig(CLI::App* client);  // client_tsig_cmd.cpp
+
 void register_client(CLI::App& app) {
   auto* group = app.add_subcommand("client", "Clients (SBEs): identity, scope, rate limit");
   group->require_subcommand(1);
+  register_client_tsig(group);
 
   {
     struct Opts : StoreOptions {
@@ -100,6 +103,8 @@ void register_client(CLI::App& app) {
     auto* burst =
         cmd->add_option("--burst", o->burst, "burst size (default with --rate: twice the rate)");
     cmd->add_flag("--disabled", o->disabled, "add it disabled");
+    cmd->add_flag("--tsig-required", o->c.tsig_required,
+                  "refuse its unsigned DNS queries (keys: speerctl client tsig add)");
     cmd->add_option("--description", o->c.description, "free text");
     add_options_options(cmd, o->c.options);
     add_store_option(cmd, *o);
@@ -112,6 +117,11 @@ void register_client(CLI::App& app) {
       apply_or_exit(*s, {o->c}, *o);
       say("client " + o->c.name + " added");
       warn_if_no_tree(o->c.name, o->c.trees);
+      if (o->c.tsig_required) {
+        std::cerr << "speerctl: warning: client " << o->c.name
+                  << " requires TSIG and has no key yet: its UDP/TCP DNS queries are refused "
+                     "until one is added (speerctl client tsig add)\n";
+      }
     });
   }
   {
@@ -122,6 +132,7 @@ void register_client(CLI::App& app) {
       std::uint32_t rate = 0, burst = 0;
       std::string options;
       bool clear_sources = false;
+      bool tsig_required = false, tsig_optional = false;
       bool clear_trees = false, clear_cert = false, clear_pin = false, enable = false,
            disable = false, rate_from_config = false;
     };
@@ -141,6 +152,10 @@ void register_client(CLI::App& app) {
                                     "replace the source prefixes of its DNS queries (CIDR)");
     cmd->add_flag("--clear-sources", o->clear_sources, "remove all source prefixes")
         ->excludes(sources);
+    auto* req = cmd->add_flag("--tsig-required", o->tsig_required,
+                              "refuse its unsigned DNS queries from its source prefixes");
+    cmd->add_flag("--tsig-optional", o->tsig_optional, "answer its unsigned DNS queries again")
+        ->excludes(req);
     auto* rate = cmd->add_option("--rate", o->rate, "lookups per second");
     auto* burst = cmd->add_option("--burst", o->burst, "burst size");
     cmd->add_flag("--rate-from-config", o->rate_from_config,
@@ -165,6 +180,8 @@ void register_client(CLI::App& app) {
       if (o->clear_trees) u.trees = std::vector<std::string>{};
       if (sources->count() > 0) u.sources = o->sources;
       if (o->clear_sources) u.sources = std::vector<std::string>{};
+      if (o->tsig_required) u.tsig_required = true;
+      if (o->tsig_optional) u.tsig_required = false;
       if (rate->count() > 0) u.rate_per_second = o->rate;
       if (burst->count() > 0) u.burst = o->burst;
       u.rate_from_config = o->rate_from_config;

@@ -15,6 +15,7 @@ read, so they share it. Clients, by source address:
                              e164.unsigned.example (require-secure here)
     127.0.0.3        narrow  tree e164.tree-b.example only
     127.0.0.2        (no client: unknown source)
+    127.0.0.4        strict  TSIG required (keys: tsig_cases.py)
 
 Over DNS over TLS (127.0.0.1, its own port) by client certificate, from the
 lab's PKI (tools/pki/mkpki and sbelab's extra certificates):
@@ -33,11 +34,13 @@ import ssl
 import struct
 import subprocess
 import sys
+import types
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tools/sbe"))
 import sbelab  # noqa: E402
 import as_received_cases  # noqa: E402  (naptr_answer = "as-received", a second speerd)
 import rrl_cases  # noqa: E402  (UDP response-rate limiting)
+import tsig_cases  # noqa: E402
 
 
 Failed = sbelab.Failed
@@ -159,6 +162,7 @@ def start(lab):
                   "--tree", "e164.unsigned.example"],
                  ["client", "update", "narrow", "--source", "127.0.0.3/32"]):
         sbelab.sh([lab.speerctl] + args + ["--store", lab.state["store"], "--actor", "test"])
+    tsig_cases.setup(lab)
     port, port6, dot = sbelab.free_ports(3)
     lab.state.update(dns_port=port, dns_port6=port6, dot_port=dot)
     lab.save()
@@ -591,6 +595,9 @@ def case_dot_half_open(c):
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 CASES.update(as_received_cases.CASES)
 CASES.update(rrl_cases.CASES)
+# TSIG (tsig_cases.py): the same lab; its cases use these helpers.
+CASES.update(tsig_cases.cases(types.SimpleNamespace(
+    check=check, enum_name=enum_name, naptrs=naptrs, metric_sample=metric_sample)))
 
 
 def main(argv):
