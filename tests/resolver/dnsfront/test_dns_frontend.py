@@ -41,6 +41,7 @@ import sbelab  # noqa: E402
 import as_received_cases  # noqa: E402  (naptr_answer = "as-received", a second speerd)
 import rrl_cases  # noqa: E402  (UDP response-rate limiting)
 import tsig_cases  # noqa: E402
+import dot_cases  # noqa: E402  (DoT: CRL reload, connection cap, client disabled)
 
 
 Failed = sbelab.Failed
@@ -598,6 +599,9 @@ CASES.update(rrl_cases.CASES)
 # TSIG (tsig_cases.py): the same lab; its cases use these helpers.
 CASES.update(tsig_cases.cases(types.SimpleNamespace(
     check=check, enum_name=enum_name, naptrs=naptrs, metric_sample=metric_sample)))
+CASES.update(dot_cases.cases(types.SimpleNamespace(
+    check=check, enum_name=enum_name, dot_context=dot_context, query_wire=query_wire,
+    rcode_of=rcode_of, read_exact=read_exact)))
 
 
 def main(argv):
