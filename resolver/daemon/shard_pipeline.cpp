@@ -4,7 +4,7 @@ namespace speerd::daemon {
 
 Expected<std::shared_ptr<ShardPipeline>> ShardPipeline::create(
     boost::asio::io_context& io, std::shared_ptr<const config::ResolverConfig> cfg,
-    service::StoreWorkers& workers, service::Metrics* metrics) {
+    service::StoreWorkers& workers, service::Metrics* metrics, bool keep_received) {
   auto dns = pipeline::Validators::create(io, *cfg);
   if (!dns) return fail(dns.error());
   std::shared_ptr<ShardPipeline> p(new ShardPipeline());
@@ -21,6 +21,7 @@ Expected<std::shared_ptr<ShardPipeline>> ShardPipeline::create(
   pipeline::PipelineOptions options;
   options.store_access = p->store_.get();
   options.tree_dns = p->dns_->trees();
+  options.keep_received = keep_received;
   p->pipeline_ = std::make_unique<pipeline::Pipeline>(io, p->dns_->global(), std::move(cfg),
                                                       std::move(options));
   return p;

@@ -22,7 +22,7 @@ class ShardPipeline final : public pipeline::LookupService {
  public:
   static Expected<std::shared_ptr<ShardPipeline>> create(
       boost::asio::io_context& io, std::shared_ptr<const config::ResolverConfig> cfg,
-      service::StoreWorkers& workers, service::Metrics* metrics);
+      service::StoreWorkers& workers, service::Metrics* metrics, bool keep_received);
 
   void lookup(const pipeline::LookupRequest& req, Callback cb) override {
     pipeline_->lookup(req, std::move(cb));

@@ -55,6 +55,33 @@ Reply refused(std::optional<Ede> e) {
   return out;
 }
 
+namespace {
+
+// The URIs a routed answer names: the used one and the fallbacks after it.
+template <typename F>
+void for_each_answered_uri(const LookupResult& r, F&& f) {
+  bool seen_used = false;
+  for (const auto& u : r.uris) {
+    if (u.status == "used") seen_used = true;
+    if (!seen_used || (u.status != "used" && u.status != "fallback")) continue;
+    f(u);
+  }
+}
+
+// The located next hops of the URIs the answer names, for its additional
+// section ([dns_front] additional_next_hops).
+std::vector<NextHop> next_hops(const LookupResult& r) {
+  std::vector<NextHop> out;
+  for_each_answered_uri(r, [&](const pipeline::UriResult& u) {
+    for (const auto& t : u.targets) {
+      out.push_back(NextHop{t.srv, t.host, t.address, t.port, t.priority, t.weight});
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
 Reply reply_for(const Query& q, const std::string& apex, const LookupResult& r,
                 const AnswerSettings& s) {
   const bool wants_ad = q.ad || q.do_bit;
@@ -63,6 +90,7 @@ Reply reply_for(const Query& q, const std::string& apex, const LookupResult& r,
     out.ra = true;
     out.ttl = r.ttl;
     out.ad = wants_ad && all_secure(r);
+    if (s.next_hops) out.next_hops = next_hops(r);
     // As received: the RRset of the very name asked, whose rules gave every
     // URI (else, e.g. routed through a non-terminal rule or by the SED
     // store, speerd's own rules below).
@@ -72,14 +100,11 @@ Reply reply_for(const Query& q, const std::string& apex, const LookupResult& r,
       if (r.stale) out.ede = ede_of(ede::kStaleAnswer, r);
       return out;
     }
-    bool seen_used = false;
-    for (const auto& u : r.uris) {
-      if (u.status == "used") seen_used = true;
-      if (!seen_used || (u.status != "used" && u.status != "fallback")) continue;
+    for_each_answered_uri(r, [&](const pipeline::UriResult& u) {
       const auto k = out.naptrs.size() + 1;
       out.naptrs.push_back(Naptr{static_cast<std::uint16_t>(std::min<std::size_t>(k * 10, 65535)),
                                  10, u.service, u.uri});
-    }
+    });
     // Stale because the upstreams or (issue 12) the SED store failed: the
     // reason says which.
     if (r.stale) out.ede = ede_of(ede::kStaleAnswer, r);

@@ -87,6 +87,55 @@ ldns_rr* received_rr(const ldns_rdf* owner, const std::string& rdata, std::uint3
   return rr;
 }
 
+// The SRV record of a next hop (RFC 2782); null when ldns cannot read a name.
+ldns_rr* srv_rr(const NextHop& h, std::uint32_t ttl) {
+  std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)> owner(
+      ldns_dname_new_frm_str(h.srv.c_str()), &ldns_rdf_deep_free);
+  ldns_rdf* target = ldns_dname_new_frm_str(h.host.c_str());
+  if (!owner || target == nullptr) {
+    if (target != nullptr) ldns_rdf_deep_free(target);
+    return nullptr;
+  }
+  ldns_rr* rr = new_rr(owner.get(), LDNS_RR_TYPE_SRV, ttl);
+  ldns_rr_push_rdf(rr, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, h.priority));
+  ldns_rr_push_rdf(rr, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, h.weight));
+  ldns_rr_push_rdf(rr, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, h.port));
+  ldns_rr_push_rdf(rr, target);
+  return rr;
+}
+
+// The A or AAAA record of a next hop's host; null for an IP literal host or
+// an address ldns cannot read.
+ldns_rr* address_rr(const NextHop& h, std::uint32_t ttl) {
+  if (h.host.empty() || h.host == h.address) return nullptr;
+  const bool v6 = h.address.find(':') != std::string::npos;
+  ldns_rdf* addr =
+      ldns_rdf_new_frm_str(v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, h.address.c_str());
+  std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)> owner(
+      ldns_dname_new_frm_str(h.host.c_str()), &ldns_rdf_deep_free);
+  if (addr == nullptr || !owner) {
+    if (addr != nullptr) ldns_rdf_deep_free(addr);
+    return nullptr;
+  }
+  ldns_rr* rr = new_rr(owner.get(), v6 ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A, ttl);
+  ldns_rr_push_rdf(rr, addr);
+  return rr;
+}
+
+// Pushes `rr` (owned) into the additional section unless an equal record is
+// there already (two targets of one SRV record, one host for two transports).
+void push_additional(ldns_pkt* pkt, ldns_rr* rr) {
+  if (rr == nullptr) return;
+  const ldns_rr_list* have = ldns_pkt_additional(pkt);
+  for (std::size_t i = 0; have != nullptr && i < ldns_rr_list_rr_count(have); ++i) {
+    if (ldns_rr_compare(ldns_rr_list_rr(have, i), rr) == 0) {
+      ldns_rr_free(rr);
+      return;
+    }
+  }
+  ldns_pkt_push_rr(pkt, LDNS_SECTION_ADDITIONAL, rr);
+}
+
 ldns_rr* soa_rr(const std::string& apex, std::uint32_t ttl, const AnswerSettings& s) {
   const std::string text = apex + " " + std::to_string(ttl) + " IN SOA " + s.soa_mname + " " +
                            s.soa_rname + " 1 3600 600 86400 " + std::to_string(ttl);
@@ -151,15 +200,21 @@ std::vector<std::uint8_t> to_wire(const ldns_pkt* pkt) {
   return out;
 }
 
-// The full answer, or (truncated) header, question and OPT only with TC=1.
-Pkt build(const Query& q, const Reply& r, const AnswerSettings& s, bool truncated) {
+// What build() leaves out of the answer.
+enum class Cut : std::uint8_t {
+  none,        // the whole answer
+  additional,  // all but the additional section
+  all,         // header, question and OPT only, TC=1
+};
+
+Pkt build(const Query& q, const Reply& r, const AnswerSettings& s, Cut cut) {
   Pkt pkt = skeleton(q.id, LDNS_PACKET_QUERY, q.rd, q.question, q.edns, q.do_bit, r.rcode, r.ede,
                      s.udp_size);
   if (!pkt) return pkt;
   ldns_pkt_set_cd(pkt.get(), q.cd);
   ldns_pkt_set_ra(pkt.get(), r.ra);
   ldns_pkt_set_ad(pkt.get(), r.ad);
-  if (truncated) {
+  if (cut == Cut::all) {
     ldns_pkt_set_tc(pkt.get(), true);
     return pkt;
   }
@@ -188,6 +243,12 @@ Pkt build(const Query& q, const Reply& r, const AnswerSettings& s, bool truncate
     if (rr == nullptr) return nullptr;
     ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_AUTHORITY, rr);
   }
+  if (cut == Cut::none) {
+    for (const auto& h : r.next_hops) {
+      if (!h.srv.empty()) push_additional(pkt.get(), srv_rr(h, r.ttl));
+      push_additional(pkt.get(), address_rr(h, r.ttl));
+    }
+  }
   return pkt;
 }
 
@@ -195,13 +256,15 @@ Pkt build(const Query& q, const Reply& r, const AnswerSettings& s, bool truncate
 
 std::vector<std::uint8_t> encode(const Query& q, const Reply& reply, const AnswerSettings& s,
                                  std::size_t max_size) {
-  Pkt full = build(q, reply, s, false);
-  if (!full) return {};
-  auto wire = to_wire(full.get());
-  if (wire.size() <= max_size) return wire;
-  Pkt cut = build(q, reply, s, true);
-  if (!cut) return {};
-  return to_wire(cut.get());
+  const Cut cuts[] = {Cut::none, Cut::additional, Cut::all};
+  for (const Cut c : cuts) {
+    if (c == Cut::additional && reply.next_hops.empty()) continue;
+    Pkt pkt = build(q, reply, s, c);
+    if (!pkt) return {};
+    auto wire = to_wire(pkt.get());
+    if (wire.size() <= max_size || c == Cut::all) return wire;
+  }
+  return {};
 }
 
 std::vector<std::uint8_t> encode_rejected(const Rejected& r) {

@@ -31,6 +31,18 @@ struct Naptr {
   std::string uri;
 };
 
+// One located next hop, for the additional section ([dns_front]
+// additional_next_hops): the SRV record that named `host` (when `srv` is not
+// empty) and its address record (A or AAAA, when `host` is a name).
+struct NextHop {
+  std::string srv;   // the SRV owner name
+  std::string host;  // the host name (no trailing dot needed)
+  std::string address;
+  std::uint16_t port = 0;
+  std::uint16_t priority = 0;
+  std::uint16_t weight = 0;
+};
+
 struct Reply {
   std::uint16_t rcode = rcode::kNoError;
   std::optional<Ede> ede;
@@ -41,8 +53,9 @@ struct Reply {
   // NAPTR rdata as the zone served it (wire format, one per record), sent
   // instead of `naptrs` ([dns_front] naptr_answer = "as-received").
   std::vector<std::string> received_naptrs;
-  std::string soa_zone;  // non-empty: a synthesized SOA of this apex in authority
-  bool rfc8482 = false;  // the HINFO "RFC8482" answer to ANY
+  std::string soa_zone;            // non-empty: a synthesized SOA of this apex in authority
+  bool rfc8482 = false;            // the HINFO "RFC8482" answer to ANY
+  std::vector<NextHop> next_hops;  // additional section (each record once)
 };
 
 // How answers are built (from [dns_front]).
@@ -52,10 +65,12 @@ struct AnswerSettings {
   std::string soa_rname = "hostmaster.speerd.invalid.";
   std::uint16_t udp_size = 1232;  // the EDNS payload size speerd advertises
   bool as_received = false;       // routed: the number's NAPTR RRset as received
+  bool next_hops = false;         // routed: the next hops' SRV/A/AAAA in additional
 };
 
 // Wire format of `reply` to `q`, at most `max_size` bytes: when the full
-// answer is larger, the sections are dropped and TC set. Empty when ldns
+// answer is larger, the additional section goes first (no TC: RFC 2181 9),
+// then the other sections too and TC is set. Empty when ldns
 // cannot build it (the caller then answers SERVFAIL with encode_servfail).
 std::vector<std::uint8_t> encode(const Query& q, const Reply& reply, const AnswerSettings& s,
                                  std::size_t max_size);

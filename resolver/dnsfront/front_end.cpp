@@ -33,6 +33,7 @@ HandlerConfig handler_config(const service::ServerConfig& c, std::vector<Tree> t
   h.answer.soa_rname = c.dns_front.soa_rname;
   h.answer.udp_size = static_cast<std::uint16_t>(c.dns_front.max_udp_size);
   h.answer.as_received = c.dns_front.naptr_answer == service::NaptrAnswer::as_received;
+  h.answer.next_hops = c.dns_front.additional_next_hops;
   h.default_rate = service::RateLimit{c.limits.rate_per_second, c.limits.rate_burst};
   if (c.dns_front.rrl_responses_per_second > 0) {
     RrlSettings r;

@@ -90,9 +90,10 @@ class LocateJob : public std::enable_shared_from_this<LocateJob> {
   model::Step step_of(const Key& key, const Lookup& l) const;
   void add_targets(LocateResult& r, const Branch& b, const std::vector<SrvRecord>& ordered,
                    const dns::Outcome& path, std::set<Key>& noted);
+  // `srv`: the SRV owner that named `host` (empty: none).
   void add_host_targets(LocateResult& r, const std::string& host, std::uint16_t port,
                         Transport transport, std::uint16_t priority, std::uint16_t weight,
-                        const dns::Outcome& path, std::set<Key>& noted);
+                        const std::string& srv, const dns::Outcome& path, std::set<Key>& noted);
 
   dns::Client& dns_;
   boost::asio::any_io_executor ex_;

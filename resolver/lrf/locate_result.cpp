@@ -82,7 +82,8 @@ model::Step LocateJob::step_of(const Key& key, const Lookup& l) const {
 
 void LocateJob::add_host_targets(LocateResult& r, const std::string& host, std::uint16_t port,
                                  Transport transport, std::uint16_t priority, std::uint16_t weight,
-                                 const dns::Outcome& path, std::set<Key>& noted) {
+                                 const std::string& srv, const dns::Outcome& path,
+                                 std::set<Key>& noted) {
   const bool v6_first = opt_.address_order == AddressOrder::ipv6_first;
   const std::uint16_t types[2] = {v6_first ? dns::rrtype::AAAA : dns::rrtype::A,
                                   v6_first ? dns::rrtype::A : dns::rrtype::AAAA};
@@ -122,6 +123,7 @@ void LocateJob::add_host_targets(LocateResult& r, const std::string& host, std::
       t.priority = priority;
       t.weight = weight;
       t.outcome = dns::weakest(path, a.outcome);
+      t.srv = srv;
       r.targets.push_back(std::move(t));
     }
   }
@@ -130,7 +132,8 @@ void LocateJob::add_host_targets(LocateResult& r, const std::string& host, std::
 void LocateJob::add_targets(LocateResult& r, const Branch& b, const std::vector<SrvRecord>& ordered,
                             const dns::Outcome& path, std::set<Key>& noted) {
   for (const auto& rec : ordered) {
-    add_host_targets(r, rec.target, rec.port, b.transport, rec.priority, rec.weight, path, noted);
+    add_host_targets(r, rec.target, rec.port, b.transport, rec.priority, rec.weight, b.srv_name,
+                     path, noted);
   }
 }
 
@@ -249,7 +252,7 @@ void LocateJob::finish() {
             path = dns::weakest(path, *o);
           }
         }
-        add_host_targets(r, b.host, b.port, b.transport, 0, 0, path, noted);
+        add_host_targets(r, b.host, b.port, b.transport, 0, 0, {}, path, noted);
       }
     }
     // The same next hop reached twice (two SRV records, two transports' names):

@@ -39,6 +39,10 @@ struct Target {
   std::uint16_t priority = 0;
   std::uint16_t weight = 0;
   dns::Outcome outcome;  // weakest outcome of the steps that produced this target
+  // The SRV owner name whose record named `host` (fqdn, trailing dot); empty
+  // when no SRV was involved. Not in the JSON: the DNS front end's
+  // additional section (resolver/dnsfront/README.md) only.
+  std::string srv;
 };
 
 // Stable machine-readable reason codes (also the API's error codes): the

@@ -95,6 +95,7 @@ Pipeline::Pipeline(asio::io_context& io, dns::Client& dns,
                   ? std::make_unique<DirectStoreAccess>(*options.store)
                   : nullptr),
       store_(options.store_access != nullptr ? options.store_access : direct_.get()),
+      keep_received_(options.keep_received),
       alive_(std::make_shared<bool>(true)) {}
 
 Pipeline::~Pipeline() {
@@ -226,8 +227,10 @@ void Pipeline::ask_enum(const std::shared_ptr<Flight>& f, const luf::E164Number&
       r.uris.push_back(std::move(ur));
     }
     // Moved, not copied: the flight keeps the LUF result for its URIs only.
-    r.received_owner = std::move(luf.received_owner);
-    r.received_naptrs = std::move(luf.received);
+    if (keep_received_) {
+      r.received_owner = std::move(luf.received_owner);
+      r.received_naptrs = std::move(luf.received);
+    }
     f->luf = std::move(luf);
     locate_uris(f, 0);
   });

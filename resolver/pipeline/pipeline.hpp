@@ -51,6 +51,10 @@ struct PipelineOptions {
   // (Validators::trees()); other trees use the pipeline's `dns`.
   std::map<std::string, dns::Client*> tree_dns;
   ResultCache::Clock clock;  // injected time for the cache (tests); null = steady_clock
+  // Keep the number's NAPTR RRset as received in results (and so in the
+  // cache): only the DNS front end's as-received answers read it ([dns_front]
+  // naptr_answer = "as-received"). Off, results do not carry it.
+  bool keep_received = false;
 };
 
 class Pipeline final : public LookupService {
@@ -106,6 +110,7 @@ class Pipeline final : public LookupService {
   FailureCache failures_;
   std::unique_ptr<DirectStoreAccess> direct_;  // when given a bare Store
   StoreAccess* store_;
+  bool keep_received_;  // PipelineOptions::keep_received
   std::unordered_map<std::string, std::vector<Callback>> inflight_;
   PipelineStats stats_;
   std::shared_ptr<bool> alive_;

@@ -355,6 +355,12 @@ config::Table<ServerConfig> make_table() {
                     "rules themselves. A route whose URIs came through a non-terminal rule, or "
                     "from the SED store, is answered synthesized either way.",
                     {.reloadable = false}),
+          R::boolean("additional_next_hops",
+                     [](auto& c) -> auto& { return c.dns_front.additional_next_hops; }, false,
+                     "A routed answer also carries the located next hops in its additional "
+                     "section: the SRV records that named them and their A/AAAA records, as "
+                     "speerd validated them (dropped, without TC, when they do not fit).",
+                     {.reloadable = false}),
       }));
   t.check = check;
   return t;

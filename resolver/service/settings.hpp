@@ -110,6 +110,7 @@ struct DnsFrontSection {
   std::string soa_mname = "speerd.invalid.";
   std::string soa_rname = "hostmaster.speerd.invalid.";
   NaptrAnswer naptr_answer = NaptrAnswer::synthesized;
+  bool additional_next_hops = false;  // SRV/A/AAAA of the next hops in additional
 };
 
 struct ServerConfig {

@@ -57,7 +57,7 @@ TEST_CASE("every setting of the table is in conf/speerd.toml and nothing else is
   for (const auto& s : service::speerd_toml()) {
     for (const auto& r : *s.rows) rows.insert(row_name(s, r));
   }
-  REQUIRE(rows.size() > 70);  // the daemon's 52 and the resolver's 26
+  REQUIRE(rows.size() > 70);  // the daemon's 53 and the resolver's 26
   for (const auto& r : rows) {
     INFO("table row missing from the example: " << r);
     CHECK(keys.contains(r));
@@ -119,7 +119,7 @@ TEST_CASE("every row's default is what the parser uses when the key is absent", 
   const auto server = service::parse_server_config(toml::parse(daemon_text, "speerd.toml"));
   REQUIRE(server.has_value());
   CHECK(check_defaults(service::server_table(), *server, service::ServerConfig{}) ==
-        52);  // the daemon rows but the three required [tls] ones
+        53);  // the daemon rows but the three required [tls] ones
 
   std::istringstream resolver_text(
       "[[dns.stub]]\nzone = \"e164.example\"\nservers = [\"192.0.2.53\"]\n"

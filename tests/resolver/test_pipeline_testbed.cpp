@@ -25,7 +25,7 @@ struct Harness {
   std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now();
   std::unique_ptr<Pipeline> p;
 
-  explicit Harness(config::ResolverConfig c)
+  explicit Harness(config::ResolverConfig c, bool keep_received = false)
       : cfg(std::make_shared<config::ResolverConfig>(std::move(c))) {
     auto made = dns::UnboundClient::create(io, cfg->dns);
     REQUIRE(made);
@@ -33,6 +33,7 @@ struct Harness {
     PipelineOptions o;
     o.clock = [this] { return now; };
     o.locator.seed = 7;
+    o.keep_received = keep_received;
     p = std::make_unique<Pipeline>(io, *client, cfg, o);
   }
   LookupResult lookup(const std::string& number) {
@@ -63,11 +64,20 @@ TEST_CASE("pipeline testbed: a full secure lookup: ENUM -> NAPTR -> SRV -> A/AAA
   // SIPS+D2T has the lowest NAPTR order at good.peers.example: TLS first.
   CHECK(r.targets.front().transport == "tls");
   CHECK(r.targets.front().port == 5061);
+  // The SRV record that named it (the DNS front end's additional section).
+  CHECK(r.targets.front().srv == "_sips._tcp.good.peers.example.");
   for (const auto& t : r.targets) CHECK(t.outcome.state == dns::Security::secure);
   CHECK(r.ttl == 300);  // the A/AAAA records' TTL is the smallest on the path
   CHECK(r.dnssec.size() >= 4);
   CHECK(r.uris.size() == 2);
   CHECK(r.uris[1].status == "fallback");
+  // The RRset as received only when asked for (a DNS front end answering
+  // "as-received"): otherwise cached answers do not carry it.
+  CHECK(r.received_naptrs.empty());
+  Harness kept(testbed_config(), true);
+  const auto k = kept.lookup("+12155551234");
+  CHECK(k.received_naptrs.size() == 3);
+  CHECK(k.received_owner == "4.3.2.1.5.5.5.5.1.2.1.e164.example.");
 }
 
 TEST_CASE("pipeline testbed: peers whose data is bogus never route") {

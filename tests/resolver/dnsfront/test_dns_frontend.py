@@ -40,6 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../
 import sbelab  # noqa: E402
 import as_received_cases  # noqa: E402  (naptr_answer = "as-received", a second speerd)
 import rrl_cases  # noqa: E402  (UDP response-rate limiting)
+import additional_cases  # noqa: E402  (SRV/A/AAAA of the next hops)
 import tsig_cases  # noqa: E402
 import dot_cases  # noqa: E402  (DoT: CRL reload, connection cap, client disabled)
 
@@ -596,6 +597,7 @@ def case_dot_half_open(c):
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 CASES.update(as_received_cases.CASES)
 CASES.update(rrl_cases.CASES)
+CASES.update(additional_cases.CASES)
 # TSIG (tsig_cases.py): the same lab; its cases use these helpers.
 CASES.update(tsig_cases.cases(types.SimpleNamespace(
     check=check, enum_name=enum_name, naptrs=naptrs, metric_sample=metric_sample)))

@@ -506,3 +506,60 @@ TEST_CASE("naptr_answer as-received: the number's RRset as its zone served it", 
     CHECK(ldns_pkt_ancount(b.p) == 0);
   }
 }
+
+TEST_CASE("additional_next_hops: the next hops' SRV and A/AAAA, each once, dropped first",
+          "[dnsfront]") {
+  auto r = result(reason::kRouted);
+  r.verdict = speerd::model::Verdict::route;
+  const auto secure = speerd::dns::Outcome::secure();
+  const std::string srv = "_sip._udp.x.example.";
+  // One SRV record naming a host with an A and an AAAA record: two targets.
+  r.uris = {{"sip:a@x.example",
+             100,
+             10,
+             "E2U+sip",
+             {{"pbx.x.example", "192.0.2.7", 5060, "udp", 10, 60, secure, srv},
+              {"pbx.x.example", "2001:db8::7", 5060, "udp", 10, 60, secure, srv}},
+             "used"},
+            {"sip:b@192.0.2.9",
+             100,
+             20,
+             "E2U+sip",
+             {{"192.0.2.9", "192.0.2.9", 5060, "udp", 0, 0, secure, ""}},
+             "fallback"}};
+  const auto q = parsed(make_query(kEnum, LDNS_RR_TYPE_NAPTR));
+  CHECK(reply_for(q, "e164.example.", r, {}).next_hops.empty());  // off by default
+  AnswerSettings s;
+  s.next_hops = true;
+  const auto reply = reply_for(q, "e164.example.", r, s);
+  REQUIRE(reply.next_hops.size() == 3);
+
+  Parsed p(encode(q, reply, s, 1232));
+  CHECK(ldns_pkt_ancount(p.p) == 2);
+  std::vector<std::string> extra;
+  const ldns_rr_list* add = ldns_pkt_additional(p.p);
+  for (std::size_t i = 0; i < ldns_rr_list_rr_count(add); ++i) {
+    char* t = ldns_rr2str(ldns_rr_list_rr(add, i));
+    extra.emplace_back(t);
+    free(t);
+  }
+  // The SRV record once (two targets share it), the two addresses; nothing
+  // for the IP literal.
+  REQUIRE(extra.size() == 3);
+  CHECK(extra[0] == "_sip._udp.x.example.\t300\tIN\tSRV\t10 60 5060 pbx.x.example.\n");
+  CHECK(extra[1] == "pbx.x.example.\t300\tIN\tA\t192.0.2.7\n");
+  CHECK(extra[2] == "pbx.x.example.\t300\tIN\tAAAA\t2001:db8::7\n");
+
+  SECTION("too large with them: they go, the answer stays, no TC (RFC 2181 9)") {
+    const auto without = encode(q, reply_for(q, "e164.example.", r, {}), {}, 1232);
+    Parsed cut(encode(q, reply, s, without.size()));
+    CHECK_FALSE(ldns_pkt_tc(cut.p));
+    CHECK(ldns_pkt_ancount(cut.p) == 2);
+    CHECK(ldns_rr_list_rr_count(ldns_pkt_additional(cut.p)) == 0);
+  }
+  SECTION("a failure carries none") {
+    auto bogus = result(reason::kDnssecBogus, Security::bogus);
+    bogus.uris = r.uris;
+    CHECK(reply_for(q, "e164.example.", bogus, s).next_hops.empty());
+  }
+}
