@@ -45,9 +45,10 @@ inline constexpr std::size_t kMaxNaptrPerSet = 64;
 // Largest RDATA a DNS RR can carry (RDLENGTH is 16 bits).
 inline constexpr std::size_t kMaxRdataLength = 65535;
 
-// Non-terminal NAPTR rules a lookup follows before giving up (loops, long chains).
-// Enforced by the caller that issues the next query (resolver/); defined here so the
-// limit lives with the rest.
+// Non-terminal NAPTR rules a lookup follows before giving up (loops, long chains):
+// the default of [lookup] max_nonterminal_hops (resolver/config/config.cpp, which
+// lets an operator set 0 to 16). Enforced by the caller that issues the next query
+// (resolver/luf/); defined here so the limit lives with the rest.
 inline constexpr int kMaxNonTerminalHops = 5;
 
 // Enumservice type and subtype tokens are 1 to 32 characters (RFC 6116 section 3.4.3).

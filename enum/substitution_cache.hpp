@@ -13,12 +13,12 @@
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "enum/expected.hpp"
+#include "enum/guarded.hpp"
 #include "enum/limits.hpp"
 #include "enum/substitution.hpp"
 
@@ -49,11 +49,14 @@ class SubstitutionCache {
   };
   using List = std::list<Entry>;
 
+  struct State {
+    List lru;                                                    // front = most recently used
+    std::unordered_map<std::string_view, List::iterator> index;  // keys point into lru
+    Stats stats;
+  };
+
   const std::size_t capacity_;
-  mutable std::mutex mu_;                                       // guards everything below
-  List lru_;                                                    // front = most recently used
-  std::unordered_map<std::string_view, List::iterator> index_;  // keys point into lru_
-  Stats stats_;
+  Guarded<State> state_;
 };
 
 }  // namespace speerd::luf

@@ -255,8 +255,8 @@ std::vector<Row<ResolverConfig>> lookup_rows() {
   return {
       service,
       R::integer(
-          "max_nonterminal_hops", [](auto& c) -> auto& { return c.lookup.max_nonterminal_hops; }, 5,
-          0, 16, "Non-terminal NAPTR rules followed per lookup."),
+          "max_nonterminal_hops", [](auto& c) -> auto& { return c.lookup.max_nonterminal_hops; },
+          luf::kMaxNonTerminalHops, 0, 16, "Non-terminal NAPTR rules followed per lookup."),
       R::choice(
           "store_policy", [](auto& c) -> auto& { return c.lookup.store_policy; },
           StorePolicy::advisory,

@@ -18,6 +18,7 @@
 #include <toml.hpp>
 
 #include "enum/expected.hpp"
+#include "enum/limits.hpp"
 #include "enum/names.hpp"
 #include "resolver/config/settings_table.hpp"
 #include "resolver/dns/unbound_client.hpp"
@@ -54,7 +55,7 @@ struct LookupSettings {
   // The Enumservices accepted when a request names none: what deployed SBC
   // ENUM modules accept for SIP (RFC 3764 "sip", RFC 4415 "voice:sip").
   std::string service = "E2U+sip+voice:sip";
-  unsigned max_nonterminal_hops = 5;  // non-terminal NAPTR rules followed per lookup
+  unsigned max_nonterminal_hops = luf::kMaxNonTerminalHops;  // non-terminal NAPTR rules per lookup
   StorePolicy store_policy = StorePolicy::advisory;
   // Insecure answers for names outside the ENUM trees (peer domains in the
   // LRF) route only when this is true; a store match vouches for them anyway.

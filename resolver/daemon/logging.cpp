@@ -11,6 +11,8 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "enum/guarded.hpp"
+
 namespace speerd::daemon {
 namespace {
 
@@ -85,26 +87,27 @@ class ReopenableSink final : public spdlog::sinks::base_sink<std::mutex> {
   FILE* file_ = stderr;
 };
 
-std::mutex setup_mutex;
-std::shared_ptr<ReopenableSink> the_sink;
+// The process's one sink, made by the first setup_logging() and reopened by later ones.
+Guarded<std::shared_ptr<ReopenableSink>> the_sink;
 
 }  // namespace
 
 Expected<bool> setup_logging(const service::LogSection& log) {
-  std::lock_guard<std::mutex> lock(setup_mutex);
-  if (!the_sink) {
-    auto sink = std::make_shared<ReopenableSink>();
-    if (auto r = sink->open(log.file); !r) return r;
-    sink->set_formatter(std::make_unique<JsonFormatter>());
-    auto logger = std::make_shared<spdlog::logger>("speerd", sink);
-    logger->flush_on(spdlog::level::info);
-    spdlog::set_default_logger(logger);
-    the_sink = sink;
-  } else if (auto r = the_sink->open(log.file); !r) {
-    return r;
-  }
-  spdlog::default_logger_raw()->set_level(spdlog::level::from_str(log.level));
-  return true;
+  return the_sink.with([&](std::shared_ptr<ReopenableSink>& the) -> Expected<bool> {
+    if (!the) {
+      auto sink = std::make_shared<ReopenableSink>();
+      if (auto r = sink->open(log.file); !r) return r;
+      sink->set_formatter(std::make_unique<JsonFormatter>());
+      auto logger = std::make_shared<spdlog::logger>("speerd", sink);
+      logger->flush_on(spdlog::level::info);
+      spdlog::set_default_logger(logger);
+      the = sink;
+    } else if (auto r = the->open(log.file); !r) {
+      return r;
+    }
+    spdlog::default_logger_raw()->set_level(spdlog::level::from_str(log.level));
+    return true;
+  });
 }
 
 Expected<bool> check_logging(const service::LogSection& log) {

@@ -1,8 +1,9 @@
-// DNS wire constants speerd uses, in one place: the types it asks for and
-// the response codes the validating client reads and the DNS front end
-// writes. Values from the IANA DNS parameters registry.
+// DNS wire constants speerd uses, in one place: the types it asks for, the
+// response codes the validating client reads and the DNS front end writes,
+// and the message sizes of RFC 1035. Values from the IANA DNS parameters registry.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace speerd::dns {
@@ -27,5 +28,10 @@ inline constexpr std::uint16_t kNotImp = 4;
 inline constexpr std::uint16_t kRefused = 5;
 inline constexpr std::uint16_t kBadVers = 16;
 }  // namespace rcode
+
+// RFC 1035 4.2.1: a UDP answer to a client without EDNS fits 512 bytes.
+inline constexpr std::size_t kClassicUdpSize = 512;
+// A DNS message on a stream has a 16-bit length prefix (RFC 1035 4.2.2).
+inline constexpr std::size_t kMaxMessageBytes = 65535;
 
 }  // namespace speerd::dns

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <memory>
 
-#include "resolver/dnsfront/limits.hpp"
 #include "resolver/service/client_snapshot.hpp"
+#include "resolver/service/limits.hpp"
 
 namespace speerd::dnsfront {
 namespace {
@@ -22,7 +22,7 @@ bool all_secure(const LookupResult& r) {
 Ede ede_of(std::uint16_t code, const LookupResult& r) {
   std::string text(model::to_string(r.code));
   if (!r.reason.empty()) text += ": " + r.reason;
-  if (text.size() > kMaxExtraText) text.resize(kMaxExtraText);
+  if (text.size() > service::kMaxExtraText) text.resize(service::kMaxExtraText);
   // EXTRA-TEXT is UTF-8 (RFC 8914 2): anything outside printable ASCII goes.
   for (auto& c : text) {
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';

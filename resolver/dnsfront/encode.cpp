@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "resolver/dnsfront/limits.hpp"
+#include "resolver/dns/wire.hpp"
 
 namespace speerd::dnsfront {
 namespace {
@@ -275,7 +275,7 @@ std::vector<std::uint8_t> encode_rejected(const Rejected& r) {
   // A question is echoed only with a QUERY opcode (its format is known).
   const std::optional<Question> q = r.opcode == LDNS_PACKET_QUERY ? r.question : std::nullopt;
   Pkt pkt = skeleton(r.id, r.opcode, r.rd, q, r.edns, false, rc, std::nullopt,
-                     static_cast<std::uint16_t>(kClassicUdpSize));
+                     static_cast<std::uint16_t>(dns::kClassicUdpSize));
   if (!pkt) return {};
   return to_wire(pkt.get());
 }

@@ -20,7 +20,7 @@ namespace rcode = dns::rcode;  // resolver/dns/wire.hpp
 
 struct Ede {
   std::uint16_t code = dns::ede::kOther;
-  std::string text;  // EXTRA-TEXT (cut to kMaxExtraText)
+  std::string text;  // EXTRA-TEXT (cut to service::kMaxExtraText)
 };
 
 // One terminal NAPTR of an answer: flags "u", regexp !^.*$!<uri>!.

@@ -17,7 +17,6 @@
 #include <boost/asio/ip/udp.hpp>
 
 #include "resolver/dnsfront/handler.hpp"
-#include "resolver/dnsfront/limits.hpp"
 #include "resolver/dnsfront/listeners.hpp"
 #include "resolver/dnsfront/udp_port.hpp"
 #include "resolver/service/front_end.hpp"

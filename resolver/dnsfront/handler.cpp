@@ -6,7 +6,9 @@
 
 #include <algorithm>
 
-#include "resolver/dnsfront/limits.hpp"
+#include "enum/limits.hpp"
+#include "resolver/dns/wire.hpp"
+#include "resolver/service/limits.hpp"
 #include "resolver/service/log.hpp"
 
 namespace speerd::dnsfront {
@@ -97,7 +99,7 @@ std::vector<std::uint8_t> servfail_wire(const Query& q, const AnswerSettings& s)
   Reply r;
   r.rcode = rcode::kServFail;
   r.ede = Ede{ede::kOther, "the answer could not be encoded"};
-  return encode(q, r, s, kClassicUdpSize);
+  return encode(q, r, s, dns::kClassicUdpSize);
 }
 
 }  // namespace
@@ -117,7 +119,7 @@ std::optional<std::string> number_of(std::string_view qname, std::string_view su
     digits.insert(digits.begin(), labels[0]);
     labels.remove_prefix(2);
   }
-  if (digits.size() > kMaxE164Digits) return std::nullopt;
+  if (digits.size() > luf::kMaxE164Digits) return std::nullopt;
   return "+" + digits;
 }
 
@@ -171,8 +173,8 @@ void Handler::send(const Query& q, Transport transport, const dnsfront::Reply& r
 }
 
 std::size_t Handler::max_size(const Query& q, Transport transport) const {
-  if (transport != Transport::udp) return kMaxMessageBytes;
-  return q.edns ? std::min<std::size_t>(q.udp_size, config_.max_udp_size) : kClassicUdpSize;
+  if (transport != Transport::udp) return dns::kMaxMessageBytes;
+  return q.edns ? std::min<std::size_t>(q.udp_size, config_.max_udp_size) : dns::kClassicUdpSize;
 }
 
 std::optional<Handler::Signed> Handler::verified(const Query& q, std::span<const std::uint8_t> wire,

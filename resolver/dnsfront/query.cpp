@@ -6,7 +6,8 @@
 
 #include <memory>
 
-#include "resolver/dnsfront/limits.hpp"
+#include "resolver/dns/wire.hpp"
+#include "resolver/service/limits.hpp"
 
 namespace speerd::dnsfront {
 namespace {
@@ -99,7 +100,9 @@ Checked check_query(std::span<const std::uint8_t> wire) {
     return reject(Refusal::notimp, wire, "opcode is not QUERY");
   }
   if (LDNS_TC_WIRE(wire.data()) != 0) return reject(Refusal::formerr, wire, "TC set in a query");
-  if (wire.size() > kMaxQueryBytes) return reject(Refusal::formerr, wire, "query too large");
+  if (wire.size() > service::kMaxQueryBytes) {
+    return reject(Refusal::formerr, wire, "query too large");
+  }
   if (LDNS_QDCOUNT(wire.data()) != 1) {
     return reject(Refusal::formerr, wire, "a query holds exactly one question");
   }
@@ -143,7 +146,7 @@ Checked check_query(std::span<const std::uint8_t> wire) {
   if (edns) {
     q.do_bit = ldns_pkt_edns_do(pkt.get());
     // RFC 6891 6.2.3: values below 512 are treated as 512.
-    q.udp_size = std::max<std::uint16_t>(ldns_pkt_edns_udp_size(pkt.get()), kClassicUdpSize);
+    q.udp_size = std::max<std::uint16_t>(ldns_pkt_edns_udp_size(pkt.get()), dns::kClassicUdpSize);
   }
   return q;
 }

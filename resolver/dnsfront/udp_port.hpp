@@ -21,7 +21,7 @@
 
 #include <boost/asio/ip/udp.hpp>
 
-#include "resolver/dnsfront/limits.hpp"
+#include "resolver/service/limits.hpp"
 
 namespace speerd::dnsfront {
 
@@ -61,7 +61,7 @@ class UdpPort : public std::enable_shared_from_this<UdpPort> {
   OnQuery on_query_;
   std::function<bool()> stopped_;
   // One more byte than a query may have: a larger one is seen (FORMERR).
-  std::array<std::array<std::uint8_t, kMaxQueryBytes + 1>, kUdpBatch> buffers_{};
+  std::array<std::array<std::uint8_t, service::kMaxQueryBytes + 1>, kUdpBatch> buffers_{};
   std::array<sockaddr_storage, kUdpBatch> from_{};
   std::array<iovec, kUdpBatch> iov_{};
   std::array<mmsghdr, kUdpBatch> msgs_{};

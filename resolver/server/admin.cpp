@@ -10,6 +10,7 @@
 
 #include "resolver/server/http_text.hpp"
 #include "resolver/service/errors.hpp"
+#include "resolver/service/limits.hpp"
 #include "resolver/service/log.hpp"
 #include "resolver/service/settings.hpp"
 
@@ -40,7 +41,7 @@ class AdminServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void start() {
-    parser_.header_limit(kAdminMaxHeaderBytes);
+    parser_.header_limit(service::kAdminMaxHeaderBytes);
     parser_.body_limit(0);
     stream_.expires_after(std::chrono::milliseconds(owner_.limits_.timeout_ms));
     http::async_read(
@@ -91,7 +92,7 @@ class AdminServer::Session : public std::enable_shared_from_this<Session> {
 
   AdminServer& owner_;
   beast::tcp_stream stream_;
-  beast::flat_buffer buffer_{kAdminMaxHeaderBytes + 1024};
+  beast::flat_buffer buffer_{service::kAdminMaxHeaderBytes + 1024};
   http::request_parser<http::empty_body> parser_;
   std::string out_;
   bool answering_ = false;

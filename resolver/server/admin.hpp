@@ -21,8 +21,6 @@
 
 namespace speerd::server {
 
-inline constexpr std::uint32_t kAdminMaxHeaderBytes = 4096;
-
 // The admin listener's own caps ([admin] max_connections, timeout_ms). When
 // it is full, a new connection evicts the oldest one still waiting for its
 // request, so idle connections can delay a monitor but never lock it out.

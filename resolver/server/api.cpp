@@ -8,6 +8,7 @@
 #include "resolver/pipeline/counters.hpp"
 #include "resolver/server/result_writer.hpp"
 #include "resolver/service/errors.hpp"
+#include "resolver/service/limits.hpp"
 #include "resolver/service/log.hpp"
 
 namespace speerd::server {
@@ -17,6 +18,10 @@ using service::Endpoint;
 using service::ErrorCode;
 using service::FailureCacheLabel;
 using service::info;
+using service::kMaxJsonDepth;
+using service::kMaxNumberBytes;
+using service::kMaxServiceBytes;
+using service::kMaxUriBytes;
 using service::L;
 using service::LimitsSection;
 using service::Metric;

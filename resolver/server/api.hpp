@@ -28,11 +28,6 @@
 
 namespace speerd::server {
 
-// Input bounds checked before anything reaches the pipeline.
-inline constexpr std::size_t kMaxNumberBytes = 64;
-inline constexpr std::size_t kMaxServiceBytes = 64;
-inline constexpr std::size_t kMaxUriBytes = 512;
-inline constexpr int kMaxJsonDepth = 8;  // batch bodies are two levels deep
 // Targets in a compact answer unless max_targets says otherwise (0: all): a
 // first choice and one fallback, which keeps the answer small to parse.
 inline constexpr std::uint32_t kCompactDefaultTargets = 2;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "resolver/service/errors.hpp"
+#include "resolver/service/limits.hpp"
 
 namespace speerd::server {
 
@@ -35,7 +36,7 @@ bool is_control(unsigned char c) {
 }  // namespace
 
 Expected<std::string> percent_decode(std::string_view in) {
-  if (in.size() > kMaxParamBytes) return fail("parameter longer than 1024 bytes");
+  if (in.size() > service::kMaxParamBytes) return fail("parameter longer than 1024 bytes");
   std::string out;
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -67,7 +68,7 @@ Expected<QueryParams> parse_query(std::string_view query) {
       if (amp == query.size()) break;  // a trailing '&'
       continue;
     }
-    if (out.size() >= kMaxQueryParams) return fail("too many query parameters");
+    if (out.size() >= service::kMaxQueryParams) return fail("too many query parameters");
     const auto eq = part.find('=');
     auto name = percent_decode(part.substr(0, eq));
     if (!name) return fail(name.error());

@@ -15,10 +15,6 @@
 
 namespace speerd::server {
 
-// Bounds on untrusted query strings (beyond the header size limit).
-inline constexpr std::size_t kMaxQueryParams = 8;
-inline constexpr std::size_t kMaxParamBytes = 1024;
-
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 struct RequestTarget {
@@ -34,7 +30,7 @@ RequestTarget split_target(std::string_view target);
 Expected<std::string> percent_decode(std::string_view in);
 
 // name=value&name=value. Duplicate names, empty names, more than
-// kMaxQueryParams parameters are errors.
+// service::kMaxQueryParams parameters are errors (resolver/service/limits.hpp).
 Expected<QueryParams> parse_query(std::string_view query);
 
 // The value of `name`, if present.

@@ -1,9 +1,10 @@
 #include "resolver/service/log.hpp"
 
 #include <map>
-#include <mutex>
 #include <string>
 #include <utility>
+
+#include "enum/guarded.hpp"
 
 namespace speerd::service::log {
 
@@ -27,8 +28,8 @@ struct Window {
   spdlog::level::level_enum level = spdlog::level::warn;
 };
 
-std::mutex throttle_mutex;
-std::map<std::pair<std::string, std::string>, Window> windows;  // (event, reason)
+using Windows = std::map<std::pair<std::string, std::string>, Window>;  // (event, reason)
+Guarded<Windows> windows;
 
 void report(const std::pair<std::string, std::string>& key, Window& w) {
   if (w.suppressed == 0) return;
@@ -46,9 +47,8 @@ void throttled(spdlog::level::level_enum lvl, std::string_view name, std::string
                nlohmann::json fields) {
   if (!enabled(lvl)) return;
   const auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard<std::mutex> lock(throttle_mutex);
-    auto& w = windows[{std::string(name), std::string(reason)}];
+  const bool log_it = windows.with([&](Windows& all) {
+    auto& w = all[{std::string(name), std::string(reason)}];
     if (now - w.start >= kThrottleWindow) {
       report({std::string(name), std::string(reason)}, w);
       w.start = now;
@@ -57,24 +57,26 @@ void throttled(spdlog::level::level_enum lvl, std::string_view name, std::string
     w.level = lvl;
     if (w.logged >= kThrottleBurst) {
       ++w.suppressed;
-      return;
+      return false;
     }
     ++w.logged;
-  }
-  event(lvl, name, std::move(fields));
+    return true;
+  });
+  if (log_it) event(lvl, name, std::move(fields));
 }
 
 void flush_suppressed() {
   const auto now = std::chrono::steady_clock::now();
-  std::lock_guard<std::mutex> lock(throttle_mutex);
-  for (auto it = windows.begin(); it != windows.end();) {
-    if (now - it->second.start < kThrottleWindow) {
-      ++it;
-      continue;
+  windows.with([&](Windows& all) {
+    for (auto it = all.begin(); it != all.end();) {
+      if (now - it->second.start < kThrottleWindow) {
+        ++it;
+        continue;
+      }
+      report(it->first, it->second);
+      it = all.erase(it);  // an ended window with nothing left to say
     }
-    report(it->first, it->second);
-    it = windows.erase(it);  // an ended window with nothing left to say
-  }
+  });
 }
 
 }  // namespace speerd::service::log

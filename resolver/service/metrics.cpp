@@ -364,6 +364,14 @@ std::string format_double(double v) {
   return buf;
 }
 
+// The HELP and TYPE lines that open a family, for the table's families and the
+// run-time ones alike.
+void write_family_header(std::ostringstream& out, std::string_view name, MetricType type,
+                         std::string_view help) {
+  out << "# HELP " << name << ' ' << help << '\n';
+  out << "# TYPE " << name << ' ' << enum_name(type) << '\n';
+}
+
 std::string escape_label_value(std::string_view v) {
   std::string out;
   out.reserve(v.size());
@@ -410,8 +418,7 @@ std::string render_metrics(const std::vector<const Metrics*>& all) {
   const Metrics& layout = *all.front();
   for (std::size_t f = 0; f < table.size(); ++f) {
     const auto& d = table[f];
-    out << "# HELP " << d.name << ' ' << d.help << '\n';
-    out << "# TYPE " << d.name << ' ' << enum_name(d.type) << '\n';
+    write_family_header(out, d.name, d.type, d.help);
     const std::size_t combos = label_combinations(d);
     if (d.type != MetricType::histogram) {
       for (std::size_t c = 0; c < combos; ++c) {
@@ -441,8 +448,7 @@ std::string render_metrics(const std::vector<const Metrics*>& all) {
 std::string render_family(std::string_view name, MetricType type, std::string_view help,
                           const std::vector<RuntimeRow>& rows) {
   std::ostringstream out;
-  out << "# HELP " << name << ' ' << help << '\n';
-  out << "# TYPE " << name << ' ' << enum_name(type) << '\n';
+  write_family_header(out, name, type, help);
   for (const auto& r : rows) {
     out << name;
     for (std::size_t i = 0; i < r.labels.size(); ++i) {

@@ -5,16 +5,12 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "resolver/config/config.hpp"
+#include "resolver/service/limits.hpp"
 
 namespace speerd::service {
 namespace {
 
 using R = config::Rows<ServerConfig>;
-
-// The container's open-file limit is about 20,000; connections, resolver
-// sockets, the store and the logs share it, so the connection cap stays well
-// below that.
-constexpr std::int64_t kMaxConnectionsCeiling = 18000;
 
 // Relations between settings that one row cannot express.
 Expected<bool> check(const ServerConfig& c, const toml::value& root) {

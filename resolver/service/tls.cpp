@@ -10,6 +10,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "resolver/service/limits.hpp"
+
 namespace speerd::service {
 namespace {
 

@@ -26,8 +26,6 @@
 
 namespace speerd::service {
 
-inline constexpr int kMaxClientChainDepth = 4;  // client certificate chain length accepted
-
 // What differs between the protocols served over TLS.
 struct TlsProfile {
   std::string_view alpn_wire;        // the one ALPN protocol, length-prefixed ("\x03" "dot")

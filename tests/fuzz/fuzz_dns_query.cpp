@@ -17,14 +17,18 @@
 #include <string>
 #include <vector>
 
+#include "resolver/dns/wire.hpp"
 #include "resolver/dnsfront/encode.hpp"
-#include "resolver/dnsfront/limits.hpp"
 #include "resolver/dnsfront/query.hpp"
 #include "resolver/dnsfront/tsig.hpp"
+#include "resolver/service/limits.hpp"
 
 namespace {
 
 namespace df = speerd::dnsfront;
+using speerd::dns::kClassicUdpSize;
+using speerd::dns::kMaxMessageBytes;
+using speerd::service::kMaxExtraText;
 
 void check(bool ok) {
   if (!ok) std::abort();
@@ -50,25 +54,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (r->refusal == df::Refusal::drop) {
       check(wire.empty());
     } else {
-      check_answer(wire, r->id, df::kClassicUdpSize);
+      check_answer(wire, r->id, kClassicUdpSize);
     }
     return 0;
   }
   const auto& q = std::get<df::Query>(checked);
   check(!q.question.qname.empty() && q.question.qname.back() == '.');
-  check(q.udp_size >= df::kClassicUdpSize);
+  check(q.udp_size >= kClassicUdpSize);
   const df::AnswerSettings s;
   // A refusal, a negative answer with an SOA, and a positive answer whose
   // URI and services come from the input (hostile text in rdata).
   df::Reply refused;
   refused.rcode = df::rcode::kRefused;
-  refused.ede = df::Ede{18, std::string(q.question.qname, 0, df::kMaxExtraText)};
-  check_answer(df::encode(q, refused, s, df::kClassicUdpSize), q.id, df::kClassicUdpSize);
+  refused.ede = df::Ede{18, std::string(q.question.qname, 0, kMaxExtraText)};
+  check_answer(df::encode(q, refused, s, kClassicUdpSize), q.id, kClassicUdpSize);
   df::Reply negative;
   negative.rcode = df::rcode::kNxDomain;
   negative.soa_zone = "e164.example.";
   negative.ttl = 60;
-  check_answer(df::encode(q, negative, s, df::kClassicUdpSize), q.id, df::kClassicUdpSize);
+  check_answer(df::encode(q, negative, s, kClassicUdpSize), q.id, kClassicUdpSize);
   df::Reply positive;
   const std::string text(reinterpret_cast<const char*>(data), size);
   for (std::uint16_t k = 1; k <= 12; ++k) {
@@ -76,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                         "sip:" + text.substr(0, 40 + k)});
   }
   positive.ttl = 300;
-  for (std::size_t max : {df::kClassicUdpSize, std::size_t{1232}, df::kMaxMessageBytes}) {
+  for (std::size_t max : {kClassicUdpSize, std::size_t{1232}, kMaxMessageBytes}) {
     check_answer(df::encode(q, positive, s, max), q.id, max);
   }
   if (q.tsig) {
@@ -85,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto result =
         df::verify_tsig(std::span<const std::uint8_t>(data, size), *q.tsig, &key, now);
     check(result != df::TsigResult::missing);
-    const std::size_t max = df::kClassicUdpSize;
+    const std::size_t max = kClassicUdpSize;
     const auto plain = df::encode(q, positive, s, max - df::tsig_size(*q.tsig));
     for (auto r : {df::TsigResult::ok, df::TsigResult::badkey, df::TsigResult::badsig,
                    df::TsigResult::badtime}) {

@@ -1,164 +1,154 @@
-"""DNS over TLS cases that change what a running speerd sees (issue 14), of
-test_dns_frontend.py's lab: each runs a second speerd (second_speerd.py) with
-its own CRL file, connection cap or store copy, so the lab's speerd and the
-other cases are not disturbed. The client is `sbe` (the kamailio
-certificate), from 127.0.0.1.
-
-    dot_crl_reload_closes       a reload whose CRL revokes the certificate closes
-                                its open DoT connection; a new one is refused
-    dot_max_connections         tls_max_connections = 2: the third connection
-                                is closed before TLS, the two open ones still
-                                answer, and one closed makes room again
-    dot_client_disabled         the client disabled in the store while its DoT
-                                connection is open: the connection closes with
-                                no answer, UDP from its source gets REFUSED
+"""DNS over TLS (RFC 7858) cases of test_dns_frontend.py (its fixture, its lab):
+kdig +tls and dig +tls with the test PKI's client certificates, pipelining on
+one DoT connection, and the handshakes speerd's DoT port refuses (no or a
+foreign certificate, TLS 1.2, ALPN without dot, a client that never finishes).
 """
 
-import os
-import shutil
-import signal
 import socket
-import sqlite3
 import ssl
 import struct
-import subprocess
-import time
 
 import sbelab
-import second_speerd
-
 
 Failed = sbelab.Failed
 check = sbelab.check
 
 
-def cases(h):
-    """The cases, given test_dns_frontend.py's helpers in `h`: check,
-    enum_name, dot_context, query_wire, rcode_of, read_exact."""
-    routed = h.enum_name("+12155551234")
+def case_dot_kdig(c, h):
+    before = h.metric_sample(c.lab, 'speerd_dns_queries_total{transport="tls",rcode="noerror"}')
+    a = c.kdig_tls(h.enum_name("+12155551234"), "kamailio", extra=["+dnssec"])
+    check(a.status == "NOERROR", "kdig over DoT\n%s" % a)
+    check([r[8] for r in h.naptrs(a)] == ['"!^.*$!sip:alice@good.peers.example!"',
+                                        '"!^.*$!sip:alice-backup@good.peers.example!"'],
+          "the validated rules over DoT\n%s" % a)
+    check("ad" in a.flags, "secure, DO set, no AD over DoT\n%s" % a)
+    check("TLS1.3" in a.text, "kdig's TLS session is not TLS 1.3\n%s" % a)
+    after = h.metric_sample(c.lab, 'speerd_dns_queries_total{transport="tls",rcode="noerror"}')
+    check(after >= before + 1, "transport tls not counted: %s before, %s after" % (before, after))
 
-    def connect(second, cert="kamailio"):
-        raw = socket.create_connection(("127.0.0.1", second.dot_port), timeout=10)
-        try:
-            return h.dot_context(second.lab, cert).wrap_socket(raw, server_hostname="localhost")
-        except BaseException:
-            raw.close()
-            raise
 
-    def ask(s, qid):
-        """One query on DoT connection `s`; its answer's rcode."""
-        q = h.query_wire(qid, routed)
-        s.sendall(struct.pack(">H", len(q)) + q)
+def case_dot_dig(c, h):
+    a = c.dig_tls(h.enum_name("+12155551234"), "kamailio")
+    check(a.status == "NOERROR" and len(h.naptrs(a)) == 2, "dig +tls\n%s" % a)
+    check("(TLS)" in a.text, "dig did not say it used TLS\n%s" % a)
+
+
+def case_dot_pipelined(c, h):
+    """Queries sent at once on one DoT connection (the client certificate's
+    client, sbe) are all answered, each with its own id (RFC 7766 framing
+    and pipelining over TLS, RFC 7858 3.3)."""
+    queries = [(200, h.enum_name("+12155551234")), (201, h.enum_name("+12155550000")),
+               (202, h.enum_name("+12155551299")),
+               (203, h.enum_name("+12155559999", "e164.tree-b.example."))]
+    raw = socket.create_connection(("127.0.0.1", c.lab.state["dot_port"]), timeout=20)
+    s = dot_context(c.lab).wrap_socket(raw, server_hostname="localhost")
+    msgs = b""
+    for qid, name in queries:
+        q = h.query_wire(qid, name)
+        msgs += struct.pack(">H", len(q)) + q
+    s.sendall(msgs)
+    got = {}
+    for _ in queries:
         size = struct.unpack(">H", h.read_exact(s, 2))[0]
         reply = h.read_exact(s, size)
-        check(struct.unpack(">H", reply[:2])[0] == qid, "the answer has another id")
-        return h.rcode_of(reply)
+        got[struct.unpack(">H", reply[:2])[0]] = h.rcode_of(reply)
+    s.close()
+    check(got == {200: 0, 201: 3, 202: 2, 203: 0}, "ids and rcodes over DoT: %s" % got)
 
-    def closed(s):
-        """True when the peer closed `s` (EOF or a TLS close/reset), waiting
-        at most the socket's timeout for it."""
-        try:
-            return s.recv(1) == b""
-        except (ssl.SSLError, ConnectionError):
-            return True
-        except socket.timeout:
-            return False
 
-    def refused(second, cert="kamailio"):
-        """True when a new DoT connection gets no answer: the handshake
-        fails, or the connection closes before an answer."""
-        try:
-            s = connect(second, cert)
-        except (ssl.SSLError, ConnectionError, socket.timeout):
-            return True
-        try:
-            ask(s, 0x7777)
-            return False
-        except (Failed, ssl.SSLError, ConnectionError, socket.timeout):
-            return True
-        finally:
-            s.close()
+def refused_connection(a):
+    return a.status is None and a.answer == []
 
-    def case_dot_crl_reload_closes(c):
-        lab = c.lab
-        crl = lab.pki("crl-dot.pem")
-        shutil.copy(lab.pki("crl.pem"), crl)
-        second = second_speerd.start(
-            lab, "dot-crl", lambda t: t.replace(lab.pki("crl-active.pem"), crl))
-        try:
-            s = connect(second)
-            check(ask(s, 1) == 0, "no NOERROR before the reload")
-            reloads = second.metric('speerd_config_reloads_total{result="ok"}')
-            shutil.copy(lab.pki("crl-kamailio.pem"), crl + ".new")
-            os.rename(crl + ".new", crl)
-            os.kill(second.p.pid, signal.SIGHUP)
-            sbelab.wait_for("the reload", lambda: second.metric(
-                'speerd_config_reloads_total{result="ok"}') > reloads, 20)
-            s.settimeout(10)
-            check(closed(s), "the revoked certificate's DoT connection is still open")
-            s.close()
-            check(refused(second), "a new DoT connection with the revoked certificate answered")
-            check(not refused(second, "client-b"), "another client's certificate is refused too")
-            check("revoked" in lab.tail(second.path("log"), 10 ** 6),
-                  "speerd did not say why it closed the connection")
-        finally:
-            second.stop()
 
-    def case_dot_max_connections(c):
-        lab = c.lab
-        second = second_speerd.start(lab, "dot-cap", lambda t: t + "tls_max_connections = 2\n")
-        try:
-            a, b = connect(second), connect(second)
-            check(ask(a, 1) == 0 and ask(b, 2) == 0, "the two connections within the cap")
-            check(refused(second), "a third DoT connection over tls_max_connections answered")
-            check(ask(a, 3) == 0 and ask(b, 4) == 0, "the open connections stopped answering")
-            a.close()
-            # The slot is free once speerd has seen the close.
-            sbelab.wait_for("room for a new connection", lambda: not refused(second), 10)
-            b.close()
-        finally:
-            second.stop()
+def handshakes(c, h, result):
+    return h.metric_sample(c.lab, 'speerd_dns_tls_handshakes_total{result="%s"}' % result)
 
-    def case_dot_client_disabled(c):
-        lab = c.lab
-        db = lab.path("store-dot-disabled.db")
-        if os.path.exists(db):
-            os.remove(db)
-        src = sqlite3.connect(lab.state["store"][len("sqlite:"):])
-        dst = sqlite3.connect(db)
-        with dst:
-            src.backup(dst)
-        src.close()
-        dst.close()
-        store = "sqlite:" + db
-        second = second_speerd.start(lab, "dot-disabled",
-                                     lambda t: t.replace(lab.state["store"], store))
-        try:
-            s = connect(second)
-            check(ask(s, 1) == 0, "no NOERROR before the client is disabled")
-            sbelab.sh([lab.speerctl, "client", "update", "sbe", "--disable", "--store", store,
-                       "--actor", "test"])
-            # speerd reads the store's change within refresh_interval_ms; until
-            # then the connection answers; after it, the next query closes it.
-            deadline = time.monotonic() + 20
-            qid = 2
-            while True:
-                try:
-                    rcode = ask(s, qid)
-                except (Failed, ssl.SSLError, ConnectionError):
-                    break
-                check(rcode == 0, "rcode %d before the connection closed" % rcode)
-                check(time.monotonic() < deadline, "the disabled client's connection stays open")
-                qid += 1
-                time.sleep(0.1)
-            s.close()
-            check(refused(second), "a new DoT connection of the disabled client answered")
-            out = subprocess.run(["dig", "@127.0.0.1", "-p", str(second.port), "-b", "127.0.0.1",
-                                  routed, "NAPTR", "+tries=1", "+time=10", "+nocookie"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                 timeout=60).stdout
-            check("status: REFUSED" in out, "UDP from the disabled client's source:\n" + out)
-        finally:
-            second.stop()
 
-    return {name[5:]: fn for name, fn in locals().items() if name.startswith("case_")}
+def case_dot_no_certificate(c, h):
+    before = handshakes(c, h, "failed")
+    a = c.kdig_tls(h.enum_name("+12155551234"), None)
+    check(refused_connection(a), "kdig without a client certificate got an answer\n%s" % a)
+    a = c.dig_tls(h.enum_name("+12155551234"), None)
+    check(refused_connection(a), "dig without a client certificate got an answer\n%s" % a)
+    check(handshakes(c, h, "failed") >= before + 2, "handshake failures not counted")
+
+
+def case_dot_other_ca(c, h):
+    before = handshakes(c, h, "failed")
+    a = c.kdig_tls(h.enum_name("+12155551234"), "client-otherca")
+    check(refused_connection(a), "a certificate from another CA got an answer\n%s" % a)
+    check(handshakes(c, h, "failed") >= before + 1, "handshake failure not counted")
+
+
+def case_dot_unknown_client(c, h):
+    """A valid certificate of no client: the handshake completes, the
+    connection closes with no answer data."""
+    series = 'speerd_dns_refused_total{reason="unknown_client"}'
+    before = h.metric_sample(c.lab, series)
+    a = c.kdig_tls(h.enum_name("+12155551234"), "client-unknown")
+    check(refused_connection(a), "a certificate of no client got an answer\n%s" % a)
+    check(h.metric_sample(c.lab, series) >= before + 1, "%s not counted" % series)
+
+
+def case_dot_out_of_scope(c, h):
+    """client-b.crt is narrow's: its scope applies over DoT as over UDP."""
+    a = c.kdig_tls(h.enum_name("+12155551234"), "client-b")
+    h.expect(a, "REFUSED", 18)
+    a = c.kdig_tls(h.enum_name("+12155559999", "e164.tree-b.example."), "client-b")
+    check(a.status == "NOERROR" and len(h.naptrs(a)) == 1, "narrow's own tree over DoT\n%s" % a)
+
+
+def dot_context(lab, cert="kamailio", alpn=("dot",), max_version=None):
+    ctx = ssl.create_default_context(cafile=lab.pki("ca.crt"))
+    ctx.load_cert_chain(lab.pki(cert + ".crt"), lab.pki(cert + ".key"))
+    if alpn:
+        ctx.set_alpn_protocols(list(alpn))
+    if max_version:
+        ctx.maximum_version = max_version
+    return ctx
+
+
+def dot_handshake(c, ctx):
+    """The TLS session speerd's DoT port agrees to, or the error."""
+    raw = socket.create_connection(("127.0.0.1", c.lab.state["dot_port"]), timeout=10)
+    try:
+        s = ctx.wrap_socket(raw, server_hostname="localhost")
+        out = (s.version(), s.selected_alpn_protocol())
+        s.close()
+        return out
+    except (ssl.SSLError, OSError) as e:
+        raw.close()
+        return e
+
+
+def case_dot_tls13_alpn(c, h):
+    got = dot_handshake(c, dot_context(c.lab))
+    check(got == ("TLSv1.3", "dot"), "TLS 1.3 with ALPN dot expected, got %r" % (got,))
+    got = dot_handshake(c, dot_context(c.lab, alpn=None))
+    check(got == ("TLSv1.3", None), "a client without ALPN is served, got %r" % (got,))
+    got = dot_handshake(c, dot_context(c.lab, max_version=ssl.TLSVersion.TLSv1_2))
+    check(isinstance(got, Exception), "a TLS 1.2 handshake was accepted: %r" % (got,))
+    got = dot_handshake(c, dot_context(c.lab, alpn=("h2",)))
+    check(isinstance(got, Exception), "ALPN h2 without dot was accepted: %r" % (got,))
+
+
+def case_dot_half_open(c, h):
+    """A client that connects and never completes its handshake is closed
+    (tls_handshake_timeout_ms), and counted."""
+    before = handshakes(c, h, "timeout")
+    s = socket.create_connection(("127.0.0.1", c.lab.state["dot_port"]), timeout=20)
+    try:
+        data = s.recv(1)
+    except socket.timeout:
+        data = None
+    s.close()
+    check(data == b"", "a half-open TLS client was not closed (recv gave %r)" % (data,))
+    check(handshakes(c, h, "timeout") >= before + 1, "handshake timeout not counted")
+
+
+def cases(helpers):
+    """The cases by name, each called with the case and `helpers` (enum_name,
+    naptrs, metric_sample, expect, query_wire, read_exact, rcode_of of
+    test_dns_frontend.py)."""
+    return {name[5:]: (lambda fn: lambda c: fn(c, helpers))(fn)
+            for name, fn in globals().items() if name.startswith("case_")}

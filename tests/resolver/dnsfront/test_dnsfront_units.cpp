@@ -12,15 +12,17 @@
 
 #include <catch2/catch.hpp>
 
+#include "resolver/dns/wire.hpp"
 #include "resolver/dnsfront/access.hpp"
 #include "resolver/dnsfront/answer.hpp"
 #include "resolver/dnsfront/handler.hpp"
-#include "resolver/dnsfront/limits.hpp"
 #include "resolver/dnsfront/query.hpp"
 #include "sed-store/prefix.hpp"
 
 using namespace speerd::dnsfront;
 namespace reason = speerd::model::reason;
+using speerd::dns::kClassicUdpSize;
+using speerd::dns::kMaxMessageBytes;
 using speerd::dns::Security;
 using speerd::pipeline::LookupResult;
 

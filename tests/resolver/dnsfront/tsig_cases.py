@@ -9,7 +9,6 @@ past and faketime is not on the testbed.
 """
 
 import re
-import subprocess
 
 import sbelab
 
