@@ -40,6 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../
 import sbelab  # noqa: E402
 import as_received_cases  # noqa: E402  (naptr_answer = "as-received", a second speerd)
 import rrl_cases  # noqa: E402  (UDP response-rate limiting)
+import trace_cases  # noqa: E402  (speerctl trace --dns)
 import tsig_cases  # noqa: E402
 
 
@@ -595,9 +596,11 @@ def case_dot_half_open(c):
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 CASES.update(as_received_cases.CASES)
 CASES.update(rrl_cases.CASES)
-# TSIG (tsig_cases.py): the same lab; its cases use these helpers.
-CASES.update(tsig_cases.cases(types.SimpleNamespace(
-    check=check, enum_name=enum_name, naptrs=naptrs, metric_sample=metric_sample)))
+# TSIG (tsig_cases.py), speerctl trace --dns (trace_cases.py): the same lab and helpers.
+HELPERS = types.SimpleNamespace(check=check, enum_name=enum_name, naptrs=naptrs,
+                                metric_sample=metric_sample)
+CASES.update(tsig_cases.cases(HELPERS))
+CASES.update(trace_cases.cases(HELPERS))
 
 
 def main(argv):
