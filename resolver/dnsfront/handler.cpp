@@ -123,6 +123,16 @@ std::optional<std::string> number_of(std::string_view qname, std::string_view su
   return "+" + digits;
 }
 
+const Tree* tree_for(const std::vector<Tree>& trees, std::string_view qname) {
+  const Tree* tree = nullptr;
+  for (const auto& t : trees) {
+    if (under(qname, t.suffix) && (tree == nullptr || t.suffix.size() > tree->suffix.size())) {
+      tree = &t;
+    }
+  }
+  return tree;
+}
+
 bool in_scope(const pipeline::ClientScope& scope, const Tree& t) {
   if (scope.no_access()) return false;
   const auto& trees = scope.trees;
@@ -282,13 +292,7 @@ void Handler::serve(const Query& q, const boost::asio::ip::address& source, Tran
   const auto& s = config_.answer;
   const std::size_t size_cap = max_size(q, transport) - reserve;
   auto send = [&](const dnsfront::Reply& r) { this->send(q, transport, r, reply, reserve); };
-  const Tree* tree = nullptr;
-  for (const auto& t : config_.trees) {
-    if (under(q.question.qname, t.suffix) &&
-        (tree == nullptr || t.suffix.size() > tree->suffix.size())) {
-      tree = &t;
-    }
-  }
+  const Tree* tree = tree_for(config_.trees, q.question.qname);
   if (q.question.qclass != LDNS_RR_CLASS_IN || tree == nullptr) {
     refuse(source, service::DnsRefused::not_a_tree, "name outside the ENUM trees");
     return send(refused(Ede{ede::kNotAuthoritative, "not an ENUM tree served here"}));

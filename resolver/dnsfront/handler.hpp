@@ -62,6 +62,10 @@ struct HandlerConfig {
 // when its labels are not single digits.
 std::optional<std::string> number_of(std::string_view qname, std::string_view suffix);
 
+// The tree a query name is under (the longest suffix), or null: not an
+// ENUM tree served here. `qname` lower case, absolute.
+const Tree* tree_for(const std::vector<Tree>& trees, std::string_view qname);
+
 // Whether `scope` lets its client use `tree` (by name or suffix, as the LUF
 // decides it; a client's empty tree list is no access).
 bool in_scope(const pipeline::ClientScope& scope, const Tree& tree);
@@ -78,6 +82,7 @@ class Handler {
         metrics_(metrics) {}
 
   void set_service(std::shared_ptr<pipeline::LookupService> s) { service_ = std::move(s); }
+  const HandlerConfig& config() const { return config_; }
 
   // Answers `wire` from `source`; `reply` is called exactly once, perhaps
   // before this returns, with the answer (empty: send nothing).
