@@ -15,7 +15,6 @@ namespace {
 
 constexpr std::uint16_t kDigUdpSize = 1232;  // dig 9.18's EDNS buffer size
 constexpr std::uint16_t kTsigFudge = 300;
-constexpr ldns_edns_option_code kEde = static_cast<ldns_edns_option_code>(15);  // RFC 8914
 
 struct PktFree {
   void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
@@ -115,7 +114,8 @@ DecodedAnswer decode_answer(const std::vector<std::uint8_t>& wire) {
   if (ldns_edns_option_list* opts = ldns_pkt_edns_get_option_list(pkt.get())) {
     for (std::size_t i = 0; i < ldns_edns_option_list_get_count(opts); ++i) {
       ldns_edns_option* o = ldns_edns_option_list_get_option(opts, i);
-      if (o == nullptr || ldns_edns_get_code(o) != kEde || ldns_edns_get_size(o) < 2) continue;
+      if (o == nullptr || ldns_edns_get_code(o) != LDNS_EDNS_EDE || ldns_edns_get_size(o) < 2)
+        continue;
       const std::uint8_t* d = ldns_edns_get_data(o);
       a.ede.push_back({static_cast<std::uint16_t>((d[0] << 8) | d[1]),
                        printable(d + 2, ldns_edns_get_size(o) - 2)});
