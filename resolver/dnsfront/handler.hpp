@@ -30,6 +30,7 @@
 
 #include "resolver/dnsfront/access.hpp"
 #include "resolver/dnsfront/answer.hpp"
+#include "resolver/dnsfront/memo.hpp"
 #include "resolver/dnsfront/rrl.hpp"
 #include "resolver/dnsfront/tsig.hpp"
 #include "resolver/pipeline/result.hpp"
@@ -121,6 +122,8 @@ class Handler {
   service::RateLimiter& limiter_;
   service::Metrics& metrics_;
   std::shared_ptr<pipeline::LookupService> service_;
+  // This shard's answers as ldns built them (shared with lookups in flight).
+  std::shared_ptr<AnswerMemo> memo_ = std::make_shared<AnswerMemo>();
   std::chrono::steady_clock::time_point refusal_logged_{};
   std::uint64_t refusals_unlogged_ = 0;
 };

@@ -301,6 +301,14 @@ const std::vector<MetricDef>& metric_table() {
        "that requires TSIG, REFUSED).",
        {"result"},
        {enum_name_list<DnsTsig>()}},
+      {Metric::dns_memo,
+       "speerd_dns_memo_total",
+       T::counter,
+       "DNS front end: answers copied from the shard's memo of answers ldns built (hit; only "
+       "the message ID is rewritten) or built by ldns and kept (miss). Signed answers never "
+       "use the memo.",
+       {"result"},
+       {enum_name_list<DnsMemo>()}},
   };
   return table;
 }
