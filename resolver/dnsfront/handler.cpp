@@ -101,8 +101,8 @@ std::vector<std::uint8_t> memo_encode(AnswerMemo& memo, service::Metrics& m, con
   if (q.tsig) return encode(q, r, s, max_size);
   bool hit = false;
   auto bytes = memo.encode(q, r, s, max_size, &hit);
-  m.inc(service::Metric::dns_memo,
-        service::L(hit ? service::DnsMemo::hit : service::DnsMemo::miss));
+  m.inc2(service::Metric::dns_memo, service::L(service::DnsMemoKind::answer),
+         service::L(hit ? service::DnsMemo::hit : service::DnsMemo::miss));
   return bytes;
 }
 
@@ -165,7 +165,10 @@ void Handler::log_refusal(const boost::asio::ip::address& source, std::string_vi
 
 std::optional<Query> Handler::checked(std::span<const std::uint8_t> wire, Transport transport,
                                       const Reply& reply) {
-  Checked checked = check_query(wire);
+  bool hit = false;
+  Checked checked = queries_.check(wire, &hit);
+  metrics_.inc2(service::Metric::dns_memo, service::L(service::DnsMemoKind::query),
+                service::L(hit ? service::DnsMemo::hit : service::DnsMemo::miss));
   if (auto* rej = std::get_if<Rejected>(&checked)) {
     metrics_.inc2(service::Metric::dns_queries, service::L(transport),
                   service::L(rejected_label(rej->refusal)));

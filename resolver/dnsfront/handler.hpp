@@ -124,6 +124,7 @@ class Handler {
   std::shared_ptr<pipeline::LookupService> service_;
   // This shard's answers as ldns built them (shared with lookups in flight).
   std::shared_ptr<AnswerMemo> memo_ = std::make_shared<AnswerMemo>();
+  QueryMemo queries_;  // this shard's checked queries (memo.hpp)
   std::chrono::steady_clock::time_point refusal_logged_{};
   std::uint64_t refusals_unlogged_ = 0;
 };

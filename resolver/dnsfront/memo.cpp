@@ -106,28 +106,32 @@ std::vector<std::uint8_t> AnswerMemo::encode(const Query& q, const Reply& reply,
   if (hit != nullptr) *hit = false;
   if (q.tsig) return dnsfront::encode(q, reply, s, max_size);
   key_of(q, reply, s, max_size, scratch_);
-  if (auto it = index_.find(scratch_); it != index_.end()) {
-    lru_.splice(lru_.begin(), lru_, it->second);
-    std::vector<std::uint8_t> out = it->second->wire;
+  if (const auto* kept = lru_.find(scratch_)) {
+    std::vector<std::uint8_t> out = *kept;
     ldns_write_uint16(out.data(), q.id);  // the header's first field (RFC 1035 4.1.1)
     if (hit != nullptr) *hit = true;
     return out;
   }
   auto wire = dnsfront::encode(q, reply, s, max_size);
-  if (wire.size() < LDNS_HEADER_SIZE) return wire;
-  Entry e{scratch_, wire};
-  const std::size_t c = cost(e);
-  if (c > limits_.max_bytes || limits_.max_entries == 0) return wire;
-  while (!lru_.empty() &&
-         (index_.size() >= limits_.max_entries || bytes_ + c > limits_.max_bytes)) {
-    bytes_ -= cost(lru_.back());
-    index_.erase(lru_.back().key);
-    lru_.pop_back();
-  }
-  lru_.push_front(std::move(e));
-  index_.emplace(lru_.front().key, lru_.begin());
-  bytes_ += c;
+  if (wire.size() >= LDNS_HEADER_SIZE) lru_.put(scratch_, wire, wire.size());
   return wire;
+}
+
+Checked QueryMemo::check(std::span<const std::uint8_t> wire, bool* hit) {
+  if (hit != nullptr) *hit = false;
+  if (wire.size() < LDNS_HEADER_SIZE) return check_query(wire);
+  const std::string_view key(reinterpret_cast<const char*>(wire.data()) + 2, wire.size() - 2);
+  if (const Query* kept = lru_.find(key)) {
+    Query q = *kept;
+    q.id = ldns_read_uint16(wire.data());
+    if (hit != nullptr) *hit = true;
+    return q;
+  }
+  Checked c = check_query(wire);
+  if (const Query* q = std::get_if<Query>(&c); q != nullptr && !q->tsig) {
+    lru_.put(key, *q, q->question.qname.size());
+  }
+  return c;
 }
 
 }  // namespace speerd::dnsfront

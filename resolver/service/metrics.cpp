@@ -304,11 +304,11 @@ const std::vector<MetricDef>& metric_table() {
       {Metric::dns_memo,
        "speerd_dns_memo_total",
        T::counter,
-       "DNS front end: answers copied from the shard's memo of answers ldns built (hit; only "
-       "the message ID is rewritten) or built by ldns and kept (miss). Signed answers never "
-       "use the memo.",
-       {"result"},
-       {enum_name_list<DnsMemo>()}},
+       "DNS front end: its per-shard memos of ldns's work, by memo (answer: answers built; "
+       "query: queries checked) and result (hit: copied from the memo, only the message ID "
+       "rewritten; miss: done by ldns). Signed queries and answers never use them.",
+       {"memo", "result"},
+       {enum_name_list<DnsMemoKind>(), enum_name_list<DnsMemo>()}},
   };
   return table;
 }

@@ -277,3 +277,95 @@ TEST_CASE("memo: bounded by entries and by bytes, least recently used out first"
   CHECK(by_bytes.entries() > 0);
   CHECK(by_bytes.entries() < distinct.size());
 }
+
+namespace {
+
+// Every field, by a structured binding (a new field breaks the build).
+void check_same(const Query& a, const Query& b) {
+  const auto& [id, question, rd, cd, ad, edns, do_bit, udp_size, tsig] = a;
+  CHECK(id == b.id);
+  CHECK(question.qname == b.question.qname);
+  CHECK(question.qtype == b.question.qtype);
+  CHECK(question.qclass == b.question.qclass);
+  CHECK(rd == b.rd);
+  CHECK(cd == b.cd);
+  CHECK(ad == b.ad);
+  CHECK(edns == b.edns);
+  CHECK(do_bit == b.do_bit);
+  CHECK(udp_size == b.udp_size);
+  REQUIRE(tsig.has_value() == b.tsig.has_value());
+  if (tsig) {
+    CHECK(tsig->key_name == b.tsig->key_name);
+    CHECK(tsig->mac == b.tsig->mac);
+    CHECK(tsig->original_id == b.tsig->original_id);
+  }
+}
+
+// A query as a client sends it, built with ldns, or (`damage`) cut short.
+std::vector<std::uint8_t> client_query(std::mt19937& rng) {
+  const char* names[] = {"4.3.2.1.5.5.5.5.1.2.1.e164.example.",
+                         "4.3.2.1.5.5.5.5.1.2.1.E164.EXAMPLE.", "5.3.2.1.e164.example.",
+                         "e164.example."};
+  const ldns_rr_type types[] = {LDNS_RR_TYPE_NAPTR, LDNS_RR_TYPE_A, LDNS_RR_TYPE_ANY};
+  ldns_pkt* p = nullptr;
+  REQUIRE(ldns_pkt_query_new_frm_str(&p, names[rng() % 4], types[rng() % 3], LDNS_RR_CLASS_IN,
+                                     rng() % 2 ? LDNS_RD : 0) == LDNS_STATUS_OK);
+  ldns_pkt_set_id(p, static_cast<std::uint16_t>(rng()));
+  ldns_pkt_set_cd(p, rng() % 2 == 0);
+  ldns_pkt_set_ad(p, rng() % 2 == 0);
+  if (rng() % 3 != 0) {
+    const std::uint16_t sizes[] = {100, 512, 1232, 4096};
+    ldns_pkt_set_edns_udp_size(p, sizes[rng() % 4]);
+    ldns_pkt_set_edns_do(p, rng() % 2 == 0);
+    if (rng() % 8 == 0) ldns_pkt_set_edns_version(p, 1);  // BADVERS
+  }
+  if (rng() % 8 == 0) {
+    REQUIRE(ldns_pkt_tsig_sign(p, "sbc-a.key.", "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnk=", 300,
+                               "hmac-sha256.", nullptr) == LDNS_STATUS_OK);
+  }
+  std::uint8_t* wire = nullptr;
+  std::size_t size = 0;
+  REQUIRE(ldns_pkt2wire(&wire, p, &size) == LDNS_STATUS_OK);
+  std::vector<std::uint8_t> out(wire, wire + size);
+  free(wire);
+  ldns_pkt_free(p);
+  if (rng() % 10 == 0) out.resize(rng() % out.size());  // FORMERR, or too short
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("query memo: every query is what check_query reads, ID included", "[dnsfront]") {
+  std::mt19937 rng(5);
+  std::vector<std::vector<std::uint8_t>> pool;
+  for (int i = 0; i < 150; ++i) pool.push_back(client_query(rng));
+  QueryMemo memo(MemoLimits{100, 1u << 20});
+  std::size_t hits = 0;
+  std::size_t signed_ = 0;
+  for (int i = 0; i < 6000; ++i) {
+    auto wire = rng() % 10 == 0 ? client_query(rng) : pool[rng() % pool.size()];
+    if (wire.size() >= 2) ldns_write_uint16(wire.data(), static_cast<std::uint16_t>(rng()));
+    bool hit = false;
+    const Checked got = memo.check(wire, &hit);
+    const Checked fresh = check_query(wire);
+    REQUIRE(got.index() == fresh.index());
+    if (const auto* q = std::get_if<Query>(&fresh)) {
+      check_same(std::get<Query>(got), *q);
+      if (q->tsig) {
+        ++signed_;
+        CHECK_FALSE(hit);
+      }
+    } else {
+      CHECK_FALSE(hit);  // rejections are not kept
+      const auto& a = std::get<Rejected>(got);
+      const auto& b = std::get<Rejected>(fresh);
+      CHECK(a.refusal == b.refusal);
+      CHECK(a.id == b.id);
+      CHECK(a.why == b.why);
+    }
+    if (hit) ++hits;
+  }
+  CHECK(hits > 2000);
+  CHECK(signed_ > 0);
+  CHECK(memo.entries() <= 100);
+}
