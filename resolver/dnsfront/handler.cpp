@@ -340,14 +340,15 @@ void Handler::serve(const Query& q, const boost::asio::ip::address& source, Tran
   lr.number = *number;
   lr.scope = client->scope;
   lr.scope.trees = {tree->name};
-  service_->lookup(lr,
-                   [q, apex = tree->suffix, s, max_size = size_cap, transport, &metrics = metrics_,
-                    memo = memo_, reply = std::move(reply)](const pipeline::ResultPtr& r) {
-                     const auto answer = reply_for(q, apex, *r, s);
-                     auto bytes = memo_encode(*memo, metrics, q, answer, s, max_size);
-                     count(metrics, transport, answer, !bytes.empty());
-                     reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
-                   });
+  service_->lookup(lr, [q, apex = tree->suffix, settings = answer_, max_size = size_cap, transport,
+                        &metrics = metrics_, memo = memo_,
+                        reply = std::move(reply)](const pipeline::ResultPtr& r) {
+    const AnswerSettings& s = *settings;
+    const auto answer = reply_for(q, apex, *r, s);
+    auto bytes = memo_encode(*memo, metrics, q, answer, s, max_size);
+    count(metrics, transport, answer, !bytes.empty());
+    reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
+  });
 }
 
 }  // namespace speerd::dnsfront

@@ -74,6 +74,7 @@ class Handler {
   Handler(HandlerConfig config, std::unique_ptr<SourceDirectory> sources,
           service::RateLimiter& limiter, service::Metrics& metrics)
       : config_(std::move(config)),
+        answer_(std::make_shared<const AnswerSettings>(config_.answer)),
         sources_(std::move(sources)),
         limiter_(limiter),
         metrics_(metrics) {}
@@ -118,6 +119,8 @@ class Handler {
   std::size_t max_size(const Query& q, Transport transport) const;
 
   HandlerConfig config_;
+  // config_.answer, shared with lookups in flight (not copied per query).
+  std::shared_ptr<const AnswerSettings> answer_;
   std::unique_ptr<SourceDirectory> sources_;
   service::RateLimiter& limiter_;
   service::Metrics& metrics_;
