@@ -95,6 +95,19 @@ Handler::Reply signing(Handler::Reply reply, TsigRecord request, std::string key
   };
 }
 
+// encode() through the shard's memo (memo.hpp), counted; a signed query
+// around it.
+std::vector<std::uint8_t> memo_encode(AnswerMemo& memo, service::Metrics& m, const Query& q,
+                                      const dnsfront::Reply& r, const AnswerSettings& s,
+                                      std::size_t max_size) {
+  if (q.tsig) return encode(q, r, s, max_size);
+  bool hit = false;
+  auto bytes = memo.encode(q, r, s, max_size, &hit);
+  m.inc2(service::Metric::dns_memo, service::L(service::DnsMemoKind::answer),
+         service::L(hit ? service::DnsMemo::hit : service::DnsMemo::miss));
+  return bytes;
+}
+
 std::vector<std::uint8_t> servfail_wire(const Query& q, const AnswerSettings& s) {
   Reply r;
   r.rcode = rcode::kServFail;
@@ -164,7 +177,10 @@ void Handler::log_refusal(const boost::asio::ip::address& source, std::string_vi
 
 std::optional<Query> Handler::checked(std::span<const std::uint8_t> wire, Transport transport,
                                       const Reply& reply) {
-  Checked checked = check_query(wire);
+  bool hit = false;
+  Checked checked = queries_.check(wire, &hit);
+  metrics_.inc2(service::Metric::dns_memo, service::L(service::DnsMemoKind::query),
+                service::L(hit ? service::DnsMemo::hit : service::DnsMemo::miss));
   if (auto* rej = std::get_if<Rejected>(&checked)) {
     metrics_.inc2(service::Metric::dns_queries, service::L(transport),
                   service::L(rejected_label(rej->refusal)));
@@ -177,7 +193,7 @@ std::optional<Query> Handler::checked(std::span<const std::uint8_t> wire, Transp
 void Handler::send(const Query& q, Transport transport, const dnsfront::Reply& r,
                    const Reply& reply, std::size_t reserve) {
   const auto& s = config_.answer;
-  auto bytes = encode(q, r, s, max_size(q, transport) - reserve);
+  auto bytes = memo_encode(*memo_, metrics_, q, r, s, max_size(q, transport) - reserve);
   count(metrics_, transport, r, !bytes.empty());
   reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
 }
@@ -330,14 +346,15 @@ void Handler::serve(const Query& q, const boost::asio::ip::address& source, Tran
   lr.number = *number;
   lr.scope = client->scope;
   lr.scope.trees = {tree->name};
-  service_->lookup(lr,
-                   [q, apex = tree->suffix, s, max_size = size_cap, transport, &metrics = metrics_,
-                    reply = std::move(reply)](const pipeline::ResultPtr& r) {
-                     const auto answer = reply_for(q, apex, *r, s);
-                     auto bytes = encode(q, answer, s, max_size);
-                     count(metrics, transport, answer, !bytes.empty());
-                     reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
-                   });
+  service_->lookup(lr, [q, apex = tree->suffix, settings = answer_, max_size = size_cap, transport,
+                        &metrics = metrics_, memo = memo_,
+                        reply = std::move(reply)](const pipeline::ResultPtr& r) {
+    const AnswerSettings& s = *settings;
+    const auto answer = reply_for(q, apex, *r, s);
+    auto bytes = memo_encode(*memo, metrics, q, answer, s, max_size);
+    count(metrics, transport, answer, !bytes.empty());
+    reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
+  });
 }
 
 }  // namespace speerd::dnsfront

@@ -30,6 +30,7 @@
 
 #include "resolver/dnsfront/access.hpp"
 #include "resolver/dnsfront/answer.hpp"
+#include "resolver/dnsfront/memo.hpp"
 #include "resolver/dnsfront/rrl.hpp"
 #include "resolver/dnsfront/tsig.hpp"
 #include "resolver/pipeline/result.hpp"
@@ -77,6 +78,7 @@ class Handler {
   Handler(HandlerConfig config, std::unique_ptr<SourceDirectory> sources,
           service::RateLimiter& limiter, service::Metrics& metrics)
       : config_(std::move(config)),
+        answer_(std::make_shared<const AnswerSettings>(config_.answer)),
         sources_(std::move(sources)),
         limiter_(limiter),
         metrics_(metrics) {}
@@ -122,10 +124,15 @@ class Handler {
   std::size_t max_size(const Query& q, Transport transport) const;
 
   HandlerConfig config_;
+  // config_.answer, shared with lookups in flight (not copied per query).
+  std::shared_ptr<const AnswerSettings> answer_;
   std::unique_ptr<SourceDirectory> sources_;
   service::RateLimiter& limiter_;
   service::Metrics& metrics_;
   std::shared_ptr<pipeline::LookupService> service_;
+  // This shard's answers as ldns built them (shared with lookups in flight).
+  std::shared_ptr<AnswerMemo> memo_ = std::make_shared<AnswerMemo>();
+  QueryMemo queries_;  // this shard's checked queries (memo.hpp)
   std::chrono::steady_clock::time_point refusal_logged_{};
   std::uint64_t refusals_unlogged_ = 0;
 };
