@@ -20,9 +20,15 @@ const std::vector<RowType>& row_types() {
       {RowKind::client,
        "client",
        {"name", "cert_name", "spki_pin", "rate", "burst", "enabled", "trees", "description",
-        "options"},
+        "options", "sources", "tsig_required"},
        {"name"},
-       {"trees"}},
+       {"trees", "sources"}},
+      // After its client (a later row, or a client already in the store).
+      {RowKind::tsig_key,
+       "tsig-key",
+       {"client", "name", "algorithm", "secret"},
+       {"client", "name"},
+       {}},
       {RowKind::dest_group, "dest-group", {"name", "description"}, {"name"}, {}},
       {RowKind::number, "number", {"dest_group", "value"}, {"dest_group", "value"}, {}},
       {RowKind::range, "range", {"dest_group", "value", "end"}, {"dest_group", "value", "end"}, {}},
@@ -59,6 +65,9 @@ using detail::find_type;
 using detail::row_types;
 using detail::RowKind;
 using detail::RowType;
+
+// A client row of format 1 (before options, sources, tsig_required).
+constexpr std::size_t kClientFieldsV1 = 8;
 
 bool contains(const std::vector<std::string_view>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -164,9 +173,11 @@ Result<RawRow> raw_from_csv(std::string_view line, std::size_t line_no) {
     return invalid("line " + std::to_string(line_no) + ", field 1 (type): unknown row type" +
                    known_types());
   }
-  // A client row written before schema 2 has no options field: it has none.
-  if (type->kind == RowKind::client && fields->size() == type->fields.size()) {
-    fields->emplace_back();
+  // A client row may end early: rows written before schema 2 have no
+  // options, before migration 0006 no sources and tsig_required (none, false).
+  if (type->kind == RowKind::client && fields->size() >= kClientFieldsV1 + 1 &&
+      fields->size() < type->fields.size() + 1) {
+    fields->resize(type->fields.size() + 1);
   }
   if (fields->size() != type->fields.size() + 1) {
     std::string names;
@@ -323,7 +334,32 @@ Result<Change> to_change(const RawRow& row, std::size_t line, Format format) {
       c.enabled = *enabled;
       c.trees = r.list("trees");
       c.description = r.text("description");
+      c.sources = r.list("sources");
+      auto tsig_required = r.boolean("tsig_required", false);
+      if (!tsig_required) return tsig_required.error();
+      c.tsig_required = *tsig_required;
       return Change{std::move(c)};
+    }
+    case RowKind::tsig_key: {
+      // The key name is checked here so that the missing-secret error can
+      // name it (a valid name only: untrusted bytes stay out of messages).
+      auto name = validate::domain(r.text("name"));
+      if (!name) return r.bad("name", name.error());
+      if (r.text("secret").empty()) {
+        // Fail closed: a key without its secret is no key; an export
+        // without --with-secrets leaves secrets out.
+        return r.bad("secret", "TSIG key " + *name +
+                                   " has no secret: export with --with-secrets, or drop the row "
+                                   "and add the key with `speerctl client tsig add`");
+      }
+      UpdateClient u;
+      u.name = r.text("client");
+      TsigKey k;
+      k.name = *name;
+      if (!r.text("algorithm").empty()) k.algorithm = r.text("algorithm");
+      k.secret = r.text("secret");
+      u.add_tsig_keys.push_back(std::move(k));
+      return Change{std::move(u)};
     }
     case RowKind::dest_group:
       return Change{AddDestinationGroup{r.text("name"), r.text("description")}};
@@ -388,6 +424,7 @@ const RowType* type_of(const Change& c) {
       [](const auto& x) -> const RowType* {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, AddClient>) return find_type("client");
+        if constexpr (std::is_same_v<T, UpdateClient>) return find_type("tsig-key");
         if constexpr (std::is_same_v<T, AddDestinationGroup>) return find_type("dest-group");
         if constexpr (std::is_same_v<T, AddIdentifier>) {
           switch (x.kind) {
@@ -408,6 +445,17 @@ const RowType* type_of(const Change& c) {
         return nullptr;
       },
       c);
+}
+
+// The row field a store error's field stands for: a tsig-key row is an
+// UpdateClient of its client, whose errors name the key's parts so.
+std::string_view row_field(const RowType* type, std::string_view store_field) {
+  if (type->kind != RowKind::tsig_key) return store_field;
+  if (store_field == "tsig_key") return "name";
+  if (store_field == "tsig_algorithm") return "algorithm";
+  if (store_field == "tsig_secret") return "secret";
+  if (store_field == "name") return "client";
+  return store_field;
 }
 
 }  // namespace
@@ -459,7 +507,7 @@ Error locate(Error e, const Parsed& parsed) {
   const RowType* type = type_of(parsed.changes[i]);
   if (type != nullptr && !e.field.empty()) {
     const auto& f = type->fields;
-    const auto it = std::find(f.begin(), f.end(), e.field);
+    const auto it = std::find(f.begin(), f.end(), row_field(type, e.field));
     if (it != f.end()) {
       prefix = where(line, type, static_cast<std::size_t>(it - f.begin()), parsed.format);
     }

@@ -2,7 +2,9 @@
 // per line). Both formats carry the same rows; each row is one object:
 //
 //   type          fields (in CSV order, after the type)
-//   client        name, cert_name, spki_pin, rate, burst, enabled, trees, description
+//   client        name, cert_name, spki_pin, rate, burst, enabled, trees, description,
+//                 options, sources, tsig_required
+//   tsig-key      client, name, algorithm, secret
 //   dest-group    name, description
 //   number        dest_group, value
 //   range         dest_group, value, end
@@ -14,7 +16,8 @@
 //   trust-anchor  zone, state, rr
 //
 // CSV: RFC 4180 quoting, one row per line, '#' lines and blank lines ignored;
-// list fields (trees, dest_groups) are space-separated. JSON: {"type": ...,
+// list fields (trees, sources, dest_groups) are space-separated. A client
+// row may end after description or options (rows of older exports). JSON: {"type": ...,
 // field: value}; lists are arrays, rate/burst/priority/port numbers, enabled a
 // boolean. An empty or missing optional field takes its default.
 //
@@ -23,6 +26,14 @@
 // and the field. Export writes rows in an order that imports again (clients,
 // destination groups, route groups, identifiers, SED, offers, anchors), from
 // one read snapshot; the same content gives the same bytes on both backends.
+//
+// TSIG keys: export writes each key's client, name and algorithm, and its
+// secret only with ExportOptions::with_secrets (`speerctl export
+// --with-secrets`, file mode 0600). Importing a tsig-key row without a secret
+// is an error naming the line, the field and the key (fail closed: a client
+// is never left with a key it cannot use, nor one silently dropped); the
+// import changes nothing then. A tsig-key row adds the key to its client
+// (UpdateClient::add_tsig_keys): a key name another client has is a conflict.
 #pragma once
 
 #include <cstdint>
@@ -75,6 +86,11 @@ struct ExportReport {
   std::size_t rows = 0;
 };
 
-Result<ExportReport> export_all(Store& store, std::ostream& out, Format format);
+struct ExportOptions {
+  bool with_secrets = false;  // TSIG secrets in the tsig-key rows
+};
+
+Result<ExportReport> export_all(Store& store, std::ostream& out, Format format,
+                                const ExportOptions& options = {});
 
 }  // namespace speerd::store::transfer

@@ -80,7 +80,8 @@ class RowWriter {
 
 }  // namespace
 
-Result<ExportReport> export_all(Store& store, std::ostream& out, Format format) {
+Result<ExportReport> export_all(Store& store, std::ostream& out, Format format,
+                                const ExportOptions& options) {
   RowWriter w(out, format);
   auto body = [&]() -> Result<Done> {
     w.header();
@@ -96,8 +97,19 @@ Result<ExportReport> export_all(Store& store, std::ostream& out, Format format) 
       f["enabled"] = c.enabled;
       f["trees"] = c.trees;
       f["description"] = c.description;
-      f["options"] = c.options;  // last: rows of schema 1 end before it
+      f["options"] = c.options;  // rows of schema 1 end before it
+      f["sources"] = c.sources;  // rows before migration 0006 end before these two
+      f["tsig_required"] = c.tsig_required;
       w.write("client", f);
+      // Its TSIG keys; the secrets only when asked for (they are the keys).
+      for (const auto& k : c.tsig_keys) {
+        Json t;
+        t["client"] = c.name;
+        t["name"] = k.name;
+        t["algorithm"] = k.algorithm;
+        t["secret"] = options.with_secrets ? k.secret : std::string();
+        w.write("tsig-key", t);
+      }
     }
     auto groups = store.list_destination_groups();
     if (!groups) return groups.error();

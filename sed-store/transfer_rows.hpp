@@ -18,7 +18,8 @@ enum class RowKind {
   route_group,
   sed,
   offer,
-  trust_anchor
+  trust_anchor,
+  tsig_key
 };
 
 struct RowType {

@@ -95,6 +95,19 @@ Handler::Reply signing(Handler::Reply reply, TsigRecord request, std::string key
   };
 }
 
+// encode() through the shard's memo (memo.hpp), counted; a signed query
+// around it.
+std::vector<std::uint8_t> memo_encode(AnswerMemo& memo, service::Metrics& m, const Query& q,
+                                      const dnsfront::Reply& r, const AnswerSettings& s,
+                                      std::size_t max_size) {
+  if (q.tsig) return encode(q, r, s, max_size);
+  bool hit = false;
+  auto bytes = memo.encode(q, r, s, max_size, &hit);
+  m.inc2(service::Metric::dns_memo, service::L(service::DnsMemoKind::answer),
+         service::L(hit ? service::DnsMemo::hit : service::DnsMemo::miss));
+  return bytes;
+}
+
 std::vector<std::uint8_t> servfail_wire(const Query& q, const AnswerSettings& s) {
   Reply r;
   r.rcode = rcode::kServFail;
@@ -121,6 +134,16 @@ std::optional<std::string> number_of(std::string_view qname, std::string_view su
   }
   if (digits.size() > luf::kMaxE164Digits) return std::nullopt;
   return "+" + digits;
+}
+
+const Tree* tree_for(const std::vector<Tree>& trees, std::string_view qname) {
+  const Tree* tree = nullptr;
+  for (const auto& t : trees) {
+    if (under(qname, t.suffix) && (tree == nullptr || t.suffix.size() > tree->suffix.size())) {
+      tree = &t;
+    }
+  }
+  return tree;
 }
 
 bool in_scope(const pipeline::ClientScope& scope, const Tree& t) {
@@ -154,7 +177,10 @@ void Handler::log_refusal(const boost::asio::ip::address& source, std::string_vi
 
 std::optional<Query> Handler::checked(std::span<const std::uint8_t> wire, Transport transport,
                                       const Reply& reply) {
-  Checked checked = check_query(wire);
+  bool hit = false;
+  Checked checked = queries_.check(wire, &hit);
+  metrics_.inc2(service::Metric::dns_memo, service::L(service::DnsMemoKind::query),
+                service::L(hit ? service::DnsMemo::hit : service::DnsMemo::miss));
   if (auto* rej = std::get_if<Rejected>(&checked)) {
     metrics_.inc2(service::Metric::dns_queries, service::L(transport),
                   service::L(rejected_label(rej->refusal)));
@@ -167,7 +193,7 @@ std::optional<Query> Handler::checked(std::span<const std::uint8_t> wire, Transp
 void Handler::send(const Query& q, Transport transport, const dnsfront::Reply& r,
                    const Reply& reply, std::size_t reserve) {
   const auto& s = config_.answer;
-  auto bytes = encode(q, r, s, max_size(q, transport) - reserve);
+  auto bytes = memo_encode(*memo_, metrics_, q, r, s, max_size(q, transport) - reserve);
   count(metrics_, transport, r, !bytes.empty());
   reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
 }
@@ -282,13 +308,7 @@ void Handler::serve(const Query& q, const boost::asio::ip::address& source, Tran
   const auto& s = config_.answer;
   const std::size_t size_cap = max_size(q, transport) - reserve;
   auto send = [&](const dnsfront::Reply& r) { this->send(q, transport, r, reply, reserve); };
-  const Tree* tree = nullptr;
-  for (const auto& t : config_.trees) {
-    if (under(q.question.qname, t.suffix) &&
-        (tree == nullptr || t.suffix.size() > tree->suffix.size())) {
-      tree = &t;
-    }
-  }
+  const Tree* tree = tree_for(config_.trees, q.question.qname);
   if (q.question.qclass != LDNS_RR_CLASS_IN || tree == nullptr) {
     refuse(source, service::DnsRefused::not_a_tree, "name outside the ENUM trees");
     return send(refused(Ede{ede::kNotAuthoritative, "not an ENUM tree served here"}));
@@ -326,14 +346,15 @@ void Handler::serve(const Query& q, const boost::asio::ip::address& source, Tran
   lr.number = *number;
   lr.scope = client->scope;
   lr.scope.trees = {tree->name};
-  service_->lookup(lr,
-                   [q, apex = tree->suffix, s, max_size = size_cap, transport, &metrics = metrics_,
-                    reply = std::move(reply)](const pipeline::ResultPtr& r) {
-                     const auto answer = reply_for(q, apex, *r, s);
-                     auto bytes = encode(q, answer, s, max_size);
-                     count(metrics, transport, answer, !bytes.empty());
-                     reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
-                   });
+  service_->lookup(lr, [q, apex = tree->suffix, settings = answer_, max_size = size_cap, transport,
+                        &metrics = metrics_, memo = memo_,
+                        reply = std::move(reply)](const pipeline::ResultPtr& r) {
+    const AnswerSettings& s = *settings;
+    const auto answer = reply_for(q, apex, *r, s);
+    auto bytes = memo_encode(*memo, metrics, q, answer, s, max_size);
+    count(metrics, transport, answer, !bytes.empty());
+    reply(bytes.empty() ? servfail_wire(q, s) : std::move(bytes));
+  });
 }
 
 }  // namespace speerd::dnsfront

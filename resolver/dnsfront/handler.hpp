@@ -30,6 +30,7 @@
 
 #include "resolver/dnsfront/access.hpp"
 #include "resolver/dnsfront/answer.hpp"
+#include "resolver/dnsfront/memo.hpp"
 #include "resolver/dnsfront/rrl.hpp"
 #include "resolver/dnsfront/tsig.hpp"
 #include "resolver/pipeline/result.hpp"
@@ -62,6 +63,10 @@ struct HandlerConfig {
 // when its labels are not single digits.
 std::optional<std::string> number_of(std::string_view qname, std::string_view suffix);
 
+// The tree a query name is under (the longest suffix), or null: not an
+// ENUM tree served here. `qname` lower case, absolute.
+const Tree* tree_for(const std::vector<Tree>& trees, std::string_view qname);
+
 // Whether `scope` lets its client use `tree` (by name or suffix, as the LUF
 // decides it; a client's empty tree list is no access).
 bool in_scope(const pipeline::ClientScope& scope, const Tree& tree);
@@ -73,11 +78,13 @@ class Handler {
   Handler(HandlerConfig config, std::unique_ptr<SourceDirectory> sources,
           service::RateLimiter& limiter, service::Metrics& metrics)
       : config_(std::move(config)),
+        answer_(std::make_shared<const AnswerSettings>(config_.answer)),
         sources_(std::move(sources)),
         limiter_(limiter),
         metrics_(metrics) {}
 
   void set_service(std::shared_ptr<pipeline::LookupService> s) { service_ = std::move(s); }
+  const HandlerConfig& config() const { return config_; }
 
   // Answers `wire` from `source`; `reply` is called exactly once, perhaps
   // before this returns, with the answer (empty: send nothing).
@@ -117,10 +124,15 @@ class Handler {
   std::size_t max_size(const Query& q, Transport transport) const;
 
   HandlerConfig config_;
+  // config_.answer, shared with lookups in flight (not copied per query).
+  std::shared_ptr<const AnswerSettings> answer_;
   std::unique_ptr<SourceDirectory> sources_;
   service::RateLimiter& limiter_;
   service::Metrics& metrics_;
   std::shared_ptr<pipeline::LookupService> service_;
+  // This shard's answers as ldns built them (shared with lookups in flight).
+  std::shared_ptr<AnswerMemo> memo_ = std::make_shared<AnswerMemo>();
+  QueryMemo queries_;  // this shard's checked queries (memo.hpp)
   std::chrono::steady_clock::time_point refusal_logged_{};
   std::uint64_t refusals_unlogged_ = 0;
 };

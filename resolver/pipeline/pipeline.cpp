@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <optional>
 
 #include "enum/e164.hpp"
 #include "enum/enumservice.hpp"
@@ -87,6 +88,7 @@ Pipeline::Pipeline(asio::io_context& io, dns::Client& dns,
     : io_(io),
       dns_(dns),
       cfg_(std::move(cfg)),
+      default_service_(luf::parse_enumservice(cfg_->lookup.service)),
       luf_(dns_, cfg_, options.tree_dns),
       locator_(dns_, io.get_executor(), options.locator),
       cache_(cfg_->cache, options.clock),
@@ -132,8 +134,9 @@ void Pipeline::lookup(const LookupRequest& req, Callback cb) {
         std::move(cb),
         bad_input(std::string(kNumberForm) + " (" + number.error() + ")", reason::kBadNumber));
   }
-  const std::string& service_text = req.service.empty() ? cfg_->lookup.service : req.service;
-  auto service = luf::parse_enumservice(service_text);
+  std::optional<Expected<luf::EnumService>> named;
+  if (!req.service.empty()) named.emplace(luf::parse_enumservice(req.service));
+  const Expected<luf::EnumService>& service = named ? *named : default_service_;
   if (!service) return deliver_now(std::move(cb), bad_input("bad service: " + service.error()));
   if (req.scope.no_access()) return deliver_now(std::move(cb), no_access(req.scope, number->aus()));
 

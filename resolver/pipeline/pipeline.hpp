@@ -104,6 +104,8 @@ class Pipeline final : public LookupService {
   boost::asio::io_context& io_;
   dns::Client& dns_;
   std::shared_ptr<const config::ResolverConfig> cfg_;
+  // [lookup] service, parsed once: most lookups name no service.
+  Expected<luf::EnumService> default_service_;
   luf::EnumResolver luf_;
   lrf::Locator locator_;
   ResultCache cache_;

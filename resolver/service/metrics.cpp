@@ -301,6 +301,14 @@ const std::vector<MetricDef>& metric_table() {
        "that requires TSIG, REFUSED).",
        {"result"},
        {enum_name_list<DnsTsig>()}},
+      {Metric::dns_memo,
+       "speerd_dns_memo_total",
+       T::counter,
+       "DNS front end: its per-shard memos of ldns's work, by memo (answer: answers built; "
+       "query: queries checked) and result (hit: copied from the memo, only the message ID "
+       "rewritten; miss: done by ldns). Signed queries and answers never use them.",
+       {"memo", "result"},
+       {enum_name_list<DnsMemoKind>(), enum_name_list<DnsMemo>()}},
   };
   return table;
 }

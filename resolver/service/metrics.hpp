@@ -67,6 +67,7 @@ enum class Metric : std::uint8_t {
   dns_tls_handshakes,  // {result}: DNS over TLS handshakes
   dns_rrl,             // {action}: UDP answers over the response rate
   dns_tsig,            // {result}: TSIG (RFC 8945) outcomes of queries
+  dns_memo,            // {memo, result}: the DNS front end's memos of ldns's work
   kCount
 };
 
@@ -187,6 +188,12 @@ SPEERD_ENUM_NAMES(DnsTlsHandshake, timeout, "ok", "failed", "timeout");
 // What the UDP response-rate limiter did with an answer (resolver/dnsfront/rrl.hpp).
 enum class DnsRrlAction : std::uint8_t { send, slip, drop };
 SPEERD_ENUM_NAMES(DnsRrlAction, drop, "send", "slip", "drop");
+// The DNS front end's memos of ldns's work (resolver/dnsfront/memo.hpp):
+// answers built, queries checked.
+enum class DnsMemoKind : std::uint8_t { answer, query };
+SPEERD_ENUM_NAMES(DnsMemoKind, query, "answer", "query");
+enum class DnsMemo : std::uint8_t { hit, miss };
+SPEERD_ENUM_NAMES(DnsMemo, miss, "hit", "miss");
 // EDE info codes are counted as label values "0".."kDnsEdeCodes - 1".
 inline constexpr std::size_t kDnsEdeCodes = 30;
 

@@ -72,6 +72,8 @@ TEST_CASE("every name table names each value once and parses back to it", "[hous
   check_table<service::DnsRcode>("service::DnsRcode");
   check_table<service::DnsRefused>("service::DnsRefused");
   check_table<service::DnsTsig>("service::DnsTsig");
+  check_table<service::DnsMemo>("service::DnsMemo");
+  check_table<service::DnsMemoKind>("service::DnsMemoKind");
   check_table<store::ErrorCode>("store::ErrorCode");
   check_table<store::transfer::Format>("store::transfer::Format");
   check_table<store::crosscheck::Policy>("store::crosscheck::Policy");
@@ -107,6 +109,11 @@ TEST_CASE("metric label values come from the label enums", "[house]") {
     if (d.id == Metric::dns_tsig) {
       REQUIRE(d.values.size() == 1);
       CHECK(d.values[0] == speerd::enum_name_list<DnsTsig>());
+    }
+    if (d.id == Metric::dns_memo) {
+      REQUIRE(d.values.size() == 2);
+      CHECK(d.values[0] == speerd::enum_name_list<DnsMemoKind>());
+      CHECK(d.values[1] == speerd::enum_name_list<DnsMemo>());
     }
     if (d.id == Metric::requests) {
       REQUIRE(d.values.size() == 2);

@@ -150,7 +150,8 @@ std::vector<std::string> injection_corpus() {
 
 std::string export_text(Store& s) {
   std::ostringstream out;
-  auto r = transfer::export_all(s, out, transfer::Format::csv);
+  // With the TSIG secrets: a changed secret is a changed store.
+  auto r = transfer::export_all(s, out, transfer::Format::csv, {.with_secrets = true});
   if (!r) FAIL("export failed: " << r.error().message);
   return out.str();
 }

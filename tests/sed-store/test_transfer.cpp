@@ -30,9 +30,10 @@ Result<transfer::ImportReport> import_text(Store& s, const std::string& text, Fo
   return transfer::import(s, in, f, ctx);
 }
 
-std::string export_as(Store& s, Format f) {
+// With the TSIG secrets (what a full backup is); `secrets` false: without.
+std::string export_as(Store& s, Format f, bool secrets = true) {
   std::ostringstream out;
-  auto r = transfer::export_all(s, out, f);
+  auto r = transfer::export_all(s, out, f, {.with_secrets = secrets});
   if (!r) FAIL("export: " << r.error().message);
   return out.str();
 }
@@ -103,6 +104,48 @@ TEMPLATE_TEST_CASE("export, import into an empty store, export again: the same b
     CHECK(export_as(*sb, f) == first);
     // Both formats describe the same store.
     CHECK(export_as(*sb, Format::csv) == export_as(*sa, Format::csv));
+  }
+}
+
+TEMPLATE_TEST_CASE(
+    "a client's sources, tsig_required and TSIG keys round-trip, the secrets only when asked",
+    "[transfer][tsig]", Sqlite, Postgres) {
+  const std::string secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnk=";
+  TestStore a(TestType::value);
+  auto sa = a.open();
+  REQUIRE(import_text(*sa, read_file(data_path("import/ok-full.csv")), Format::csv));
+  const auto clients = sa->list_clients().value();
+  REQUIRE(clients[0].name == "sbc-a");
+  CHECK(clients[0].sources == std::vector<std::string>{"192.0.2.0/24", "2001:db8:a::/48"});
+  CHECK(clients[0].tsig_required);
+  REQUIRE(clients[0].tsig_keys.size() == 1);
+  CHECK(clients[0].tsig_keys[0].name == "sbc-a.tsig.");
+  CHECK(clients[0].tsig_keys[0].secret == secret);
+  for (const Format f : {Format::csv, Format::json}) {
+    INFO(transfer::to_string(f));
+    // Without --with-secrets: the key's name and algorithm, no secret.
+    const std::string bare = export_as(*sa, f, false);
+    CHECK(bare.find(secret) == std::string::npos);
+    CHECK(bare.find("sbc-a.tsig.") != std::string::npos);
+    CHECK(bare.find(f == Format::csv
+                        ? "192.0.2.0/24 2001:db8:a::/48"
+                        : R"(["192.0.2.0/24","2001:db8:a::/48"])") != std::string::npos);
+    CHECK(export_as(*sa, f).find(secret) != std::string::npos);
+    // ... which an import refuses by line, field and key, changing nothing.
+    TestStore b(TestType::value);
+    auto sb = b.open();
+    REQUIRE(import_text(*sb, "dest-group,before,\n", Format::csv));
+    const std::string before = export_text(*sb);
+    auto r = import_text(*sb, bare, f);
+    REQUIRE_FALSE(r);
+    INFO(r.error().message);
+    const std::string field = f == Format::csv ? "field 5 (secret)" : "field \"secret\"";
+    // The tsig-key row: right after its client (CSV: after 12 header lines).
+    CHECK(r.error().message.rfind(f == Format::csv ? "line 14, " : "line 2, ", 0) == 0);
+    CHECK(r.error().message.find(field + ": TSIG key sbc-a.tsig. has no secret") !=
+          std::string::npos);
+    CHECK(export_text(*sb) == before);
+    CHECK(sb->list_clients().value().empty());
   }
 }
 
@@ -213,6 +256,10 @@ TEMPLATE_TEST_CASE(
        {"route_group", "priority", "uri", "host", "port", "transport"},
        {"rg-base", "3", "", "probe.example", "5060", "udp"}},
       {"offer", {"route_group", "client"}, {"rg-base", "client-two"}},
+      {"tsig-key",
+       {"client", "name", "algorithm", "secret"},
+       {"client-one", "probe.tsig.", "hmac-sha256",
+        "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnk="}},
       {"trust-anchor",
        {"zone", "state", "rr"},
        {"example.", "active",
@@ -295,6 +342,12 @@ TEMPLATE_TEST_CASE(
           if (row.type == "dest-group") undo.push_back(RemoveDestinationGroup{fields[0]});
           if (row.type == "route-group") undo.push_back(RemoveRouteGroup{fields[0]});
           if (row.type == "offer") undo.push_back(RemoveOffer{fields[0], fields[1]});
+          if (row.type == "tsig-key") {
+            UpdateClient u;
+            u.name = fields[0];
+            u.remove_tsig_keys = {fields[1]};
+            undo.push_back(std::move(u));
+          }
           for (auto [t, kind] : {std::pair{"number", IdentifierKind::number},
                                  {"range", IdentifierKind::range},
                                  {"prefix", IdentifierKind::prefix},

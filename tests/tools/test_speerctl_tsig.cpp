@@ -2,6 +2,8 @@
 // secret printed once), listed by name only, removed; hmac-sha256 only, and
 // bad base64 or a short secret refused with a message that names what was
 // wrong and never echoes the secret.
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/tools/speerctl_run.hpp"
@@ -97,6 +99,60 @@ TEST_CASE("speerctl client tsig: bad input is refused by name", "[speerctl][tsig
   // Nothing of it was stored.
   const auto j = nlohmann::json::parse(run({"client", "list", "--json"}, 0).out);
   CHECK(j[0]["tsig_keys"] == nlohmann::json::array());
+}
+
+TEMPLATE_TEST_CASE(
+    "speerctl export/import: sources, tsig_required and TSIG keys, secrets only with "
+    "--with-secrets, in a 0600 file",
+    "[speerctl][tsig]", Sqlite, Postgres) {
+  TestStore ts(TestType::value);
+  TestStore other(TestType::value);
+  auto run = [&](const TestStore& store, std::vector<std::string> args, int want) {
+    const Run r = speerctl(with_store(store, std::move(args)), {"USER=alice"});
+    INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    CHECK(r.code == want);
+    return r;
+  };
+  const std::string secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnk=";
+  run(ts, {"store", "init"}, 0);
+  run(other, {"store", "init"}, 0);
+  run(ts,
+      {"client", "add", "sbc-a", "--cert-name", "CN=sbc-a", "--tree", "e164.arpa", "--source",
+       "192.0.2.0/24", "--source", "2001:db8::/32", "--tsig-required"},
+      0);
+  run(ts, {"client", "tsig", "add", "sbc-a", "--key-name", "sbc-a.tsig", "--secret", secret}, 0);
+
+  // Without --with-secrets: the key by name, no secret; import refuses it
+  // by line, field and key, and the target store stays empty.
+  const auto bare = ts.dir() / "bare.csv";
+  run(ts, {"export", bare.string()}, 0);
+  const std::string bare_text = read_file(bare);
+  CHECK(bare_text.find(secret) == std::string::npos);
+  CHECK(bare_text.find("192.0.2.0/24 2001:db8::/32,true\ntsig-key,sbc-a,sbc-a.tsig.,"
+                       "hmac-sha256,\n") != std::string::npos);
+  Run r = run(other, {"import", bare.string()}, 2);
+  CHECK(r.err.find("field 5 (secret): TSIG key sbc-a.tsig. has no secret") != std::string::npos);
+  CHECK(r.err.find("--with-secrets") != std::string::npos);
+  CHECK(nlohmann::json::parse(run(other, {"client", "list", "--json"}, 0).out).empty());
+
+  // With it: owner-only, and the client comes back whole.
+  const auto full = ts.dir() / "full.csv";
+  run(ts, {"export", full.string(), "--with-secrets"}, 0);
+  struct stat st {};
+  REQUIRE(::stat(full.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(read_file(full).find(secret) != std::string::npos);
+  run(other, {"import", full.string()}, 0);
+  const auto j = nlohmann::json::parse(run(other, {"client", "list", "--json"}, 0).out);
+  REQUIRE(j.size() == 1);
+  CHECK(j[0]["sources"] == nlohmann::json::array({"192.0.2.0/24", "2001:db8::/32"}));
+  CHECK(j[0]["tsig_required"] == true);
+  CHECK(j[0]["tsig_keys"] == nlohmann::json::array({"sbc-a.tsig."}));
+  CHECK(run(other, {"export", "--with-secrets"}, 0).out == read_file(full));
+  // Importing it again: the client exists, nothing changes.
+  r = run(other, {"import", full.string()}, 5);
+  CHECK(r.err.find("line ") != std::string::npos);
+  CHECK(run(other, {"export", "--with-secrets"}, 0).out == read_file(full));
 }
 
 }  // namespace speerd::store::test

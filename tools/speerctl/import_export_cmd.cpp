@@ -1,6 +1,10 @@
 // speerctl import / export: a whole store as CSV or JSON Lines (format in
 // sed-store/transfer.hpp). An import is one transaction; errors name the line
 // and the field.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -180,27 +184,41 @@ void register_import_export(CLI::App& app) {
   {
     struct Opts : StoreOptions {
       std::string file = "-", format;
+      bool with_secrets = false;
     };
     auto o = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand("export", "Write the whole store as CSV or JSON Lines");
     cmd->add_option("file", o->file, "the file ('-' or none: stdout)");
     cmd->add_option("--format", o->format, "csv | json (default: from the file name, else csv)");
+    cmd->add_flag("--with-secrets", o->with_secrets,
+                  "include the TSIG keys' secrets (a FILE is then created with mode 0600); "
+                  "without it tsig-key rows have an empty secret, which import refuses");
     add_store_option(cmd, *o);
     cmd->callback([o] {
       const tr::Format format = pick_format(o->format, o->file);
+      const tr::ExportOptions options{o->with_secrets};
       auto s = open_or_exit(*o);
       if (o->file == "-") {
-        auto r = tr::export_all(*s, std::cout, format);
+        auto r = tr::export_all(*s, std::cout, format, options);
         if (!r) fail(r.error());
         return;
       }
       // Written next to the target and renamed: a failed export leaves no
       // half-written file behind.
       const std::string tmp = o->file + ".partial";
+      if (o->with_secrets) {
+        // Owner-only before a secret is written; the rename keeps the mode.
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || ::fchmod(fd, 0600) != 0) {
+          if (fd >= 0) ::close(fd);
+          throw Exit(exit_code::kUsage, "cannot write " + st::validate::quote(tmp));
+        }
+        ::close(fd);
+      }
       {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out) throw Exit(exit_code::kUsage, "cannot write " + st::validate::quote(tmp));
-        auto r = tr::export_all(*s, out, format);
+        auto r = tr::export_all(*s, out, format, options);
         if (!r) {
           std::remove(tmp.c_str());
           fail(r.error());

@@ -14,6 +14,32 @@ namespace speerctl {
 
 namespace pl = speerd::pipeline;
 
+std::unique_ptr<LocalPipeline> open_local(speerd::config::ResolverConfig cfg,
+                                          const std::string& store_uri) {
+  auto local = std::make_unique<LocalPipeline>();
+  if (!store_uri.empty()) {
+    auto opened = speerd::store::open_store(store_uri);
+    if (!opened) throw Exit(exit_code::kConfig, "store: " + opened.error().message);
+    local->store = std::move(*opened);
+    // The store's trust anchors, exactly as the daemon adds them
+    // (resolver/daemon/runtime.cpp): beside the [dns] ones, for every tree.
+    auto anchors = local->store->trust_anchors();
+    if (!anchors) throw Exit(exit_code::kConfig, "store: trust anchors: " + anchors.error());
+    for (const auto& a : *anchors) cfg.dns.trust_anchors.push_back(a.rr);
+  }
+  // One validator context per anchor set, as in the daemon.
+  auto validators = pl::Validators::create(local->io, cfg);
+  if (!validators) throw Exit(exit_code::kConfig, validators.error());
+  local->validators = std::move(*validators);
+  local->config = std::make_shared<const speerd::config::ResolverConfig>(std::move(cfg));
+  pl::PipelineOptions popts;
+  popts.store = local->store.get();
+  popts.tree_dns = local->validators->trees();
+  local->pipeline =
+      std::make_unique<pl::Pipeline>(local->io, local->validators->global(), local->config, popts);
+  return local;
+}
+
 pl::LookupResult run_local(const LocalOptions& options, Request kind, const std::string& input,
                            const std::string& service) {
   auto cfg = speerd::config::load_resolver_config(options.config_path);
@@ -21,25 +47,10 @@ pl::LookupResult run_local(const LocalOptions& options, Request kind, const std:
   if (!options.client.empty() && options.store_uri.empty()) {
     throw Exit(exit_code::kUsage, "--client needs --store (or SPEERD_STORE)");
   }
-  std::unique_ptr<speerd::store::Store> store;
-  if (!options.store_uri.empty()) {
-    auto opened = speerd::store::open_store(options.store_uri);
-    if (!opened) throw Exit(exit_code::kConfig, "store: " + opened.error().message);
-    store = std::move(*opened);
-    // The store's trust anchors, exactly as the daemon adds them
-    // (resolver/daemon/runtime.cpp): beside the [dns] ones, for every tree.
-    auto anchors = store->trust_anchors();
-    if (!anchors) throw Exit(exit_code::kConfig, "store: trust anchors: " + anchors.error());
-    for (const auto& a : *anchors) cfg->dns.trust_anchors.push_back(a.rr);
-  }
-  boost::asio::io_context io;
-  // One validator context per anchor set, as in the daemon.
-  auto validators = pl::Validators::create(io, *cfg);
-  if (!validators) throw Exit(exit_code::kConfig, validators.error());
-  auto shared = std::make_shared<const speerd::config::ResolverConfig>(std::move(*cfg));
+  auto local = open_local(std::move(*cfg), options.store_uri);
   pl::ClientScope scope;
   if (!options.client.empty()) {
-    auto clients = store->list_clients();
+    auto clients = local->store->list_clients();
     if (!clients) throw Exit(exit_code::kConfig, "store: " + clients.error().message);
     for (const auto& c : *clients) {
       if (c.name == options.client) {
@@ -51,18 +62,14 @@ pl::LookupResult run_local(const LocalOptions& options, Request kind, const std:
     if (scope.store_client == 0)
       throw Exit(exit_code::kNotFound, "no client named '" + options.client + "'");
   }
-  pl::PipelineOptions popts;
-  popts.store = store.get();
-  popts.tree_dns = (*validators)->trees();
-  pl::Pipeline pipeline(io, (*validators)->global(), shared, popts);
   pl::LookupResult out;
   auto cb = [&out](pl::ResultPtr r) { out = *r; };
   if (kind == Request::lookup) {
-    pipeline.lookup({input, service, scope}, cb);
+    local->pipeline->lookup({input, service, scope}, cb);
   } else {
-    pipeline.route({input, scope}, cb);
+    local->pipeline->route({input, scope}, cb);
   }
-  io.run();
+  local->io.run();
   if (out.code == speerd::model::reason::kBadInput || out.code == speerd::model::reason::kBadNumber)
     throw Exit(exit_code::kUsage, out.reason);
   return out;

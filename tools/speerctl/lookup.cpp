@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/speerctl/command.hpp"
+#include "tools/speerctl/dns_trace.hpp"
 #include "tools/speerctl/local_pipeline.hpp"
 
 namespace speerctl {
@@ -52,12 +53,48 @@ void register_lookup(CLI::App& app) {
   });
 
   auto trace = std::make_shared<Opts>();
+  auto dns = std::make_shared<DnsTraceOptions>();
+  auto dns_on = std::make_shared<bool>(false);
   auto* t = app.add_subcommand(
-      "trace", "Like lookup, printing every query, answer, DNSSEC outcome and rule applied");
-  t->add_option("number", trace->input, "E.164 number, or a sip:/sips: URI")->required();
+      "trace",
+      "Like lookup, printing every query, answer, DNSSEC outcome and rule applied; with --dns, "
+      "what the DNS front end answers an SBC, and why");
+  t->add_option("number", trace->input,
+                "E.164 number, or a sip:/sips: URI (--dns: a number or a domain name)")
+      ->required();
   t->add_option("-s,--service", trace->service, "enumservice (default: [lookup] service)");
   add_common(t, *trace);
-  t->callback([trace] {
+  t->add_flag("--dns", *dns_on,
+              "explain the DNS front end's answer: its access decision (source prefix, client, "
+              "TSIG, tree, scope), rcode, EDE, flags and records, beside the lookup's trace");
+  auto* source = t->add_option("--source", dns->source,
+                               "--dns: the query's source address (UDP/TCP: its prefix names "
+                               "the client; with --client: the connection's address)");
+  auto* qtype = t->add_option("--qtype", dns->qtype, "--dns: the query type (default NAPTR)");
+  auto* tree = t->add_option("--tree", dns->tree,
+                             "--dns: the tree a number is asked under (default: the first)");
+  auto* key = t->add_option("--tsig-key", dns->tsig_key,
+                            "--dns: sign the query with this TSIG key (its secret from the store)");
+  auto* dnssec = t->add_flag("--dnssec", dns->dnssec, "--dns: set DO (as dig +dnssec)");
+  auto* tcp = t->add_flag("--tcp", dns->tcp, "--dns: over TCP (no truncation) instead of UDP");
+  t->callback([trace, dns, dns_on, source, qtype, tree, key, dnssec, tcp] {
+    if (*dns_on) {
+      if (!trace->service.empty()) {
+        throw Exit(exit_code::kUsage,
+                   "--service does not apply to --dns: the front end asks "
+                   "for [lookup] service");
+      }
+      dns->config_path = trace->local.config_path;
+      dns->store_uri = trace->local.store_uri;
+      dns->client = trace->local.client;
+      dns->input = trace->input;
+      dns->json = trace->json;
+      run_dns_trace(*dns);
+      return;
+    }
+    for (const auto* opt : {source, qtype, tree, key, dnssec, tcp}) {
+      if (opt->count() > 0) throw Exit(exit_code::kUsage, opt->get_name() + " needs --dns");
+    }
     const bool is_uri = trace->input.rfind("sip:", 0) == 0 || trace->input.rfind("sips:", 0) == 0;
     report(run_local(trace->local, is_uri ? Request::route : Request::lookup, trace->input,
                      trace->service),

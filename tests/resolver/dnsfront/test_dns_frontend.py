@@ -41,6 +41,7 @@ import as_received_cases  # noqa: E402  (naptr_answer = "as-received", a second 
 import dot_cases  # noqa: E402  (DNS over TLS)
 import rrl_cases  # noqa: E402  (UDP response-rate limiting)
 import additional_cases  # noqa: E402  (SRV/A/AAAA of the next hops)
+import trace_cases  # noqa: E402  (speerctl trace --dns)
 import tsig_cases  # noqa: E402
 import dot_reload_cases  # noqa: E402  (DoT: CRL reload, connection cap, client disabled)
 
@@ -462,7 +463,8 @@ def case_metrics(c):
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-# DoT (dot_cases.py) and TSIG (tsig_cases.py): the same lab; their cases use these helpers.
+# DoT (dot_cases.py, dot_reload_cases.py), TSIG (tsig_cases.py), speerctl trace --dns
+# (trace_cases.py): the same lab; their cases use these helpers.
 HELPERS = types.SimpleNamespace(check=check, enum_name=enum_name, naptrs=naptrs,
                                 metric_sample=metric_sample, expect=expect, query_wire=query_wire,
                                 read_exact=read_exact, rcode_of=rcode_of)
@@ -472,6 +474,7 @@ CASES.update(rrl_cases.CASES)
 CASES.update(additional_cases.CASES)
 CASES.update(tsig_cases.cases(HELPERS))
 CASES.update(dot_reload_cases.cases(HELPERS))
+CASES.update(trace_cases.cases(HELPERS))
 
 
 def main(argv):
