@@ -1,12 +1,14 @@
 // Memos of ldns's work, one of each per Handler, so per shard thread,
 // without a lock: AnswerMemo for the answers ldns built (encode.hpp), and
-// QueryMemo (below) for the queries it checked (query.hpp). The answer key is every input of
-// encode() but the message ID: every field of the Query (the question as check_query() read it, RD,
-// CD, AD, EDNS, DO, the payload size), of the Reply (rcode, EDE code and text, AD, RA, TTL, NAPTRs,
-// received NAPTRs, SOA zone, RFC 8482, next hops), of the AnswerSettings, and the size cap. A hit is a copy of
-// the bytes ldns produced for that input with the ID written by ldns_write_uint16; nothing else
-// changes, so a hit is byte for byte what encode() would return (test_dnsfront_memo checks this
-// over many inputs). The wire work stays ldns's: the memo only keeps its output.
+// QueryMemo (below) for the queries it checked (query.hpp). The answer key is
+// every input of encode() but the message ID: every field of the Query (the
+// question as check_query() read it, RD, CD, AD, EDNS, DO, the payload size),
+// of the Reply (rcode, EDE code and text, AD, RA, TTL, NAPTRs, received
+// NAPTRs, SOA zone, RFC 8482, next hops), of the AnswerSettings, and the size
+// cap. A hit is a copy of the bytes ldns produced for that input with the ID
+// written by ldns_write_uint16; nothing else changes, so a hit is byte for
+// byte what encode() would return (test_dnsfront_memo checks this over many
+// inputs). The wire work stays ldns's: the memo only keeps its output.
 //
 // Never for a signed query (the TSIG MAC covers the request and the time:
 // handler.cpp signs after encoding and passes signed queries around the
