@@ -6,14 +6,13 @@
 #include <cctype>
 #include <memory>
 
+#include "resolver/dns/ldns_ptr.hpp"
+
 namespace speerd::dns {
 
 namespace {
 
-struct PktDeleter {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
+using PktPtr = Pkt;
 
 PktPtr parse(std::span<const std::uint8_t> packet) {
   ldns_pkt* p = nullptr;

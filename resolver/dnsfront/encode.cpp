@@ -7,15 +7,14 @@
 #include <algorithm>
 #include <memory>
 
+#include "resolver/dns/ldns_ptr.hpp"
 #include "resolver/dns/wire.hpp"
 
 namespace speerd::dnsfront {
 namespace {
 
-struct PktFree {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-using Pkt = std::unique_ptr<ldns_pkt, PktFree>;
+using dns::Pkt;
+using dns::to_wire;
 
 // A <character-string> rdata field (RFC 1035 3.3), through ldns's parser:
 // only the backslash is special to it.
@@ -186,18 +185,6 @@ Pkt skeleton(std::uint16_t id, std::uint8_t opcode, bool rd, const std::optional
     ldns_pkt_set_edns_option_list(pkt.get(), list);
   }
   return pkt;
-}
-
-std::vector<std::uint8_t> to_wire(const ldns_pkt* pkt) {
-  std::uint8_t* wire = nullptr;
-  std::size_t size = 0;
-  if (ldns_pkt2wire(&wire, pkt, &size) != LDNS_STATUS_OK || wire == nullptr) {
-    free(wire);
-    return {};
-  }
-  std::vector<std::uint8_t> out(wire, wire + size);
-  free(wire);
-  return out;
 }
 
 // What build() leaves out of the answer.

@@ -3,6 +3,7 @@
 #include <stdbool.h>  // before ldns, which otherwise defines bool, true and false
 
 #include <ldns/ldns.h>
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -11,13 +12,13 @@
 #include <memory>
 #include <string>
 
+#include "resolver/dns/ldns_ptr.hpp"
+
 namespace speerd::dnsfront {
 namespace {
 
-struct PktFree {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-using Pkt = std::unique_ptr<ldns_pkt, PktFree>;
+using dns::Pkt;
+using dns::to_wire;
 using Rdf = std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)>;
 struct BufferFree {
   void operator()(ldns_buffer* b) const { ldns_buffer_free(b); }
@@ -30,18 +31,6 @@ Pkt parse(std::span<const std::uint8_t> wire) {
     return nullptr;
   }
   return Pkt(raw);
-}
-
-std::vector<std::uint8_t> to_wire(const ldns_pkt* pkt) {
-  std::uint8_t* wire = nullptr;
-  std::size_t size = 0;
-  if (ldns_pkt2wire(&wire, pkt, &size) != LDNS_STATUS_OK || wire == nullptr) {
-    free(wire);
-    return {};
-  }
-  std::vector<std::uint8_t> out(wire, wire + size);
-  free(wire);
-  return out;
 }
 
 // An INT16_DATA field: a 16-bit length, then the bytes (MAC, Other Data).

@@ -3,10 +3,12 @@
 #include <stdbool.h>  // before ldns, which otherwise defines bool, true and false
 
 #include <ldns/ldns.h>
+
 #include <openssl/rand.h>
 
 #include <memory>
 
+#include "resolver/dns/ldns_ptr.hpp"
 #include "tools/speerctl/command.hpp"
 #include "tools/speerctl/dns_trace.hpp"
 
@@ -16,10 +18,7 @@ namespace {
 constexpr std::uint16_t kDigUdpSize = 1232;  // dig 9.18's EDNS buffer size
 constexpr std::uint16_t kTsigFudge = 300;
 
-struct PktFree {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-using Pkt = std::unique_ptr<ldns_pkt, PktFree>;
+using speerd::dns::Pkt;
 
 std::string rr_text(const ldns_rr* rr) {
   char* s = ldns_rr2str(rr);
@@ -78,13 +77,8 @@ std::vector<std::uint8_t> build_query(const QuerySpec& q) {
                                          " failed: " + ldns_get_errorstr_by_id(st));
     }
   }
-  std::uint8_t* buf = nullptr;
-  std::size_t size = 0;
-  if (ldns_pkt2wire(&buf, pkt.get(), &size) != LDNS_STATUS_OK || buf == nullptr) {
-    throw Exit(exit_code::kInternal, "ldns could not write the query");
-  }
-  std::vector<std::uint8_t> out(buf, buf + size);
-  free(buf);  // NOLINT: ldns allocates with malloc
+  auto out = speerd::dns::to_wire(pkt.get());
+  if (out.empty()) throw Exit(exit_code::kInternal, "ldns could not write the query");
   return out;
 }
 
