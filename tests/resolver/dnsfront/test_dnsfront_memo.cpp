@@ -14,12 +14,13 @@
 
 #include <catch2/catch.hpp>
 
-#include "resolver/dnsfront/limits.hpp"
+#include "resolver/dns/wire.hpp"
 #include "resolver/dnsfront/memo.hpp"
 #include "resolver/dnsfront/tsig.hpp"
 
 using namespace speerd::dnsfront;
 namespace rcode = speerd::dns::rcode;
+using speerd::dns::kMaxMessageBytes;
 
 namespace {
 
