@@ -82,8 +82,8 @@ server::ServerHooks::ServiceFactory Runtime::service_factory(std::shared_ptr<con
   auto workers = workers_;
   auto* metrics = &store_metrics_;
   // The as-received RRset only for a DNS front end that answers with it.
-  const bool keep_received = cfg->server.dns_front.enabled &&
-                             cfg->server.dns_front.naptr_answer == service::NaptrAnswer::as_received;
+  const bool keep_received = cfg->server.dns_front.enabled && cfg->server.dns_front.naptr_answer ==
+                                                                  service::NaptrAnswer::as_received;
   return [resolver, pipelines, workers, metrics, keep_received](
              boost::asio::io_context& io,
              std::size_t index) -> Expected<std::shared_ptr<pipeline::LookupService>> {
