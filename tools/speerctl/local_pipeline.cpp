@@ -35,6 +35,9 @@ std::unique_ptr<LocalPipeline> open_local(speerd::config::ResolverConfig cfg,
   pl::PipelineOptions popts;
   popts.store = local->store.get();
   popts.tree_dns = local->validators->trees();
+  // One lookup at a time: keep the RRset as received, so `trace --dns` shows
+  // what a front end with naptr_answer = "as-received" answers.
+  popts.keep_received = true;
   local->pipeline =
       std::make_unique<pl::Pipeline>(local->io, local->validators->global(), local->config, popts);
   return local;
