@@ -39,19 +39,17 @@ struct ConfigLimits {
 
 std::string inherited_rate(const ConfigLimits& c) {
   if (c.file.empty()) return "from config";
-  speerd::service::LimitsSection limits;
+  // [limits] as speerd reads it: the settings table's rows (defaults, bounds,
+  // the error naming file, line and key), not keys read here by hand.
+  toml::value root;
   try {
-    const auto root = toml::parse(c.file);
-    if (root.contains("limits")) {
-      const auto& l = toml::find(root, "limits");
-      if (l.contains("rate_per_second")) {
-        limits.rate_per_second = toml::find<std::int64_t>(l, "rate_per_second");
-      }
-      if (l.contains("rate_burst")) limits.rate_burst = toml::find<std::int64_t>(l, "rate_burst");
-    }
+    root = toml::parse(c.file);
   } catch (const std::exception& e) {
     throw Exit(exit_code::kConfig, "--config " + c.file + ": " + e.what());
   }
+  const auto parsed = speerd::service::parse_server_config(root);
+  if (!parsed) throw Exit(exit_code::kConfig, "--config " + c.file + ": " + parsed.error());
+  const speerd::service::LimitsSection& limits = parsed->limits;
   return "from config (" + std::to_string(limits.rate_per_second) + "/s, burst " +
          std::to_string(limits.rate_burst) + ")";
 }
