@@ -19,6 +19,22 @@ struct PktFree {
 };
 using Pkt = std::unique_ptr<ldns_pkt, PktFree>;
 
+struct RdfFree {
+  void operator()(ldns_rdf* r) const { ldns_rdf_deep_free(r); }
+};
+using Rdf = std::unique_ptr<ldns_rdf, RdfFree>;
+
+struct BufferFree {
+  void operator()(ldns_buffer* b) const { ldns_buffer_free(b); }
+};
+using Buffer = std::unique_ptr<ldns_buffer, BufferFree>;
+
+// A string ldns allocated (ldns_rdf2str, ldns_rr2str): malloc'd.
+struct TextFree {
+  void operator()(char* p) const { std::free(p); }
+};
+using Text = std::unique_ptr<char, TextFree>;
+
 // `pkt` in wire format (ldns_pkt2wire); empty when ldns cannot write it.
 inline std::vector<std::uint8_t> to_wire(const ldns_pkt* pkt) {
   std::uint8_t* wire = nullptr;

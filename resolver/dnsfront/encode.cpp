@@ -14,6 +14,7 @@ namespace speerd::dnsfront {
 namespace {
 
 using dns::Pkt;
+using dns::Rdf;
 using dns::to_wire;
 
 // A <character-string> rdata field (RFC 1035 3.3), through ldns's parser:
@@ -88,8 +89,7 @@ ldns_rr* received_rr(const ldns_rdf* owner, const std::string& rdata, std::uint3
 
 // The SRV record of a next hop (RFC 2782); null when ldns cannot read a name.
 ldns_rr* srv_rr(const NextHop& h, std::uint32_t ttl) {
-  std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)> owner(
-      ldns_dname_new_frm_str(h.srv.c_str()), &ldns_rdf_deep_free);
+  Rdf owner(ldns_dname_new_frm_str(h.srv.c_str()));
   ldns_rdf* target = ldns_dname_new_frm_str(h.host.c_str());
   if (!owner || target == nullptr) {
     if (target != nullptr) ldns_rdf_deep_free(target);
@@ -110,8 +110,7 @@ ldns_rr* address_rr(const NextHop& h, std::uint32_t ttl) {
   const bool v6 = h.address.find(':') != std::string::npos;
   ldns_rdf* addr =
       ldns_rdf_new_frm_str(v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, h.address.c_str());
-  std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)> owner(
-      ldns_dname_new_frm_str(h.host.c_str()), &ldns_rdf_deep_free);
+  Rdf owner(ldns_dname_new_frm_str(h.host.c_str()));
   if (addr == nullptr || !owner) {
     if (addr != nullptr) ldns_rdf_deep_free(addr);
     return nullptr;
@@ -205,8 +204,7 @@ Pkt build(const Query& q, const Reply& r, const AnswerSettings& s, Cut cut) {
     ldns_pkt_set_tc(pkt.get(), true);
     return pkt;
   }
-  std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)> owner(
-      ldns_dname_new_frm_str(q.question.qname.c_str()), &ldns_rdf_deep_free);
+  Rdf owner(ldns_dname_new_frm_str(q.question.qname.c_str()));
   if (!owner) return nullptr;
   for (const auto& n : r.naptrs) {
     if (ldns_rr* rr = naptr_rr(owner.get(), n, r.ttl)) {

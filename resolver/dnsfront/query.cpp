@@ -6,18 +6,16 @@
 
 #include <memory>
 
+#include "resolver/dns/ldns_ptr.hpp"
 #include "resolver/dns/wire.hpp"
 #include "resolver/service/limits.hpp"
 
 namespace speerd::dnsfront {
 namespace {
 
-struct PktFree {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-struct CharFree {
-  void operator()(char* p) const { free(p); }
-};
+using dns::Pkt;
+using dns::Rdf;
+using dns::Text;
 
 Rejected reject(Refusal r, std::span<const std::uint8_t> wire, std::string why) {
   Rejected out;
@@ -38,10 +36,9 @@ std::optional<Question> question_of(const ldns_pkt* p) {
   const ldns_rr* rr = ldns_rr_list_rr(q, 0);
   const ldns_rdf* owner = ldns_rr_owner(rr);
   if (owner == nullptr) return std::nullopt;
-  std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)> name(ldns_rdf_clone(owner),
-                                                                &ldns_rdf_deep_free);
+  Rdf name(ldns_rdf_clone(owner));
   ldns_dname2canonical(name.get());
-  std::unique_ptr<char, CharFree> text(ldns_rdf2str(name.get()));
+  Text text(ldns_rdf2str(name.get()));
   if (!text) return std::nullopt;
   Question out;
   out.qname = text.get();
@@ -52,10 +49,9 @@ std::optional<Question> question_of(const ldns_pkt* p) {
 
 std::optional<std::string> dname_text(const ldns_rdf* rdf) {
   if (rdf == nullptr || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME) return std::nullopt;
-  std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)> name(ldns_rdf_clone(rdf),
-                                                                &ldns_rdf_deep_free);
+  Rdf name(ldns_rdf_clone(rdf));
   ldns_dname2canonical(name.get());
-  std::unique_ptr<char, CharFree> text(ldns_rdf2str(name.get()));
+  Text text(ldns_rdf2str(name.get()));
   if (!text) return std::nullopt;
   return std::string(text.get());
 }
@@ -114,7 +110,7 @@ Checked check_query(std::span<const std::uint8_t> wire) {
     if (raw != nullptr) ldns_pkt_free(raw);
     return reject(Refusal::formerr, wire, "not a well-formed DNS message");
   }
-  std::unique_ptr<ldns_pkt, PktFree> pkt(raw);
+  Pkt pkt(raw);
   auto question = question_of(pkt.get());
   if (!question) return reject(Refusal::formerr, wire, "the question cannot be read");
   const bool edns = ldns_pkt_edns(pkt.get());

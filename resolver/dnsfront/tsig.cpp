@@ -17,12 +17,10 @@
 namespace speerd::dnsfront {
 namespace {
 
+using dns::Buffer;
 using dns::Pkt;
+using dns::Rdf;
 using dns::to_wire;
-using Rdf = std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)>;
-struct BufferFree {
-  void operator()(ldns_buffer* b) const { ldns_buffer_free(b); }
-};
 
 Pkt parse(std::span<const std::uint8_t> wire) {
   ldns_pkt* raw = nullptr;
@@ -87,16 +85,16 @@ std::vector<std::uint8_t> error_mac(const ldns_pkt* answer, const TsigRecord& t,
   ldns_rdf* raw = nullptr;
   const std::string secret(key.secret);
   if (ldns_str2rdf_b64(&raw, secret.c_str()) != LDNS_STATUS_OK || raw == nullptr) return {};
-  Rdf secret_bytes(raw, &ldns_rdf_deep_free);
-  Rdf key_name(ldns_dname_new_frm_str(t.key_name.c_str()), &ldns_rdf_deep_free);
-  Rdf algorithm(ldns_dname_new_frm_str(t.algorithm.c_str()), &ldns_rdf_deep_free);
+  Rdf secret_bytes(raw);
+  Rdf key_name(ldns_dname_new_frm_str(t.key_name.c_str()));
+  Rdf algorithm(ldns_dname_new_frm_str(t.algorithm.c_str()));
   const auto message = to_wire(answer);
   if (!key_name || !algorithm || message.empty()) return {};
   // Room for all of it up front: ldns_buffer_write does not grow the buffer
   // (and only asserts the room), so no write may go past this.
   const std::size_t room = 2 + t.mac.size() + message.size() + ldns_rdf_size(key_name.get()) + 2 +
                            4 + ldns_rdf_size(algorithm.get()) + 6 + 2 + 2 + 2 + other.size();
-  std::unique_ptr<ldns_buffer, BufferFree> b(ldns_buffer_new(room));
+  Buffer b(ldns_buffer_new(room));
   if (!b) return {};
   ldns_buffer* buf = b.get();
   const auto write = [buf](std::span<const std::uint8_t> bytes) {
@@ -174,7 +172,7 @@ std::vector<std::uint8_t> sign_answer(std::span<const std::uint8_t> wire, const 
   if (signs && t.mac.size() != 32) return {};
   if (result == TsigResult::ok) {
     if (key == nullptr) return {};
-    Rdf request_mac(int16_data(t.mac), &ldns_rdf_deep_free);
+    Rdf request_mac(int16_data(t.mac));
     const std::string name(key->name);
     const std::string secret(key->secret);
     const std::string algorithm(kHmacSha256);
