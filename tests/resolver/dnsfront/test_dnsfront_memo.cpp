@@ -17,23 +17,14 @@
 #include "resolver/dns/wire.hpp"
 #include "resolver/dnsfront/memo.hpp"
 #include "resolver/dnsfront/tsig.hpp"
+#include "tests/resolver/dnsfront/wire_support.hpp"
 
 using namespace speerd::dnsfront;
 namespace rcode = speerd::dns::rcode;
 using speerd::dns::kMaxMessageBytes;
+using speerd::dnsfront::testing::naptr_rdata;
 
 namespace {
-
-std::string naptr_rdata(const std::string& text) {
-  ldns_rr* rr = nullptr;
-  REQUIRE(ldns_rr_new_frm_str(&rr, text.c_str(), 0, nullptr, nullptr) == LDNS_STATUS_OK);
-  ldns_buffer* b = ldns_buffer_new(512);
-  REQUIRE(ldns_rr_rdata2buffer_wire(b, rr) == LDNS_STATUS_OK);
-  std::string out(reinterpret_cast<const char*>(ldns_buffer_begin(b)), ldns_buffer_position(b));
-  ldns_buffer_free(b);
-  ldns_rr_free(rr);
-  return out;
-}
 
 struct Input {
   Query q;

@@ -20,8 +20,10 @@
 #include "resolver/dnsfront/handler.hpp"
 #include "resolver/dnsfront/tsig.hpp"
 #include "sed-store/prefix.hpp"
+#include "tests/resolver/dnsfront/wire_support.hpp"
 
 using namespace speerd::dnsfront;
+using speerd::dnsfront::testing::parsed;
 
 namespace {
 
@@ -65,12 +67,6 @@ std::vector<std::uint8_t> unsigned_query(const char* name, ldns_rr_type type) {
   auto out = wire_of(p);
   ldns_pkt_free(p);
   return out;
-}
-
-Query parsed(const std::vector<std::uint8_t>& wire) {
-  auto c = check_query(wire);
-  REQUIRE(std::holds_alternative<Query>(c));
-  return std::get<Query>(c);
 }
 
 // An answer as a client reads it back.

@@ -18,8 +18,11 @@
 #include "resolver/dnsfront/handler.hpp"
 #include "resolver/dnsfront/query.hpp"
 #include "sed-store/prefix.hpp"
+#include "tests/resolver/dnsfront/wire_support.hpp"
 
 using namespace speerd::dnsfront;
+using speerd::dnsfront::testing::naptr_rdata;
+using speerd::dnsfront::testing::parsed;
 namespace reason = speerd::model::reason;
 using speerd::dns::kClassicUdpSize;
 using speerd::dns::kMaxMessageBytes;
@@ -47,12 +50,6 @@ std::vector<std::uint8_t> make_query(const char* name, ldns_rr_type type, bool e
   free(wire);
   ldns_pkt_free(p);
   return out;
-}
-
-Query parsed(const std::vector<std::uint8_t>& wire) {
-  auto c = check_query(wire);
-  REQUIRE(std::holds_alternative<Query>(c));
-  return std::get<Query>(c);
 }
 
 Refusal refusal_of(const std::vector<std::uint8_t>& wire) {
@@ -425,22 +422,6 @@ TEST_CASE("a DoT query is answered for its certificate's client, not by source",
   CHECK(at(Transport::tls, speerd::service::DnsRcode::noerror) == 1);
   CHECK(at(Transport::tcp, speerd::service::DnsRcode::refused) == 1);
 }
-
-namespace {
-
-// The wire rdata of one NAPTR in presentation form (as a zone serves it).
-std::string naptr_rdata(const std::string& text) {
-  ldns_rr* rr = nullptr;
-  REQUIRE(ldns_rr_new_frm_str(&rr, text.c_str(), 0, nullptr, nullptr) == LDNS_STATUS_OK);
-  ldns_buffer* b = ldns_buffer_new(512);
-  REQUIRE(ldns_rr_rdata2buffer_wire(b, rr) == LDNS_STATUS_OK);
-  std::string out(reinterpret_cast<const char*>(ldns_buffer_begin(b)), ldns_buffer_position(b));
-  ldns_buffer_free(b);
-  ldns_rr_free(rr);
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("naptr_answer as-received: the number's RRset as its zone served it", "[dnsfront]") {
   const std::string owner = std::string(kEnum) + " 3600 IN NAPTR ";
